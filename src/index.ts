@@ -1,0 +1,29 @@
+/** Stride: convolutional neural networks in TypeScript. Public API: re-exports only. */
+export { Tensor, shapeSize, type Shape, type NestedArray } from './tensor/tensor.js';
+export { Rng } from './tensor/random.js';
+export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
+export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
+export type { Kernels } from './kernels/api.js';
+export { reference } from './kernels/reference/index.js';
+export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
+export {
+  conv2d,
+  conv2dBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  dense,
+  denseBackward,
+  relu,
+  reluBackward,
+  leakyRelu,
+  leakyReluBackward,
+  sigmoid,
+  sigmoidBackward,
+  tanh,
+  tanhBackward,
+} from './kernels/ops.js';
+export { softmax, softmaxBackward } from './losses/softmax.js';
+export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
+export { meanSquaredError } from './losses/mse.js';

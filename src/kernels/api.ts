@@ -1,0 +1,41 @@
+import type { Tensor } from '../tensor/tensor.js';
+import type { Conv2DInfo, Pool2DInfo } from './conv-info.js';
+
+/**
+ * Every compute kernel a backend provides. Kernels are pure: they never mutate their inputs and
+ * always return new tensors. Arguments arrive already validated by the public ops in `ops.ts`,
+ * with all geometry precomputed in `Conv2DInfo` / `Pool2DInfo`, so a backend never computes an
+ * output size or a padding itself.
+ *
+ * A backend that implements only some kernels spreads `reference` first
+ * (`{ ...reference, name: 'wasm', conv2d: ... }`), so the fallback is visible and `tsc` checks the
+ * set is complete.
+ */
+export interface Kernels {
+  readonly name: string;
+
+  /** y[b,oy,ox,oc] = bias[oc] + Σ_{ky,kx,ic} x[b, iy, ix, ic] · w[ky, kx, ic, oc]. x NHWC, w HWIO, y NHWC. */
+  conv2d(x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor;
+  /** Gradients of conv2d: dx (seed dA_prev), dw (dW), db (db) from dy (dZ). */
+  conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: Conv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor };
+
+  maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
+  maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+  avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
+  avgPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+
+  /** y = x · w + bias, x [N, I], w [I, O], bias [O], y [N, O]. */
+  dense(x: Tensor, w: Tensor, bias: Tensor | null): Tensor;
+  denseBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor };
+
+  relu(x: Tensor): Tensor;
+  reluBackward(dy: Tensor, x: Tensor): Tensor;
+  leakyRelu(x: Tensor, alpha: number): Tensor;
+  leakyReluBackward(dy: Tensor, x: Tensor, alpha: number): Tensor;
+  sigmoid(x: Tensor): Tensor;
+  /** Takes the forward output y = sigmoid(x): dx = dy · y · (1 - y). */
+  sigmoidBackward(dy: Tensor, y: Tensor): Tensor;
+  tanh(x: Tensor): Tensor;
+  /** Takes the forward output y = tanh(x): dx = dy · (1 - y²). */
+  tanhBackward(dy: Tensor, y: Tensor): Tensor;
+}

@@ -1,0 +1,164 @@
+/**
+ * The public functional API. Each op validates its arguments at the boundary (errors name the op,
+ * the argument, and expected against actual), computes the geometry once with conv-info, and runs
+ * the current backend's kernel. Later, faster kernels sit behind the same functions.
+ */
+import { Tensor, type Shape } from '../tensor/tensor.js';
+import { getKernels } from './backend.js';
+import { computeConv2DInfo, computePool2DInfo, type Conv2dOptions, type Pool2dOptions } from './conv-info.js';
+
+const fmt = (s: Shape): string => `[${s.join(', ')}]`;
+
+/** Throws unless `t` is a Tensor (with a message naming the op and argument). */
+export function checkTensor(op: string, arg: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) {
+    const got = t === null ? 'null' : t === undefined ? 'undefined' : ((t as object).constructor?.name ?? typeof t);
+    throw new Error(`${op}: ${arg} must be a Tensor, got ${got}`);
+  }
+}
+
+/** Throws unless `t` has exactly `shape`. */
+export function checkShapeEquals(op: string, arg: string, t: Tensor, shape: Shape): void {
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`${op}: ${arg} has shape ${fmt(t.shape)}, expected ${fmt(shape)}`);
+  }
+}
+
+/**
+ * 2-D convolution (cross-correlation, as in every deep-learning framework and the seeds).
+ * x NHWC [N, H, W, Cin], w HWIO [fh, fw, Cin, Cout], b [Cout] or null → y [N, Ho, Wo, Cout] with
+ * `Ho = floor((H + padTop + padBottom - dilation * (fh - 1) - 1) / stride) + 1`.
+ *
+ * ```ts
+ * const y = conv2d(x, w, b, { stride: 2, padding: 'same' });
+ * ```
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2d', 'x', x);
+  checkTensor('conv2d', 'w', w);
+  const info = computeConv2DInfo('conv2d', x.shape, w.shape, opts);
+  if (b !== null && b !== undefined) {
+    checkTensor('conv2d', 'b', b);
+    checkShapeEquals('conv2d', 'b', b, [info.outC]);
+  }
+  return getKernels().conv2d(x, w, b ?? null, info);
+}
+
+/**
+ * Gradients of `conv2d` with respect to x (seed dA_prev), w (dW) and b (db), given dy (dZ),
+ * the gradient of the loss with respect to its output.
+ */
+export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: Conv2dOptions = {}): { dx: Tensor; dw: Tensor; db: Tensor } {
+  checkTensor('conv2dBackward', 'dy', dy);
+  checkTensor('conv2dBackward', 'x', x);
+  checkTensor('conv2dBackward', 'w', w);
+  const info = computeConv2DInfo('conv2dBackward', x.shape, w.shape, opts);
+  checkShapeEquals('conv2dBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
+  return getKernels().conv2dBackward(dy, x, w, info);
+}
+
+/** Max pooling over each channel. x NHWC → [N, Ho, Wo, C]. Padded cells are never picked. */
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor('maxPool2d', 'x', x);
+  return getKernels().maxPool2d(x, computePool2DInfo('maxPool2d', x.shape, opts));
+}
+
+/** Gradient of maxPool2d: each window's gradient goes to its first maximum. */
+export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor('maxPool2dBackward', 'dy', dy);
+  checkTensor('maxPool2dBackward', 'x', x);
+  const info = computePool2DInfo('maxPool2dBackward', x.shape, opts);
+  checkShapeEquals('maxPool2dBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.channels]);
+  return getKernels().maxPool2dBackward(dy, x, info);
+}
+
+/** Average pooling over each channel, dividing by the number of real (unpadded) cells in the window. */
+export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor('avgPool2d', 'x', x);
+  return getKernels().avgPool2d(x, computePool2DInfo('avgPool2d', x.shape, opts));
+}
+
+/** The exact gradient of avgPool2d. */
+export function avgPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor('avgPool2dBackward', 'dy', dy);
+  checkTensor('avgPool2dBackward', 'x', x);
+  const info = computePool2DInfo('avgPool2dBackward', x.shape, opts);
+  checkShapeEquals('avgPool2dBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.channels]);
+  return getKernels().avgPool2dBackward(dy, x, info);
+}
+
+function checkDense(op: string, x: Tensor, w: Tensor): void {
+  checkTensor(op, 'x', x);
+  checkTensor(op, 'w', w);
+  if (x.rank !== 2) throw new Error(`${op}: x must be rank 2 [N, in], got rank ${x.rank} shape ${fmt(x.shape)}`);
+  if (w.rank !== 2) throw new Error(`${op}: w must be rank 2 [in, out], got rank ${w.rank} shape ${fmt(w.shape)}`);
+  if (x.shape[1] !== w.shape[0]) {
+    throw new Error(`${op}: feature mismatch: x has ${x.shape[1]} features (shape ${fmt(x.shape)}) but w expects ${w.shape[0]} (shape ${fmt(w.shape)})`);
+  }
+}
+
+/** Fully connected layer: y = x · w + b, x [N, in], w [in, out], b [out] or null → [N, out]. */
+export function dense(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  checkDense('dense', x, w);
+  if (b !== null && b !== undefined) {
+    checkTensor('dense', 'b', b);
+    checkShapeEquals('dense', 'b', b, [w.shape[1]]);
+  }
+  return getKernels().dense(x, w, b ?? null);
+}
+
+/** Gradients of dense: dx = dy · wᵀ, dw = xᵀ · dy, db = Σ_n dy. */
+export function denseBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
+  checkDense('denseBackward', x, w);
+  checkTensor('denseBackward', 'dy', dy);
+  checkShapeEquals('denseBackward', 'dy', dy, [x.shape[0], w.shape[1]]);
+  return getKernels().denseBackward(dy, x, w);
+}
+
+function checkSame(op: string, a: Tensor, aName: string, b: Tensor, bName: string): void {
+  checkTensor(op, aName, a);
+  checkTensor(op, bName, b);
+  checkShapeEquals(op, aName, a, b.shape);
+}
+
+/** max(0, x), elementwise. */
+export function relu(x: Tensor): Tensor {
+  checkTensor('relu', 'x', x);
+  return getKernels().relu(x);
+}
+export function reluBackward(dy: Tensor, x: Tensor): Tensor {
+  checkSame('reluBackward', dy, 'dy', x, 'x');
+  return getKernels().reluBackward(dy, x);
+}
+
+/** x for x > 0, alpha · x otherwise. */
+export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
+  checkTensor('leakyRelu', 'x', x);
+  if (!Number.isFinite(alpha)) throw new Error(`leakyRelu: alpha must be a finite number, got ${alpha}`);
+  return getKernels().leakyRelu(x, alpha);
+}
+export function leakyReluBackward(dy: Tensor, x: Tensor, alpha = 0.01): Tensor {
+  checkSame('leakyReluBackward', dy, 'dy', x, 'x');
+  return getKernels().leakyReluBackward(dy, x, alpha);
+}
+
+/** 1 / (1 + e^-x), elementwise. */
+export function sigmoid(x: Tensor): Tensor {
+  checkTensor('sigmoid', 'x', x);
+  return getKernels().sigmoid(x);
+}
+/** Takes the forward output y. */
+export function sigmoidBackward(dy: Tensor, y: Tensor): Tensor {
+  checkSame('sigmoidBackward', dy, 'dy', y, 'y');
+  return getKernels().sigmoidBackward(dy, y);
+}
+
+export function tanh(x: Tensor): Tensor {
+  checkTensor('tanh', 'x', x);
+  return getKernels().tanh(x);
+}
+/** Takes the forward output y. */
+export function tanhBackward(dy: Tensor, y: Tensor): Tensor {
+  checkSame('tanhBackward', dy, 'dy', y, 'y');
+  return getKernels().tanhBackward(dy, y);
+}

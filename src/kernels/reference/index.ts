@@ -1,0 +1,30 @@
+/**
+ * The reference backend: readable transcriptions of the seeds' loops. The specification that every
+ * fast kernel is checked against, and the fallback wherever a fast kernel is missing.
+ */
+import type { Kernels } from '../api.js';
+import { conv2d, conv2dBackward } from './conv2d.js';
+import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
+import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
+import { dense, denseBackward } from './dense.js';
+import * as act from './activations.js';
+
+export const reference: Kernels = {
+  name: 'reference',
+  conv2d,
+  conv2dBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  dense,
+  denseBackward,
+  relu: act.relu,
+  reluBackward: act.reluBackward,
+  leakyRelu: act.leakyRelu,
+  leakyReluBackward: act.leakyReluBackward,
+  sigmoid: act.sigmoid,
+  sigmoidBackward: act.sigmoidBackward,
+  tanh: act.tanh,
+  tanhBackward: act.tanhBackward,
+};

@@ -1,0 +1,209 @@
+import { Rng } from './random.js';
+
+export type Shape = readonly number[];
+
+/** A nested array of numbers, as written by hand: `[[1, 2], [3, 4]]`. */
+export type NestedArray = number | NestedArray[];
+
+/**
+ * A dense float32 tensor in row-major (C) order. No autograd: layers and kernels pass gradients
+ * explicitly, as the seeds do.
+ *
+ * Conventions (see docs/conventions.md): activations are NHWC `[N, H, W, C]`, convolution filters
+ * are HWIO `[fh, fw, Cin, Cout]`, dense weights are `[in, out]`.
+ */
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: Shape;
+
+  constructor(data: Float32Array, shape: Shape) {
+    if (!(data instanceof Float32Array)) {
+      throw new Error(`Tensor: data must be a Float32Array, got ${describe(data)}`);
+    }
+    checkShape('Tensor', 'shape', shape);
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new Error(`Tensor: data length ${data.length} does not match shape [${shape.join(', ')}] (expected ${size} elements)`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** A tensor of zeros. */
+  static zeros(shape: Shape): Tensor {
+    checkShape('Tensor.zeros', 'shape', shape);
+    return new Tensor(new Float32Array(shapeSize(shape)), shape);
+  }
+
+  static ones(shape: Shape): Tensor {
+    return Tensor.full(shape, 1);
+  }
+
+  static full(shape: Shape, value: number): Tensor {
+    checkShape('Tensor.full', 'shape', shape);
+    return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape);
+  }
+
+  /**
+   * From a nested array; the shape is read from the nesting and must be rectangular.
+   * `Tensor.fromArray([[1, 2], [3, 4]])` has shape [2, 2]. Pass `shape` to reshape flat data.
+   */
+  static fromArray(values: NestedArray | ArrayLike<number>, shape?: Shape): Tensor {
+    if (shape !== undefined) {
+      const flat = Array.isArray(values) ? flattenNested('Tensor.fromArray', values as NestedArray[]).flat : Array.from(values as ArrayLike<number>);
+      return new Tensor(Float32Array.from(flat), shape);
+    }
+    if (typeof values === 'number') return new Tensor(Float32Array.of(values), []);
+    if (!Array.isArray(values)) return new Tensor(Float32Array.from(values as ArrayLike<number>), [(values as ArrayLike<number>).length]);
+    const { flat, shape: inferred } = flattenNested('Tensor.fromArray', values);
+    return new Tensor(Float32Array.from(flat), inferred);
+  }
+
+  /** Uniform random values in [low, high) from a seed or an Rng. */
+  static rand(shape: Shape, opts: { seed?: number; rng?: Rng; low?: number; high?: number } = {}): Tensor {
+    const rng = opts.rng ?? new Rng(opts.seed ?? 0);
+    const t = Tensor.zeros(shape);
+    const low = opts.low ?? 0;
+    const high = opts.high ?? 1;
+    for (let i = 0; i < t.data.length; i++) t.data[i] = rng.uniform(low, high);
+    return t;
+  }
+
+  /** Normal random values from a seed or an Rng. */
+  static randn(shape: Shape, opts: { seed?: number; rng?: Rng; mean?: number; std?: number } = {}): Tensor {
+    const rng = opts.rng ?? new Rng(opts.seed ?? 0);
+    const t = Tensor.zeros(shape);
+    for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal(opts.mean ?? 0, opts.std ?? 1);
+    return t;
+  }
+
+  /** The same data under a new shape (shares the buffer). One dimension may be -1. */
+  reshape(shape: Shape): Tensor {
+    const known = shape.filter((d) => d !== -1);
+    const unknown = shape.length - known.length;
+    if (unknown > 1) throw new Error(`Tensor.reshape: at most one dimension may be -1, got [${shape.join(', ')}]`);
+    let resolved = [...shape];
+    if (unknown === 1) {
+      const prod = shapeSize(known);
+      if (prod === 0 || this.size % prod !== 0) {
+        throw new Error(`Tensor.reshape: cannot reshape [${this.shape.join(', ')}] (${this.size} elements) to [${shape.join(', ')}]`);
+      }
+      resolved = shape.map((d) => (d === -1 ? this.size / prod : d));
+    }
+    checkShape('Tensor.reshape', 'shape', resolved);
+    if (shapeSize(resolved) !== this.size) {
+      throw new Error(`Tensor.reshape: cannot reshape [${this.shape.join(', ')}] (${this.size} elements) to [${resolved.join(', ')}] (${shapeSize(resolved)} elements)`);
+    }
+    return new Tensor(this.data, resolved);
+  }
+
+  /** A deep copy. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Nested arrays of numbers, the inverse of `fromArray`. */
+  toArray(): NestedArray {
+    if (this.rank === 0) return this.data[0];
+    const build = (dim: number, offset: number): NestedArray[] => {
+      const n = this.shape[dim];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push(dim === this.rank - 1 ? this.data[offset + i] : build(dim + 1, offset + i * stride));
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** One element by coordinates. */
+  get(...index: number[]): number {
+    return this.data[this.offset(index)];
+  }
+
+  /** The flat offset of a coordinate tuple (row-major). */
+  offset(index: readonly number[]): number {
+    if (index.length !== this.rank) throw new Error(`Tensor.get: expected ${this.rank} indices, got ${index.length}`);
+    let off = 0;
+    for (let d = 0; d < this.rank; d++) {
+      const i = index[d];
+      if (!Number.isInteger(i) || i < 0 || i >= this.shape[d]) {
+        throw new Error(`Tensor.get: index ${i} out of range for dimension ${d} of size ${this.shape[d]}`);
+      }
+      off = off * this.shape[d] + i;
+    }
+    return off;
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.shape.join(', ')}])`;
+  }
+}
+
+/** The number of elements of a shape (1 for a scalar). */
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Throws unless every dimension is a non-negative integer. */
+export function checkShape(op: string, arg: string, shape: Shape): void {
+  if (!Array.isArray(shape)) throw new Error(`${op}: ${arg} must be an array of integers, got ${describe(shape)}`);
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new Error(`${op}: ${arg}[${i}] must be a non-negative integer, got ${String(d)} in [${shape.join(', ')}]`);
+    }
+  }
+}
+
+/** Coordinates of a flat offset, for error messages. */
+export function unravel(offset: number, shape: Shape): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = offset % shape[d];
+    offset = Math.floor(offset / shape[d]);
+  }
+  return idx;
+}
+
+function flattenNested(op: string, values: NestedArray[]): { flat: number[]; shape: number[] } {
+  const shape: number[] = [];
+  let level: NestedArray = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  const flat: number[] = [];
+  const walk = (v: NestedArray, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') throw new Error(`${op}: ragged array: expected a number at ${path}, got ${describe(v)}`);
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new Error(`${op}: ragged array: expected length ${shape[dim]} at ${path || 'top level'}, got ${Array.isArray(v) ? v.length : describe(v)}`);
+    }
+    v.forEach((e, i) => walk(e, dim + 1, `${path}[${i}]`));
+  };
+  walk(values, 0, '');
+  return { flat, shape };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `array of length ${v.length}`;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return `${typeof v} ${String(v)}`;
+}

@@ -27,3 +27,13 @@ export {
 export { softmax, softmaxBackward } from './losses/softmax.js';
 export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
 export { meanSquaredError } from './losses/mse.js';
+export { Param, type Layer, type LayerSpec } from './layers/layer.js';
+export { Conv2D, type Conv2DOptions } from './layers/conv2d.js';
+export { Dense, type DenseOptions } from './layers/dense.js';
+export { MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, type PoolOptions } from './layers/pooling.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from './layers/activations.js';
+export { Dropout } from './layers/dropout.js';
+export { BatchNorm, type BatchNormOptions } from './layers/batch-norm.js';
+export { type Init, initWeights } from './layers/init.js';
+export { layerFromSpec, layerTypes } from './layers/registry.js';
+export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer } from './model/sequential.js';

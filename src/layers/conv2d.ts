@@ -1,0 +1,108 @@
+import { Tensor, type Shape } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/random.js';
+import { conv2d, conv2dBackward } from '../kernels/ops.js';
+import { computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
+import { Param, accumulate, checkInput, noCache, positiveInt, type Layer, type LayerSpec } from './layer.js';
+import { checkInit, initWeights, type Init } from './init.js';
+
+export interface Conv2DOptions {
+  outChannels: number;
+  kernelSize: number | [number, number];
+  stride?: number | [number, number];
+  padding?: Padding;
+  dilation?: number | [number, number];
+  /** Add a bias per output channel (default true). */
+  bias?: boolean;
+  /** Default 'he'. */
+  init?: Init;
+}
+
+/**
+ * A convolution layer (seed 002, "Single Convolution Layer"): Z = W * A_prev + b.
+ * Input NHWC [N, H, W, Cin]; weight HWIO [kH, kW, Cin, outChannels]; output [N, Ho, Wo, outChannels].
+ * A thin, stateful wrapper over the stateless `conv2d` op.
+ */
+export class Conv2D implements Layer {
+  readonly type = 'Conv2D';
+  readonly opts: Required<Omit<Conv2DOptions, 'padding'>> & { padding: Padding };
+  weight?: Param;
+  biasParam?: Param;
+  private inputShape?: Shape;
+  private outShape?: Shape;
+  private cache?: { x: Tensor };
+
+  constructor(opts: Conv2DOptions) {
+    const op = 'Conv2D';
+    positiveInt(op, 'outChannels', opts?.outChannels);
+    normalizePair(op, 'kernelSize', opts.kernelSize, 1);
+    this.opts = {
+      outChannels: opts.outChannels,
+      kernelSize: opts.kernelSize,
+      stride: opts.stride ?? 1,
+      padding: opts.padding ?? 'valid',
+      dilation: opts.dilation ?? 1,
+      bias: opts.bias ?? true,
+      init: checkInit(op, opts.init ?? 'he'),
+    };
+  }
+
+  private convOpts() {
+    return { stride: this.opts.stride, padding: this.opts.padding, dilation: this.opts.dilation };
+  }
+
+  build(inputShape: Shape, rng: Rng): Shape {
+    if (inputShape.length !== 3) throw new Error(`Conv2D.build: input must be [H, W, C], got [${inputShape.join(', ')}]`);
+    const [kH, kW] = normalizePair('Conv2D', 'kernelSize', this.opts.kernelSize, 1);
+    const inC = inputShape[2];
+    const outC = this.opts.outChannels;
+    const info = computeConv2DInfo('Conv2D', [1, ...inputShape], [kH, kW, inC, outC], this.convOpts());
+    this.weight = new Param('weight', initWeights([kH, kW, inC, outC], kH * kW * inC, kH * kW * outC, this.opts.init, rng));
+    this.biasParam = this.opts.bias ? new Param('bias', Tensor.zeros([outC]), false) : undefined;
+    this.inputShape = [...inputShape];
+    this.outShape = [info.outH, info.outW, outC];
+    return this.outShape;
+  }
+
+  forward(x: Tensor, training: boolean): Tensor {
+    checkInput(this.type, x, this.inputShape);
+    this.cache = training ? { x } : undefined;
+    return conv2d(x, this.weight!.value, this.biasParam?.value ?? null, this.convOpts());
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (this.cache === undefined) noCache(this.type);
+    const { dx, dw, db } = conv2dBackward(dy, this.cache.x, this.weight!.value, this.convOpts());
+    accumulate(this.weight!.grad, dw);
+    if (this.biasParam) accumulate(this.biasParam.grad, db);
+    return dx;
+  }
+
+  params(): Param[] {
+    return this.biasParam ? [this.weight!, this.biasParam] : this.weight ? [this.weight] : [];
+  }
+
+  buffers() {
+    return [];
+  }
+
+  toSpec(): LayerSpec {
+    return { type: this.type, config: { ...this.opts } };
+  }
+
+  flops(): number {
+    const [outH, outW, outC] = this.outShape ?? [0, 0, 0];
+    const [kH, kW, inC] = this.weight ? this.weight.value.shape : [0, 0, 0];
+    return 2 * outH * outW * outC * kH * kW * inC;
+  }
+
+  toString(): string {
+    const o = this.opts;
+    let s = `Conv2D(${o.outChannels}, kernelSize=${JSON.stringify(o.kernelSize)}`;
+    if (JSON.stringify(o.stride) !== '1') s += `, stride=${JSON.stringify(o.stride)}`;
+    if (o.padding !== 'valid') s += `, padding=${JSON.stringify(o.padding)}`;
+    if (JSON.stringify(o.dilation) !== '1') s += `, dilation=${JSON.stringify(o.dilation)}`;
+    if (!o.bias) s += ', bias=false';
+    if (o.init !== 'he') s += `, init=${o.init}`;
+    return s + ')';
+  }
+}

@@ -1,0 +1,79 @@
+import { Tensor, type Shape } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/random.js';
+
+/**
+ * A trainable parameter: its value and the gradient that `backward` accumulates into it.
+ * `optimizer.zeroGrad(params)` resets the gradients.
+ */
+export class Param {
+  grad: Tensor;
+  constructor(
+    /** Local name within its layer: 'weight', 'bias', 'gamma', 'beta'. */
+    readonly name: string,
+    public value: Tensor,
+    /** Decoupled/L2 weight decay applies to this parameter (true for weights, false for biases and norms). */
+    readonly decay: boolean = true,
+  ) {
+    this.grad = Tensor.zeros(value.shape);
+  }
+}
+
+/** A JSON-serialisable description of a layer: its type tag and the options it was built with. */
+export interface LayerSpec {
+  type: string;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The contract between layers, models and optimizers (convnetjs's layer interface, made explicit):
+ * - `build` creates parameters once from the input shape (without the batch dimension) and returns
+ *   the output shape, so a model infers every shape when it is constructed;
+ * - `forward(x, training)` caches what `backward` needs only when `training` is true;
+ * - `backward(dy)` RETURNS a new dx and ADDS into every `param.grad`.
+ */
+export interface Layer {
+  /** The registry key and JSON tag: 'Conv2D', 'Dense', ... */
+  readonly type: string;
+  build(inputShape: Shape, rng: Rng): Shape;
+  forward(x: Tensor, training: boolean): Tensor;
+  backward(dy: Tensor): Tensor;
+  /** Trainable parameters, in a fixed order ([] for ReLU, pooling, Flatten). */
+  params(): Param[];
+  /** Non-trainable state that a model file must keep (BatchNorm's running statistics). */
+  buffers(): { name: string; value: Tensor }[];
+  /** The options this layer was made with; `fromSpec(toSpec(l))` rebuilds it. */
+  toSpec(): LayerSpec;
+  /** Multiply-adds x 2 of one forward pass for one example, after build. */
+  flops(): number;
+  /** Only the non-default options, as PyTorch's extra_repr. */
+  toString(): string;
+}
+
+/** Throws the standard error for backward without a training forward. */
+export function noCache(type: string): never {
+  throw new Error(`${type}.backward: call forward(x, true) first`);
+}
+
+/** Shape as text for messages. */
+export const fmtShape = (s: Shape): string => `[${s.join(', ')}]`;
+
+/** Checks a layer's input against the shape it was built for (any batch size). */
+export function checkInput(type: string, x: Tensor, inputShape: Shape | undefined): void {
+  if (inputShape === undefined) throw new Error(`${type}.forward: call build(inputShape, rng) first (or put the layer in a Sequential)`);
+  if (!(x instanceof Tensor)) throw new Error(`${type}.forward: x must be a Tensor`);
+  const ok = x.rank === inputShape.length + 1 && inputShape.every((d, i) => x.shape[i + 1] === d);
+  if (!ok) throw new Error(`${type}.forward: x has shape ${fmtShape(x.shape)}, expected [N, ${inputShape.join(', ')}]`);
+}
+
+/** Adds src into dst elementwise (gradient accumulation). */
+export function accumulate(dst: Tensor, src: Tensor): void {
+  const d = dst.data;
+  const s = src.data;
+  for (let i = 0; i < d.length; i++) d[i] += s[i];
+}
+
+/** Reads an option that must be a positive integer. */
+export function positiveInt(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${op}: ${arg} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}

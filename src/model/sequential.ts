@@ -1,0 +1,201 @@
+import { Tensor, type Shape } from '../tensor/tensor.js';
+import { Rng } from '../tensor/random.js';
+import { Param, checkInput, fmtShape, noCache, type Layer, type LayerSpec } from '../layers/layer.js';
+import { layerFromSpec } from '../layers/registry.js';
+import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
+
+/** What an optimizer must offer a model (see src/optim). */
+export interface StepOptimizer {
+  step(params: Param[]): void;
+  zeroGrad(params: Param[]): void;
+}
+
+export interface SequentialOptions {
+  /** One example's shape, without the batch dimension: [H, W, C] for images. */
+  inputShape: Shape;
+  /** Seeds initialisation and every later random draw of the model (dropout masks). Default 0. */
+  seed?: number;
+}
+
+export interface SequentialSpec extends LayerSpec {
+  type: 'Sequential';
+  config: { inputShape: number[]; layers: LayerSpec[] };
+}
+
+/**
+ * A stack of layers (seed 002, "Complete CNN": CONV → POOL → ... → FC). Building it infers every
+ * layer's shape from `inputShape`, so a shape error appears at construction and names the layer.
+ *
+ * ```ts
+ * const model = new Sequential([
+ *   new Conv2D({ outChannels: 8, kernelSize: 3, padding: 'same' }), new ReLU(), new MaxPool2D({ kernelSize: 2 }),
+ *   new Flatten(), new Dense({ units: 10 }),
+ * ], { inputShape: [28, 28, 1], seed: 1 });
+ * const { loss } = model.trainStep(x, labels, new SGD({ lr: 0.01 }));
+ * ```
+ *
+ * A Sequential is itself a Layer: `backward` returns dx and adds into every parameter's gradient.
+ */
+export class Sequential implements Layer {
+  readonly type = 'Sequential';
+  readonly layers: readonly Layer[];
+  readonly inputShape: Shape;
+  /** The output shape of each layer, without the batch dimension. */
+  readonly shapes: readonly Shape[];
+  readonly rng: Rng;
+  private trained = false;
+
+  constructor(layers: Layer[], opts: SequentialOptions) {
+    if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: layers must be a non-empty array');
+    if (!opts || !Array.isArray(opts.inputShape) || opts.inputShape.length === 0) {
+      throw new Error(`Sequential: opts.inputShape is required ([H, W, C] for images), got ${JSON.stringify(opts?.inputShape)}`);
+    }
+    this.inputShape = Object.freeze([...opts.inputShape]);
+    this.rng = new Rng(opts.seed ?? 0);
+    this.layers = Object.freeze([...layers]);
+    const shapes: Shape[] = [];
+    let shape: Shape = this.inputShape;
+    layers.forEach((layer, i) => {
+      try {
+        shape = layer.build(shape, this.rng);
+      } catch (e) {
+        throw new Error(`Sequential: layer ${i} (${layer.type}) cannot take input ${fmtShape(shape)}: ${(e as Error).message}`, { cause: e });
+      }
+      shapes.push(Object.freeze([...shape]));
+    });
+    this.shapes = Object.freeze(shapes);
+  }
+
+  get outputShape(): Shape {
+    return this.shapes[this.shapes.length - 1];
+  }
+
+  /** Rebuilds a model from `toSpec()` output (weights are freshly initialised from the seed). */
+  static fromSpec(spec: SequentialSpec | LayerSpec, seed = 0): Sequential {
+    if (spec?.type !== 'Sequential') throw new Error(`Sequential.fromSpec: expected type 'Sequential', got ${JSON.stringify(spec?.type)}`);
+    const config = spec.config as SequentialSpec['config'];
+    if (!Array.isArray(config?.layers)) throw new Error('Sequential.fromSpec: config.layers must be an array');
+    return new Sequential(config.layers.map(layerFromSpec), { inputShape: config.inputShape, seed });
+  }
+
+  build(inputShape: Shape): Shape {
+    if (inputShape.length !== this.inputShape.length || inputShape.some((d, i) => d !== this.inputShape[i])) {
+      throw new Error(`Sequential.build: built for ${fmtShape(this.inputShape)}, got ${fmtShape(inputShape)}`);
+    }
+    return this.outputShape;
+  }
+
+  /** Runs every layer; with `training`, caches what backward needs (and dropout is active). */
+  forward(x: Tensor, training = false): Tensor {
+    checkInput('Sequential', x, this.inputShape);
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y, training);
+    this.trained = training;
+    return y;
+  }
+
+  /** Backpropagates dy through the layers in reverse; returns dx and accumulates every param.grad. */
+  backward(dy: Tensor): Tensor {
+    if (!this.trained) noCache('Sequential');
+    let g = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
+    return g;
+  }
+
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  buffers(): { name: string; value: Tensor }[] {
+    return this.layers.flatMap((l, i) => l.buffers().map((b) => ({ name: `${i}.${b.name}`, value: b.value })));
+  }
+
+  /** Every parameter with a model-wide name `<layer index>.<param name>` (e.g. '0.weight'). */
+  namedParams(): { name: string; param: Param }[] {
+    return this.layers.flatMap((l, i) => l.params().map((p) => ({ name: `${i}.${p.name}`, param: p })));
+  }
+
+  /** The number of trainable values. */
+  paramCount(): number {
+    return this.params().reduce((n, p) => n + p.value.size, 0);
+  }
+
+  flops(): number {
+    return this.layers.reduce((n, l) => n + l.flops(), 0);
+  }
+
+  /**
+   * One step of mini-batch training with softmax cross-entropy on logits:
+   * zero the gradients, forward, loss, backward, optimizer step.
+   * Returns the batch's mean loss and how many predictions were right.
+   */
+  trainStep(x: Tensor, labels: ArrayLike<number>, optimizer: StepOptimizer): { loss: number; correct: number } {
+    const params = this.params();
+    optimizer.zeroGrad(params);
+    const logits = this.forward(x, true);
+    if (logits.rank !== 2) throw new Error(`Sequential.trainStep: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
+    const { loss, grad } = softmaxCrossEntropy(logits, labels);
+    this.backward(grad);
+    optimizer.step(params);
+    return { loss, correct: countCorrect(logits, labels) };
+  }
+
+  /** Inference in batches (no caches kept): returns the outputs for every example. */
+  predict(x: Tensor, batchSize = 256): Tensor {
+    checkInput('Sequential.predict', x, this.inputShape);
+    const n = x.shape[0];
+    if (n <= batchSize) return this.forward(x, false);
+    const per = x.size / n;
+    const outPer = this.outputShape.reduce((a, b) => a * b, 1);
+    const out = new Float32Array(n * outPer);
+    for (let s = 0; s < n; s += batchSize) {
+      const e = Math.min(n, s + batchSize);
+      const xb = new Tensor(x.data.subarray(s * per, e * per), [e - s, ...this.inputShape]);
+      out.set(this.forward(xb, false).data, s * outPer);
+    }
+    return new Tensor(out, [n, ...this.outputShape]);
+  }
+
+  /** Mean loss and accuracy of softmax cross-entropy over a labelled set, in batches. */
+  evaluate(x: Tensor, labels: ArrayLike<number>, batchSize = 256): { loss: number; accuracy: number } {
+    const logits = this.predict(x, batchSize);
+    const { loss } = softmaxCrossEntropy(logits, labels);
+    return { loss, accuracy: countCorrect(logits, labels) / labels.length };
+  }
+
+  toSpec(): SequentialSpec {
+    return { type: 'Sequential', config: { inputShape: [...this.inputShape], layers: this.layers.map((l) => l.toSpec()) } };
+  }
+
+  /** A table of layer, output shape, parameter count and FLOPs per example. */
+  summary(): string {
+    const rows: string[][] = [['#', 'layer', 'output shape', 'params', 'FLOPs']];
+    rows.push(['', 'Input', fmtShape(['N', ...this.inputShape] as unknown as number[]), '', '']);
+    this.layers.forEach((l, i) => {
+      const count = l.params().reduce((n, p) => n + p.value.size, 0);
+      rows.push([String(i), l.toString(), fmtShape(['N', ...this.shapes[i]] as unknown as number[]), fmtInt(count), fmtInt(l.flops())]);
+    });
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
+    const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
+    return [line(rows[0]), rule, ...rows.slice(1).map(line), rule, `Total params: ${fmtInt(this.paramCount())}    FLOPs per example (forward): ${fmtInt(this.flops())}`].join('\n');
+  }
+
+  toString(): string {
+    return `Sequential(${this.layers.map((l) => l.toString()).join(', ')})`;
+  }
+}
+
+/** How many rows of `logits` have their largest value at the label (the first maximum on ties). */
+export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
+  const k = logits.shape[logits.rank - 1];
+  let correct = 0;
+  for (let r = 0; r < labels.length; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits.data[r * k + j] > logits.data[r * k + best]) best = j;
+    if (best === labels[r]) correct++;
+  }
+  return correct;
+}
+
+const fmtInt = (n: number): string => n.toLocaleString('en-US');

@@ -6,6 +6,7 @@ export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/con
 export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
 export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
+// WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available.
 export {
   conv2d,
   conv2dBackward,
@@ -27,6 +28,18 @@ export {
 export { softmax, softmaxBackward } from './losses/softmax.js';
 export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
 export { meanSquaredError } from './losses/mse.js';
+export {
+  gradcheck,
+  gradcheckOp,
+  gradcheckLayer,
+  type GradcheckOptions,
+  type GradcheckTarget,
+  type GradcheckElement,
+  type GradcheckTensorReport,
+  type GradcheckReport,
+  type GradcheckLayerOptions,
+  type GradcheckLayerReport,
+} from './gradcheck.js';
 export { Param, type Layer, type LayerSpec } from './layers/layer.js';
 export { Conv2D, type Conv2DOptions } from './layers/conv2d.js';
 export { Dense, type DenseOptions } from './layers/dense.js';
@@ -37,3 +50,19 @@ export { BatchNorm, type BatchNormOptions } from './layers/batch-norm.js';
 export { type Init, initWeights } from './layers/init.js';
 export { layerFromSpec, layerTypes } from './layers/registry.js';
 export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer } from './model/sequential.js';
+// Visualization (issue #4): training curves as SVG, filters and feature maps as raw pixels.
+// Optimizers and learning-rate schedules.
+export {
+  Optimizer,
+  type BaseHyper,
+  type HyperValue,
+  type OptimizerSpec,
+  type OptimizerStateDict,
+  type OptimizerStateDictInput,
+} from './optim/optimizer.js';
+export { SGD, type SGDOptions, type SGDHyper } from './optim/sgd.js';
+export { Adam, type AdamOptions, type AdamHyper } from './optim/adam.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export { RMSProp, type RMSPropOptions, type RMSPropHyper } from './optim/rmsprop.js';
+export { createOptimizer, optimizerFromSpec, optimizerNames, type OptimizerName } from './optim/registry.js';
+export { createSchedule, scheduleKinds, type Schedule, type ScheduleSpec, type ScheduleKind } from './optim/schedule.js';

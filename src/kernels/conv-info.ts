@@ -158,7 +158,7 @@ export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts
   const paddedW = inW + padLeft + padRight;
   if (effH > paddedH || effW > paddedW) {
     throw new Error(
-      `${op}: kernel larger than the padded input: effective kernel ${effH}x${effW} (kernel ${kH}x${kW}, dilation ${dilationH}x${dilationW}) > padded input ${paddedH}x${paddedW}`,
+      `${op}: kernel larger than the padded input: effective kernel ${effH}x${effW} (w ${kH}x${kW}, dilation ${dilationH}x${dilationW}) > padded input ${paddedH}x${paddedW} (x ${inH}x${inW}, padding [${padTop}, ${padBottom}, ${padLeft}, ${padRight}])`,
     );
   }
   const outH = Math.floor((paddedH - effH) / strideH) + 1;
@@ -188,7 +188,9 @@ export function computePool2DInfo(op: string, xShape: Shape, opts: Pool2dOptions
   const paddedH = inH + padTop + padBottom;
   const paddedW = inW + padLeft + padRight;
   if (kH > paddedH || kW > paddedW) {
-    throw new Error(`${op}: kernel larger than the padded input: window ${kH}x${kW} > padded input ${paddedH}x${paddedW}`);
+    throw new Error(
+      `${op}: kernel larger than the padded input: window kernelSize ${kH}x${kW} > padded input ${paddedH}x${paddedW} (x ${inH}x${inW}, padding [${padTop}, ${padBottom}, ${padLeft}, ${padRight}])`,
+    );
   }
   const outH = Math.floor((paddedH - kH) / strideH) + 1;
   const outW = Math.floor((paddedW - kW) / strideW) + 1;

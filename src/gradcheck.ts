@@ -307,8 +307,8 @@ export interface GradcheckLayerOptions extends GradcheckOptions {
   build?: boolean;
   /**
    * The Rng given to build (default `new Rng(seed)`); its state is replayed before every forward.
-   * When omitted and the layer has a public `rng: Rng` property (Sequential's `model.rng`), that one
-   * is replayed instead.
+   * When omitted and the layer has an `rng: Rng` property (Sequential's `model.rng`), that one is
+   * replayed instead.
    */
   rng?: Rng;
 }
@@ -342,10 +342,13 @@ export interface GradcheckLayerReport extends GradcheckReport {
  * - Training mode throughout: the analytic gradient comes from `forward(x, true)` then `backward(r)`,
  *   and every numeric evaluation also calls `forward(x, true)`, so what is checked is the training
  *   path that backward differentiates (e.g. BatchNorm with batch statistics).
- * - Randomness is held fixed: the state of the Rng passed to build (or `opts.rng`) is saved after
- *   build and restored before EVERY forward call, so a layer that draws from the Rng it was built with
- *   (Dropout does) replays the same mask each time. A layer that draws randomness from anywhere else
- *   makes the loss non-deterministic, and the check throws saying so rather than report noise.
+ * - Randomness is held fixed (Dropout is checked WITH its mask, not in inference mode): the state of
+ *   one Rng is saved after build and restored before EVERY forward call, so a layer that draws from
+ *   that Rng replays the same mask each time. The Rng is `opts.rng` if given, else the layer's own
+ *   `rng` property if it has one (Sequential's `model.rng`, which it hands to every layer's build;
+ *   Dropout keeps the Rng it was built with there too), else the Rng this function passed to build.
+ *   A layer whose randomness comes from anywhere else makes the loss non-deterministic; the check
+ *   detects that (two identical forwards disagree) and throws rather than report noise.
  * - The "adds into param.grad" contract is checked too: every param.grad is pre-filled with seeded
  *   random values g0 before backward, and the analytic gradient is taken as `param.grad - g0`; a
  *   backward that overwrites (or ignores) param.grad fails.

@@ -40,6 +40,7 @@ export {
   type GradcheckLayerOptions,
   type GradcheckLayerReport,
 } from './gradcheck.js';
+export { edges, edgeKernels, edgeFilterBank, type EdgeOperator, type EdgeOptions, type EdgeResult } from './edges.js';
 export { Param, type Layer, type LayerSpec } from './layers/layer.js';
 export { Conv2D, type Conv2DOptions } from './layers/conv2d.js';
 export { Dense, type DenseOptions } from './layers/dense.js';

@@ -139,6 +139,7 @@ export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
 }
 export function leakyReluBackward(dy: Tensor, x: Tensor, alpha = 0.01): Tensor {
   checkSame('leakyReluBackward', dy, 'dy', x, 'x');
+  if (!Number.isFinite(alpha)) throw new Error(`leakyReluBackward: alpha must be a finite number, got ${alpha}`);
   return getKernels().leakyReluBackward(dy, x, alpha);
 }
 

@@ -2,7 +2,7 @@
  * Softmax over the last axis, computed stably: p_k = e^(z_k - max z) / Σ_j e^(z_j - max z).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor } from '../kernels/ops.js';
+import { checkShapeEquals, checkTensor } from '../kernels/ops.js';
 
 export function softmax(logits: Tensor): Tensor {
   checkTensor('softmax', 'logits', logits);
@@ -28,7 +28,7 @@ export function softmax(logits: Tensor): Tensor {
 export function softmaxBackward(dp: Tensor, p: Tensor): Tensor {
   checkTensor('softmaxBackward', 'dp', dp);
   checkTensor('softmaxBackward', 'p', p);
-  if (dp.size !== p.size) throw new Error(`softmaxBackward: dp has shape [${dp.shape.join(', ')}], expected [${p.shape.join(', ')}]`);
+  checkShapeEquals('softmaxBackward', 'dp', dp, p.shape);
   const k = p.shape[p.rank - 1];
   const out = new Float32Array(p.size);
   for (let o = 0; o < p.size; o += k) {

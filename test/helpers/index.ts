@@ -2,3 +2,4 @@
 export * from './assert-close.js';
 export * from './configs.js';
 export * from './tensors.js';
+export * from './grad-check.js';

@@ -51,7 +51,21 @@ export { BatchNorm, type BatchNormOptions } from './layers/batch-norm.js';
 export { type Init, initWeights } from './layers/init.js';
 export { layerFromSpec, layerTypes } from './layers/registry.js';
 export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer } from './model/sequential.js';
-// Visualization (issue #4): training curves as SVG, filters and feature maps as raw pixels.
+// Model files (safetensors), checkpoints and ONNX // Visualization (issue #4): training curves as SVG, filters and feature maps as raw pixels.
+export { trainingCurvesSvg, niceTicks, batchEpoch, escapeXml, type EpochRecord, type BatchRecord, type TrainingCurvesOptions, type Ticks } from './viz/plot.js';
+export {
+  filterGrid,
+  featureMapGrid,
+  featureMaps,
+  toRgba,
+  defaultColumns,
+  type PixelGrid,
+  type GridLayoutOptions,
+  type FilterGridOptions,
+  type FeatureMapGridOptions,
+  type LayerOutput,
+} from './viz/image-grid.js';
+export { divergingColor, viridisColor, type Rgb } from './viz/colormap.js';
 // Optimizers and learning-rate schedules.
 export {
   Optimizer,

@@ -1,6 +1,17 @@
 /** Stride: convolutional neural networks in TypeScript. Public API: re-exports only. */
 export { Tensor, shapeSize, type Shape, type NestedArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
+export {
+  Dataset,
+  type DatasetInit,
+  type Batch,
+  type BatchOptions,
+  type SplitOptions,
+  type Normalization,
+  type ImageStorage,
+  type LabelStorage,
+} from './data/dataset.js';
+export { drawTransform, type AugmentOptions, type SampleTransform } from './data/augment.js';
 export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
 export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';
@@ -51,7 +62,34 @@ export { BatchNorm, type BatchNormOptions } from './layers/batch-norm.js';
 export { type Init, initWeights } from './layers/init.js';
 export { layerFromSpec, layerTypes } from './layers/registry.js';
 export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer } from './model/sequential.js';
-// Model files (safetensors), checkpoints and ONNX // Visualization (issue #4): training curves as SVG, filters and feature maps as raw pixels.
+// Model files (safetensors), checkpoints and ONNX export (issue #4 items 5-7; docs/model-format.md).
+export {
+  serializeModel,
+  deserializeModel,
+  readModel,
+  modelTensors,
+  encodeSafetensors,
+  decodeSafetensors,
+  crc32,
+  ModelFormatError,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type LoadOptions,
+  type NamedTensor,
+  type DecodedSafetensors,
+} from './model/serialize.js';
+export {
+  encodeCheckpoint,
+  decodeCheckpoint,
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  type CheckpointInput,
+  type CheckpointFiles,
+  type CheckpointOptimizer,
+  type Json,
+} from './model/checkpoint.js';
+export { exportOnnx, ONNX_OPSETS, type OnnxExportOptions } from './onnx/export.js';
+// Visualization (issue #4): training curves as SVG, filters and feature maps as raw pixels.
 export { trainingCurvesSvg, niceTicks, batchEpoch, escapeXml, type EpochRecord, type BatchRecord, type TrainingCurvesOptions, type Ticks } from './viz/plot.js';
 export {
   filterGrid,

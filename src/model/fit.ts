@@ -1,0 +1,429 @@
+/**
+ * The training loop (browser-safe): epochs of shuffled, optionally augmented mini-batches, a
+ * learning-rate schedule, validation after every epoch, early stopping, and progress callbacks.
+ *
+ * ```ts
+ * const rng = new Rng(1);                                   // shuffles and augmentation draw from it
+ * const optimizer = createOptimizer('adam', { lr: 1e-3 });
+ * const { history } = await fit(model, train, {
+ *   epochs: 5, batchSize: 64, optimizer, rng, validation,
+ *   schedule: createSchedule({ kind: 'cosine', lr: 1e-3, tMax: 5 }),
+ *   onEpoch: (e) => console.log(e.epoch, e.loss, e.valAccuracy),
+ * });
+ * ```
+ *
+ * **Determinism and resuming.** Given the model's initial weights, the optimizer and the state of
+ * `rng`, a run is bit-reproducible: the only random draws are the shuffle permutation (one
+ * `rng.permutation` per epoch), the augmentation (drawn from the same `rng` as batches are made)
+ * and dropout masks (the model's own `model.rng`). Nothing else in the loop holds state, so a
+ * checkpoint taken in `onEpoch` of {model weights and buffers, `optimizer.stateDict(params)`,
+ * `info.rng.getState()`, `model.rng.getState()`, `info.history`} resumes bit-identically: restore
+ * them and call `fit` again with `startEpoch: info.epoch` and `history: info.history`.
+ * Schedules are evaluated at the 0-based epoch index (or global batch index), so they need no state.
+ */
+import { Rng } from '../tensor/random.js';
+import type { Dataset } from '../data/dataset.js';
+import type { AugmentOptions } from '../data/augment.js';
+import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
+import type { Sequential, StepOptimizer } from './sequential.js';
+import { countCorrect } from './sequential.js';
+
+/** What `fit` needs from an optimizer: `step`/`zeroGrad`, and a settable `lr` when a schedule is given. */
+export interface FitOptimizer extends StepOptimizer {
+  lr?: number;
+}
+
+/** The quantities early stopping can watch. `valLoss`/`valAccuracy` need `validation`. */
+export type Monitor = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
+
+export interface EarlyStoppingOptions {
+  /** Stop after this many epochs in a row without improvement (>= 1). */
+  patience: number;
+  /** Default 'valLoss' with validation data, else 'loss'. Losses must fall, accuracies rise. */
+  monitor?: Monitor;
+  /** The smallest change that counts as an improvement; default 0. */
+  minDelta?: number;
+}
+
+/** One finished epoch. */
+export interface EpochRecord {
+  /** The epoch number, 1 for the first (so it is also the number of epochs done). */
+  epoch: number;
+  /** The learning rate at the start of the epoch (null when the optimizer exposes none). */
+  lr: number | null;
+  /** Mean training loss over the epoch's samples (training mode: augmentation and dropout on). */
+  loss: number;
+  /** Training accuracy over the epoch's samples, from the same forward passes. */
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Training samples seen this epoch. */
+  samples: number;
+  /** Wall-clock seconds of the epoch's training (validation excluded). */
+  seconds: number;
+}
+
+/** Passed to `onBatch` after every optimizer step. */
+export interface BatchInfo {
+  /** The epoch number, 1 for the first. */
+  epoch: number;
+  /** The `epochs` option: the number of the last epoch. */
+  epochs: number;
+  /** 0-based batch number within the epoch, and the epoch's batch count. */
+  batch: number;
+  batches: number;
+  /** This batch's size, mean loss and accuracy. */
+  size: number;
+  loss: number;
+  accuracy: number;
+  /** Running means over the epoch so far. */
+  epochLoss: number;
+  epochAccuracy: number;
+  /** Samples trained on so far this epoch, and the epoch's total. */
+  seen: number;
+  total: number;
+  lr: number | null;
+  /** Seconds since the epoch started. */
+  elapsed: number;
+}
+
+/** Passed to `onEpoch` after every epoch (and its validation). */
+export interface EpochInfo extends EpochRecord {
+  epochs: number;
+  /** Every epoch so far, including earlier runs given as `history`, and this one. */
+  history: readonly EpochRecord[];
+  /** Seconds the validation pass took (0 without validation). */
+  validationSeconds: number;
+  /** True when early stopping ends training after this epoch. */
+  earlyStop: boolean;
+  /** The epoch with the best monitored value so far (early stopping only). */
+  bestEpoch: number | null;
+  /** The generator behind shuffling and augmentation; checkpoint `rng.getState()`. */
+  rng: Rng;
+}
+
+export interface FitOptions {
+  /** Train until this many epochs are done (counting the `startEpoch` already done). */
+  epochs: number;
+  /** Default 32. */
+  batchSize?: number;
+  optimizer: FitOptimizer;
+  /** Learning rate as a function of the epoch (or, with `scheduleUnit: 'batch'`, of the global batch number). */
+  schedule?: (t: number) => number;
+  /** Default 'epoch' (t = epoch - 1). 'batch' evaluates the schedule at `t = (epoch - 1) * batchesPerEpoch + batch`. */
+  scheduleUnit?: 'epoch' | 'batch';
+  /** Evaluated after every epoch (inference mode). */
+  validation?: Dataset;
+  /** Batch size of the validation pass; default 256. */
+  evalBatchSize?: number;
+  earlyStopping?: EarlyStoppingOptions;
+  /** The generator for shuffling and augmentation (advanced in place). Default `new Rng(shuffleSeed)`. */
+  rng?: Rng;
+  /** Seed of the default `rng`; default 0. */
+  shuffleSeed?: number;
+  /** Visit the samples in a new random order every epoch; default true. */
+  shuffle?: boolean;
+  /** Seeded random shifts (and flips); drawn from `rng`. Off by default. */
+  augment?: Omit<AugmentOptions, 'rng'>;
+  /** Skip a last batch smaller than `batchSize`; default false. */
+  dropLast?: boolean;
+  /** Epochs already done (to resume): training runs epochs startEpoch + 1 … epochs. Default 0. */
+  startEpoch?: number;
+  /** Records of epochs already run (to resume), for early stopping and the returned history. */
+  history?: readonly EpochRecord[];
+  onBatch?: (info: BatchInfo) => void | Promise<void>;
+  /** Return 'stop' to end training after this epoch. */
+  onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+}
+
+export interface FitResult {
+  /** Every epoch record: the `history` passed in, then the epochs run now. */
+  history: EpochRecord[];
+  /** Why training ended. */
+  stopReason: 'completed' | 'earlyStopping' | 'callback';
+  /** The number of the last epoch done (startEpoch when none ran now). */
+  lastEpoch: number;
+  /** The best epoch by the early-stopping monitor (null without early stopping). */
+  bestEpoch: number | null;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * Trains `model` on `train` with softmax cross-entropy, one optimizer step per mini-batch.
+ * Callbacks may be async: `fit` awaits them (a browser page can yield to the UI in `onBatch`).
+ */
+export async function fit(model: Sequential, train: Dataset, opts: FitOptions): Promise<FitResult> {
+  const op = 'fit';
+  const o = resolveFitOptions(op, model, train, opts);
+  const history: EpochRecord[] = [...(opts.history ?? [])];
+  const rng = opts.rng ?? new Rng(opts.shuffleSeed ?? 0);
+  const batches = train.numBatches(o.batchSize, o.dropLast);
+  const total = o.dropLast ? batches * o.batchSize : train.length;
+  let stopReason: FitResult['stopReason'] = 'completed';
+  let lastEpoch = o.startEpoch;
+  let bestEpoch: number | null = null;
+  const optimizer = opts.optimizer;
+  const lrOf = (): number | null => (typeof optimizer.lr === 'number' ? optimizer.lr : null);
+
+  // e is the 0-based epoch index (the schedule's t); records and callbacks number epochs from 1.
+  for (let e = o.startEpoch; e < opts.epochs; e++) {
+    const epoch = e + 1;
+    if (opts.schedule && o.scheduleUnit === 'epoch') optimizer.lr = checkLr(opts.schedule(e), e);
+    const lr = o.scheduleUnit === 'batch' && opts.schedule ? checkLr(opts.schedule(e * batches), e * batches) : lrOf();
+    const started = now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let k = 0;
+    const augment = o.augment ? { ...o.augment, rng } : undefined;
+    for (const { x, y } of train.batches(o.batchSize, { shuffle: o.shuffle, rng, augment, dropLast: o.dropLast })) {
+      if (opts.schedule && o.scheduleUnit === 'batch') optimizer.lr = checkLr(opts.schedule(e * batches + k), e * batches + k);
+      const step = model.trainStep(x, y, optimizer);
+      if (!Number.isFinite(step.loss)) {
+        throw new Error(`fit: the training loss became ${step.loss} at epoch ${epoch}, batch ${k + 1}; try a lower learning rate`);
+      }
+      lossSum += step.loss * y.length;
+      correct += step.correct;
+      seen += y.length;
+      if (opts.onBatch) {
+        await opts.onBatch({
+          epoch,
+          epochs: opts.epochs,
+          batch: k,
+          batches,
+          size: y.length,
+          loss: step.loss,
+          accuracy: step.correct / y.length,
+          epochLoss: lossSum / seen,
+          epochAccuracy: correct / seen,
+          seen,
+          total,
+          lr: lrOf(),
+          elapsed: (now() - started) / 1000,
+        });
+      }
+      k++;
+    }
+    const record: EpochRecord = {
+      epoch,
+      lr,
+      loss: seen > 0 ? lossSum / seen : NaN,
+      accuracy: seen > 0 ? correct / seen : NaN,
+      samples: seen,
+      seconds: (now() - started) / 1000,
+    };
+    let validationSeconds = 0;
+    if (opts.validation) {
+      const t0 = now();
+      const v = evaluateDataset(model, opts.validation, { batchSize: o.evalBatchSize });
+      validationSeconds = (now() - t0) / 1000;
+      record.valLoss = v.loss;
+      record.valAccuracy = v.accuracy;
+    }
+    history.push(record);
+    lastEpoch = epoch;
+    let earlyStop = false;
+    if (o.earlyStopping) {
+      const s = earlyStoppingState(history, o.earlyStopping.monitor, o.earlyStopping.minDelta);
+      bestEpoch = s.bestEpoch;
+      earlyStop = s.wait >= o.earlyStopping.patience;
+    }
+    const verdict = opts.onEpoch
+      ? await opts.onEpoch({ ...record, epochs: opts.epochs, history: [...history], validationSeconds, earlyStop, bestEpoch, rng })
+      : undefined;
+    if (earlyStop) {
+      stopReason = 'earlyStopping';
+      break;
+    }
+    if (verdict === 'stop') {
+      stopReason = 'callback';
+      break;
+    }
+  }
+  return { history, stopReason, lastEpoch, bestEpoch };
+}
+
+/**
+ * Where early stopping stands after `history`: the best epoch by `monitor` (the first one on ties;
+ * an improvement must beat the best by more than `minDelta`) and how many epochs have passed since.
+ */
+export function earlyStoppingState(history: readonly EpochRecord[], monitor: Monitor, minDelta = 0): { bestEpoch: number | null; best: number; wait: number } {
+  const higherIsBetter = monitor === 'accuracy' || monitor === 'valAccuracy';
+  let best = higherIsBetter ? -Infinity : Infinity;
+  let bestEpoch: number | null = null;
+  let wait = 0;
+  for (const r of history) {
+    const v = r[monitor];
+    const improved = typeof v === 'number' && Number.isFinite(v) && (higherIsBetter ? v > best + minDelta : v < best - minDelta);
+    if (improved || bestEpoch === null) {
+      if (typeof v === 'number' && Number.isFinite(v)) best = v;
+      bestEpoch = r.epoch;
+      wait = 0;
+    } else {
+      wait++;
+    }
+  }
+  return { bestEpoch, best, wait };
+}
+
+/** Result of `evaluateDataset`. */
+export interface Evaluation {
+  /** Mean softmax cross-entropy. */
+  loss: number;
+  accuracy: number;
+  count: number;
+  numClasses: number;
+  /** Row-major [numClasses, numClasses]: `confusion[t * numClasses + p]` counts true class t predicted as p. */
+  confusion: Int32Array;
+  /** The predicted class (arg max of the logits, first on ties) of every sample, in dataset order. */
+  predictions: Int32Array;
+}
+
+/**
+ * Inference over a whole dataset in batches (no augmentation, dropout off): loss, accuracy,
+ * confusion matrix and predictions. The model's output must be logits [N, numClasses].
+ */
+export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchSize?: number } = {}): Evaluation {
+  const batchSize = opts.batchSize ?? 256;
+  const k = model.outputShape.length === 1 ? model.outputShape[0] : 0;
+  if (k === 0) throw new Error(`evaluateDataset: the model must output logits [N, classes], got [N, ${model.outputShape.join(', ')}]`);
+  checkDataFits('evaluateDataset', model, data);
+  const confusion = new Int32Array(k * k);
+  const predictions = new Int32Array(data.length);
+  let lossSum = 0;
+  let correct = 0;
+  let at = 0;
+  for (const { x, y } of data.batches(batchSize)) {
+    const logits = model.predict(x, batchSize);
+    lossSum += softmaxCrossEntropy(logits, y).loss * y.length;
+    correct += countCorrect(logits, y);
+    for (let r = 0; r < y.length; r++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (logits.data[r * k + j] > logits.data[r * k + best]) best = j;
+      predictions[at + r] = best;
+      confusion[y[r] * k + best]++;
+    }
+    at += y.length;
+  }
+  const n = data.length;
+  return { loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? correct / n : NaN, count: n, numClasses: k, confusion, predictions };
+}
+
+/** Per-class precision, recall and F1 from a confusion matrix (rows true, columns predicted). */
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** True samples of this class. */
+  support: number;
+}
+
+/**
+ * Precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = their harmonic mean; a ratio with a
+ * zero denominator is 0 (scikit-learn's `zero_division=0`). `macro` is the unweighted mean over classes.
+ */
+export function classificationMetrics(confusion: ArrayLike<number>, numClasses: number): { perClass: ClassMetrics[]; macro: Omit<ClassMetrics, 'support'>; accuracy: number } {
+  if (confusion.length !== numClasses * numClasses) {
+    throw new Error(`classificationMetrics: confusion has ${confusion.length} entries, expected numClasses^2 = ${numClasses * numClasses}`);
+  }
+  const perClass: ClassMetrics[] = [];
+  let diag = 0;
+  let all = 0;
+  for (let c = 0; c < numClasses; c++) {
+    const tp = confusion[c * numClasses + c];
+    let row = 0;
+    let col = 0;
+    for (let j = 0; j < numClasses; j++) {
+      row += confusion[c * numClasses + j];
+      col += confusion[j * numClasses + c];
+    }
+    const precision = col > 0 ? tp / col : 0;
+    const recall = row > 0 ? tp / row : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    perClass.push({ precision, recall, f1, support: row });
+    diag += tp;
+    all += row;
+  }
+  const mean = (f: (m: ClassMetrics) => number): number => perClass.reduce((s, m) => s + f(m), 0) / Math.max(1, numClasses);
+  return {
+    perClass,
+    macro: { precision: mean((m) => m.precision), recall: mean((m) => m.recall), f1: mean((m) => m.f1) },
+    accuracy: all > 0 ? diag / all : NaN,
+  };
+}
+
+interface ResolvedFit {
+  batchSize: number;
+  evalBatchSize: number;
+  startEpoch: number;
+  shuffle: boolean;
+  dropLast: boolean;
+  scheduleUnit: 'epoch' | 'batch';
+  augment: Omit<AugmentOptions, 'rng'> | null;
+  earlyStopping: { patience: number; monitor: Monitor; minDelta: number } | null;
+}
+
+function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: FitOptions): ResolvedFit {
+  if (opts === null || typeof opts !== 'object') throw new Error(`${op}: options must be an object, got ${String(opts)}`);
+  if (typeof model?.trainStep !== 'function') throw new Error(`${op}: model must be a Sequential`);
+  if (typeof train?.batches !== 'function') throw new Error(`${op}: train must be a Dataset`);
+  const int = (name: string, v: unknown, min: number): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`${op}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    return v;
+  };
+  int('epochs', opts.epochs, 0);
+  const batchSize = int('batchSize', opts.batchSize ?? 32, 1);
+  const evalBatchSize = int('evalBatchSize', opts.evalBatchSize ?? 256, 1);
+  const startEpoch = int('startEpoch', opts.startEpoch ?? 0, 0);
+  const opt = opts.optimizer as FitOptimizer | undefined;
+  if (typeof opt?.step !== 'function' || typeof opt.zeroGrad !== 'function') throw new Error(`${op}: optimizer must have step and zeroGrad (e.g. createOptimizer('adam'))`);
+  if (opts.schedule !== undefined) {
+    if (typeof opts.schedule !== 'function') throw new Error(`${op}: schedule must be a function of the epoch, got ${typeof opts.schedule}`);
+    if (typeof opt.lr !== 'number') throw new Error(`${op}: a schedule needs an optimizer with a settable lr`);
+  }
+  const scheduleUnit = opts.scheduleUnit ?? 'epoch';
+  if (scheduleUnit !== 'epoch' && scheduleUnit !== 'batch') throw new Error(`${op}: scheduleUnit must be 'epoch' or 'batch', got ${String(scheduleUnit)}`);
+  if (opts.rng !== undefined && typeof opts.rng?.permutation !== 'function') throw new Error(`${op}: rng must be an Rng`);
+  checkDataFits(op, model, train);
+  if (opts.validation !== undefined) checkDataFits(`${op}: validation`, model, opts.validation);
+  let earlyStopping: ResolvedFit['earlyStopping'] = null;
+  if (opts.earlyStopping !== undefined) {
+    const es = opts.earlyStopping;
+    const patience = int('earlyStopping.patience', es?.patience, 1);
+    const monitor = es.monitor ?? (opts.validation ? 'valLoss' : 'loss');
+    if (!['loss', 'accuracy', 'valLoss', 'valAccuracy'].includes(monitor)) {
+      throw new Error(`${op}: earlyStopping.monitor must be one of loss, accuracy, valLoss, valAccuracy, got ${String(monitor)}`);
+    }
+    if ((monitor === 'valLoss' || monitor === 'valAccuracy') && !opts.validation) throw new Error(`${op}: earlyStopping.monitor '${monitor}' needs validation data`);
+    const minDelta = es.minDelta ?? 0;
+    if (typeof minDelta !== 'number' || !(minDelta >= 0)) throw new Error(`${op}: earlyStopping.minDelta must be a number >= 0, got ${String(minDelta)}`);
+    earlyStopping = { patience, monitor, minDelta };
+  }
+  if (opts.history !== undefined && !Array.isArray(opts.history)) throw new Error(`${op}: history must be an array of epoch records`);
+  return {
+    batchSize,
+    evalBatchSize,
+    startEpoch,
+    shuffle: opts.shuffle ?? true,
+    dropLast: opts.dropLast ?? false,
+    scheduleUnit,
+    augment: opts.augment ?? null,
+    earlyStopping,
+  };
+}
+
+function checkDataFits(op: string, model: Sequential, data: Dataset): void {
+  const want = model.inputShape;
+  const got = data.imageShape;
+  if (want.length !== 3 || want.some((d, i) => d !== got[i])) {
+    throw new Error(`${op}: the data's images are [${got.join(', ')}] but the model takes [${want.join(', ')}]`);
+  }
+  const k = model.outputShape[model.outputShape.length - 1];
+  if (data.numClasses > k) throw new Error(`${op}: the data has ${data.numClasses} classes but the model outputs ${k}`);
+}
+
+function checkLr(lr: number, t: number): number {
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new Error(`fit: schedule(${t}) returned ${String(lr)}, expected a finite learning rate >= 0`);
+  return lr;
+}

@@ -18,6 +18,7 @@ export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
 export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
 // WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available.
+export { wasm, ready, setThreads, getThreads } from './kernels/wasm/index.js';
 export {
   conv2d,
   conv2dBackward,
@@ -119,3 +120,20 @@ export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { RMSProp, type RMSPropOptions, type RMSPropHyper } from './optim/rmsprop.js';
 export { createOptimizer, optimizerFromSpec, optimizerNames, type OptimizerName } from './optim/registry.js';
 export { createSchedule, scheduleKinds, type Schedule, type ScheduleSpec, type ScheduleKind } from './optim/schedule.js';
+// Training loop, evaluation and model presets.
+export {
+  fit,
+  evaluateDataset,
+  classificationMetrics,
+  earlyStoppingState,
+  type FitOptions,
+  type FitOptimizer,
+  type FitResult,
+  type EpochMetrics,
+  type BatchInfo,
+  type EpochInfo,
+  type EarlyStoppingOptions,
+  type Monitor,
+  type Evaluation,
+  type ClassMetrics,
+} from './model/fit.js';

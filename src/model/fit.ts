@@ -46,7 +46,7 @@ export interface EarlyStoppingOptions {
 }
 
 /** One finished epoch. */
-export interface EpochRecord {
+export interface EpochMetrics {
   /** The epoch number, 1 for the first (so it is also the number of epochs done). */
   epoch: number;
   /** The learning rate at the start of the epoch (null when the optimizer exposes none). */
@@ -62,6 +62,9 @@ export interface EpochRecord {
   /** Wall-clock seconds of the epoch's training (validation excluded). */
   seconds: number;
 }
+
+/** The same as `EpochMetrics` (the name `src/index.ts` uses for the plot's record type). */
+export type EpochRecord = EpochMetrics;
 
 /** Passed to `onBatch` after every optimizer step. */
 export interface BatchInfo {
@@ -88,10 +91,10 @@ export interface BatchInfo {
 }
 
 /** Passed to `onEpoch` after every epoch (and its validation). */
-export interface EpochInfo extends EpochRecord {
+export interface EpochInfo extends EpochMetrics {
   epochs: number;
   /** Every epoch so far, including earlier runs given as `history`, and this one. */
-  history: readonly EpochRecord[];
+  history: readonly EpochMetrics[];
   /** Seconds the validation pass took (0 without validation). */
   validationSeconds: number;
   /** True when early stopping ends training after this epoch. */
@@ -130,7 +133,7 @@ export interface FitOptions {
   /** Epochs already done (to resume): training runs epochs startEpoch + 1 … epochs. Default 0. */
   startEpoch?: number;
   /** Records of epochs already run (to resume), for early stopping and the returned history. */
-  history?: readonly EpochRecord[];
+  history?: readonly EpochMetrics[];
   onBatch?: (info: BatchInfo) => void | Promise<void>;
   /** Return 'stop' to end training after this epoch. */
   onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
@@ -138,7 +141,7 @@ export interface FitOptions {
 
 export interface FitResult {
   /** Every epoch record: the `history` passed in, then the epochs run now. */
-  history: EpochRecord[];
+  history: EpochMetrics[];
   /** Why training ended. */
   stopReason: 'completed' | 'earlyStopping' | 'callback';
   /** The number of the last epoch done (startEpoch when none ran now). */
@@ -156,7 +159,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export async function fit(model: Sequential, train: Dataset, opts: FitOptions): Promise<FitResult> {
   const op = 'fit';
   const o = resolveFitOptions(op, model, train, opts);
-  const history: EpochRecord[] = [...(opts.history ?? [])];
+  const history: EpochMetrics[] = [...(opts.history ?? [])];
   const rng = opts.rng ?? new Rng(opts.shuffleSeed ?? 0);
   const batches = train.numBatches(o.batchSize, o.dropLast);
   const total = o.dropLast ? batches * o.batchSize : train.length;
@@ -205,7 +208,7 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
       }
       k++;
     }
-    const record: EpochRecord = {
+    const record: EpochMetrics = {
       epoch,
       lr,
       loss: seen > 0 ? lossSum / seen : NaN,
@@ -248,7 +251,7 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
  * Where early stopping stands after `history`: the best epoch by `monitor` (the first one on ties;
  * an improvement must beat the best by more than `minDelta`) and how many epochs have passed since.
  */
-export function earlyStoppingState(history: readonly EpochRecord[], monitor: Monitor, minDelta = 0): { bestEpoch: number | null; best: number; wait: number } {
+export function earlyStoppingState(history: readonly EpochMetrics[], monitor: Monitor, minDelta = 0): { bestEpoch: number | null; best: number; wait: number } {
   const higherIsBetter = monitor === 'accuracy' || monitor === 'valAccuracy';
   let best = higherIsBetter ? -Infinity : Infinity;
   let bestEpoch: number | null = null;

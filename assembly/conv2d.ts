@@ -1,0 +1,372 @@
+// Convolution kernels on the implicit GEMM (no im2col is ever materialised).
+//
+// Forward and dX share one "gather GEMM": every output row is a pixel (b, gy, gx) of a row grid,
+// every reduction step is a tap t with a run of C contiguous channels read from a source tensor
+// at (gy * mulY + offY[t], gx * mulX + offX[t]) (zero outside the source), and the columns are
+// the output channels:
+//   forward: rows = output pixels, source = x (C = inC),  offY = ky*dilationH - padTop, mul = stride.
+//   dX:      one GEMM per phase class (iy % strideH, ix % strideW): rows = the input pixels of the
+//            class, source = dy (C = outC), taps = only the (ky, kx) that reach the class, mul = 1,
+//            offY = (py + padTop - ky*dilationH) / strideH. Each dX pixel is written exactly once.
+// dW = im2col(x)^T x dy reduces over the output pixels, one block of them per chunk.
+//
+// Parameters arrive as an i32 block in memory (the JS glue writes it once; threads share it), and
+// the work range [r0, r1) lets several threads split one call.
+
+import { tile4x8, interleave4 } from './gemm';
+import { fma } from './simd';
+
+// convGather parameter block (i32 indices).
+const G_SRC = 0, G_SRCH = 1, G_SRCW = 2, G_C = 3, G_N = 4, G_GH = 5, G_GW = 6, G_MULY = 7, G_MULX = 8;
+const G_T = 9, G_TAPS = 10, G_B = 11, G_NP = 12, G_OUT = 13, G_OUTH = 14, G_OUTW = 15;
+const G_OY0 = 16, G_OSY = 17, G_OX0 = 18, G_OSX = 19, G_BIAS = 20, G_SCRATCH = 21, G_SCRATCHSTRIDE = 22, G_ZERO = 23;
+const G_TPB = 24;
+
+@inline function prm(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+/**
+ * Row tiles [tile0, tile1) of a gather GEMM (4 rows per tile). Output rows have Np floats
+ * (Np = columns rounded up to 8). Thread `tid` uses its own scratch area.
+ *
+ * The reduction is split into blocks of `tapsPerBlock` taps, so the slice of the packed B that a
+ * block uses (tapsPerBlock * C rows x Np columns) stays in L2 while the chunk's tiles sweep it; the
+ * first block starts from the bias (or zero), later ones accumulate into C.
+ */
+export function convGather(p: usize, tile0: i32, tile1: i32, tid: i32): void {
+  const T = prm(p, G_T), C = prm(p, G_C);
+  const tpb = max(1, prm(p, G_TPB));
+  for (let t0 = 0; t0 < T || t0 == 0; t0 += tpb) {
+    gatherBlock(p, tile0, tile1, tid, t0, min(T, t0 + tpb), t0 * C);
+    if (T == 0) break;
+  }
+}
+
+function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tEnd: i32, k0: i32): void {
+  const src = <usize>prm(p, G_SRC), srcH = prm(p, G_SRCH), srcW = prm(p, G_SRCW), C = prm(p, G_C);
+  const N = prm(p, G_N), GH = prm(p, G_GH), GW = prm(p, G_GW), mulY = prm(p, G_MULY), mulX = prm(p, G_MULX);
+  const T = prm(p, G_T), taps = <usize>prm(p, G_TAPS), B = <usize>prm(p, G_B), Np = prm(p, G_NP);
+  const out = <usize>prm(p, G_OUT), outH = prm(p, G_OUTH), outW = prm(p, G_OUTW);
+  const oY0 = prm(p, G_OY0), oSY = prm(p, G_OSY), oX0 = prm(p, G_OX0), oSX = prm(p, G_OSX);
+  const bias = <usize>prm(p, G_BIAS), zero = <usize>prm(p, G_ZERO);
+  const scratch = <usize>prm(p, G_SCRATCH) + <usize>tid * <usize>prm(p, G_SCRATCHSTRIDE);
+  const rows = scratch; // 4 x (b, sy0, sx0, unused) i32
+  const dummy = scratch + 64; // Np floats: where tail rows store
+  const A = dummy + (<usize>Np << 2);
+  const K = T * C;
+  const kc = (tEnd - tBegin) * C;
+  const plane = GH * GW;
+  const M = N * plane;
+  const panels = Np >> 3;
+  const mode = k0 > 0 ? 2 : bias != 0 ? 1 : 0;
+  const rowBytes = <usize>C << 2;
+  for (let tile = tile0; tile < tile1; tile++) {
+    let p0: usize = dummy, p1: usize = dummy, p2: usize = dummy, p3: usize = dummy;
+    for (let r = 0; r < 4; r++) {
+      const m = tile * 4 + r;
+      const ri = rows + (<usize>r << 4);
+      if (m < M) {
+        const b = m / plane;
+        const rem = m - b * plane;
+        const gy = rem / GW;
+        const gx = rem - gy * GW;
+        store<i32>(ri, b);
+        store<i32>(ri, gy * mulY, 4);
+        store<i32>(ri, gx * mulX, 8);
+        const o = out + ((<usize>((b * outH + oY0 + gy * oSY) * outW + oX0 + gx * oSX) * <usize>Np) << 2);
+        if (r == 0) p0 = o; else if (r == 1) p1 = o; else if (r == 2) p2 = o; else p3 = o;
+      } else {
+        store<i32>(ri, -1);
+      }
+    }
+    // Pack the A panel straight from the source image: for each tap, the 4 rows' channel runs.
+    let a = A;
+    for (let t = tBegin; t < tEnd; t++) {
+      const offY = load<i32>(taps + (<usize>t << 3));
+      const offX = load<i32>(taps + (<usize>t << 3), 4);
+      let s0: usize = zero, s1: usize = zero, s2: usize = zero, s3: usize = zero;
+      for (let r = 0; r < 4; r++) {
+        const ri = rows + (<usize>r << 4);
+        const b = load<i32>(ri);
+        if (b < 0) continue;
+        const sy = load<i32>(ri, 4) + offY;
+        const sx = load<i32>(ri, 8) + offX;
+        if (sy < 0 || sy >= srcH || sx < 0 || sx >= srcW) continue;
+        const s = src + <usize>((b * srcH + sy) * srcW + sx) * rowBytes;
+        if (r == 0) s0 = s; else if (r == 1) s1 = s; else if (r == 2) s2 = s; else s3 = s;
+      }
+      interleave4(a, s0, s1, s2, s3, C);
+      a += rowBytes << 2;
+    }
+    for (let j = 0; j < panels; j++) {
+      const co = <usize>j << 5;
+      tile4x8(A, B + (<usize>(j * K + k0) << 5), 32, kc, p0 + co, p1 + co, p2 + co, p3 + co, bias + co, mode);
+    }
+  }
+}
+
+// convFilterGrad parameter block (i32 indices).
+const F_X = 0, F_HP = 1, F_WP = 2, F_C = 3, F_N = 4, F_HO = 5, F_WO = 6, F_SH = 7, F_SW = 8, F_T = 9, F_TAPS = 10;
+const F_DY = 11, F_COUT = 12, F_NP = 13, F_KC = 14, F_DW = 15, F_DWSTRIDE = 16, F_SCRATCH = 17, F_SCRATCHSTRIDE = 18;
+
+/**
+ * dW blocks [blk0, blk1): block i reduces over output pixels [i*KC, (i+1)*KC). x is a zero-padded
+ * copy ([N, Hp, Wp, C]), so a tap's value for a pixel is at pixel base + tap offset, without bounds
+ * checks; taps holds each tap's offset in floats ((ky*dilationH*Wp + kx*dilationW) * C). Thread
+ * `tid` accumulates into its own dW buffer (K rounded up to 4 rows of Np floats), summed by the caller.
+ */
+export function convFilterGrad(p: usize, blk0: i32, blk1: i32, tid: i32): void {
+  const x = <usize>prm(p, F_X), Hp = prm(p, F_HP), Wp = prm(p, F_WP), C = prm(p, F_C), N = prm(p, F_N);
+  const Ho = prm(p, F_HO), Wo = prm(p, F_WO), sH = prm(p, F_SH), sW = prm(p, F_SW);
+  const T = prm(p, F_T), taps = <usize>prm(p, F_TAPS), dy = <usize>prm(p, F_DY), Cout = prm(p, F_COUT), Np = prm(p, F_NP);
+  const KC = prm(p, F_KC);
+  const dw = <usize>prm(p, F_DW) + <usize>tid * <usize>prm(p, F_DWSTRIDE);
+  const scratch = <usize>prm(p, F_SCRATCH) + <usize>tid * <usize>prm(p, F_SCRATCHSTRIDE);
+  const M = N * Ho * Wo;
+  const K = T * C;
+  const panels = Np >> 3;
+  const pix = scratch; // KC x i32: the pixel's top-left tap, in bytes from x
+  const A = pix + (<usize>KC << 4); // KC x 4 floats
+  const Bp = A + (<usize>KC << 4); // panels x KC x 8 floats (when dy cannot be read in place)
+  const inPlace = (Cout & 7) == 0;
+  const rowStride = <usize>Np << 2;
+  for (let blk = blk0; blk < blk1; blk++) {
+    const m0 = blk * KC;
+    const mlen = min(KC, M - m0);
+    if (mlen <= 0) break;
+    // Pixel table for this block.
+    let b = m0 / (Ho * Wo);
+    let rem = m0 - b * Ho * Wo;
+    let oy = rem / Wo;
+    let ox = rem - oy * Wo;
+    for (let i = 0; i < mlen; i++) {
+      store<i32>(pix + (<usize>i << 2), ((b * Hp + oy * sH) * Wp + ox * sW) * C * 4);
+      if (++ox == Wo) { ox = 0; if (++oy == Ho) { oy = 0; b++; } }
+    }
+    // B: the block's dy rows, as 8-column panels (or in place).
+    let bBase: usize, bStride: usize, bPanel: usize;
+    const dy0 = dy + ((<usize>m0 * <usize>Cout) << 2);
+    if (inPlace) {
+      bBase = dy0; bStride = <usize>Cout << 2; bPanel = 32;
+    } else {
+      bBase = Bp; bStride = 32; bPanel = <usize>mlen << 5;
+      for (let j = 0; j < panels; j++) {
+        const n0 = j << 3;
+        const nn = min(8, Cout - n0);
+        let d = Bp + <usize>j * bPanel;
+        for (let i = 0; i < mlen; i++) {
+          const s = dy0 + ((<usize>(i * Cout + n0)) << 2);
+          for (let n = 0; n < 8; n++) store<f32>(d + (<usize>n << 2), n < nn ? load<f32>(s + (<usize>n << 2)) : 0);
+          d += 32;
+        }
+      }
+    }
+    // Rows of dW in tiles of 4 (k = t * C + ic).
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      const t0 = k0 / C;
+      const ic0 = k0 - t0 * C;
+      if (ic0 + 4 <= C) {
+        // The 4 rows are 4 consecutive channels of one tap: one v128 per pixel.
+        const base = x + (<usize>(load<i32>(taps + (<usize>t0 << 2)) + ic0) << 2);
+        let a = A;
+        for (let i = 0; i < mlen; i++) {
+          v128.store(a, v128.load(base + <usize>load<i32>(pix + (<usize>i << 2))));
+          a += 16;
+        }
+      } else {
+        // Rows straddle taps or run past K: one float at a time.
+        for (let r = 0; r < 4; r++) {
+          const k = k0 + r;
+          let a = A + (<usize>r << 2);
+          if (k >= K) {
+            for (let i = 0; i < mlen; i++) { store<f32>(a, 0); a += 16; }
+            continue;
+          }
+          const t = k / C;
+          const base = x + (<usize>(load<i32>(taps + (<usize>t << 2)) + k - t * C) << 2);
+          for (let i = 0; i < mlen; i++) {
+            store<f32>(a, load<f32>(base + <usize>load<i32>(pix + (<usize>i << 2))));
+            a += 16;
+          }
+        }
+      }
+      const c0 = dw + <usize>k0 * rowStride;
+      for (let j = 0; j < panels; j++) {
+        const co = c0 + (<usize>j << 5);
+        tile4x8(A, bBase + <usize>j * bPanel, bStride, mlen, co, co + rowStride, co + 2 * rowStride, co + 3 * rowStride, 0, 2);
+      }
+    }
+  }
+}
+
+/**
+ * db[oc] = sum over M rows (of Cout floats) of dy[m, oc]. Rows are summed in blocks of 256 into
+ * `tmp` before joining the total, which keeps float32 rounding small for large M.
+ * db and tmp hold Cout rounded up to 4 floats.
+ */
+export function biasGrad(dy: usize, M: i32, Cout: i32, db: usize, tmp: usize): void {
+  const C4 = (Cout + 3) & ~3;
+  const bytes = <usize>C4 << 2;
+  memory.fill(db, 0, bytes);
+  for (let m0 = 0; m0 < M; m0 += 256) {
+    const m1 = min(M, m0 + 256);
+    memory.fill(tmp, 0, bytes);
+    for (let m = m0; m < m1; m++) {
+      const s = dy + ((<usize>(m * Cout)) << 2);
+      let oc = 0;
+      for (; oc + 4 <= Cout; oc += 4) {
+        const d = tmp + (<usize>oc << 2);
+        v128.store(d, f32x4.add(v128.load(d), v128.load(s + (<usize>oc << 2))));
+      }
+      for (; oc < Cout; oc++) {
+        const d = tmp + (<usize>oc << 2);
+        store<f32>(d, load<f32>(d) + load<f32>(s + (<usize>oc << 2)));
+      }
+    }
+    addInto(db, tmp, C4);
+  }
+}
+
+/** dst[i] += src[i] for n floats (n a multiple of 4): sums the threads' dW buffers. */
+export function addInto(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+}
+
+// convSmallC parameter block (i32 indices).
+const S_X = 0, S_HP = 1, S_WP = 2, S_C = 3, S_N = 4, S_HO = 5, S_WO = 6, S_SH = 7, S_SW = 8, S_DH = 9, S_DW = 10;
+const S_KH = 11, S_KW = 12, S_B = 13, S_NP = 14, S_OUT = 15, S_BIAS = 16, S_SCRATCH = 17, S_SCRATCHSTRIDE = 18;
+
+/**
+ * Forward for few input channels (Cin < 4, e.g. a first layer on grey or RGB images), from a
+ * zero-padded copy of x ([N, Hp, Wp, C]), so packing needs no bounds checks. A tile is 4
+ * neighbouring output pixels of one row: for Cin = 1 and stride 1 each tap's A-panel column is one
+ * unaligned 16-byte load. Tiles [tile0, tile1) of N * Ho * ceil(Wo / 4).
+ */
+export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
+  const x = <usize>prm(p, S_X), Hp = prm(p, S_HP), Wp = prm(p, S_WP), C = prm(p, S_C);
+  const Ho = prm(p, S_HO), Wo = prm(p, S_WO), sH = prm(p, S_SH), sW = prm(p, S_SW);
+  const dH = prm(p, S_DH), dW = prm(p, S_DW), kH = prm(p, S_KH), kW = prm(p, S_KW);
+  const B = <usize>prm(p, S_B), Np = prm(p, S_NP), out = <usize>prm(p, S_OUT), bias = <usize>prm(p, S_BIAS);
+  const scratch = <usize>prm(p, S_SCRATCH) + <usize>tid * <usize>prm(p, S_SCRATCHSTRIDE);
+  const dummy = scratch;
+  const A = scratch + (<usize>Np << 2);
+  const K = kH * kW * C;
+  const tilesPerRow = (Wo + 3) >> 2;
+  const panels = Np >> 3;
+  const mode = bias != 0 ? 1 : 0;
+  const step = <usize>(sW * C) << 2; // bytes between neighbouring output pixels' taps
+  const rowBytes = <usize>Np << 2;
+  for (let tile = tile0; tile < tile1; tile++) {
+    const row = tile / tilesPerRow; // b * Ho + oy
+    const ox0 = (tile - row * tilesPerRow) << 2;
+    const b = row / Ho;
+    const oy = row - b * Ho;
+    const o = out + <usize>(row * Wo + ox0) * rowBytes;
+    const valid = Wo - ox0;
+    const p0 = o;
+    const p1 = valid > 1 ? o + rowBytes : dummy;
+    const p2 = valid > 2 ? o + 2 * rowBytes : dummy;
+    const p3 = valid > 3 ? o + 3 * rowBytes : dummy;
+    let a = A;
+    for (let ky = 0; ky < kH; ky++) {
+      const rowBase = x + ((<usize>((b * Hp + oy * sH + ky * dH) * Wp + ox0 * sW) * <usize>C) << 2);
+      for (let kx = 0; kx < kW; kx++) {
+        let s = rowBase + ((<usize>(kx * dW * C)) << 2);
+        if (step == 4) {
+          for (let ic = 0; ic < C; ic++) {
+            v128.store(a, v128.load(s));
+            a += 16; s += 4;
+          }
+        } else {
+          for (let ic = 0; ic < C; ic++) {
+            store<f32>(a, load<f32>(s));
+            store<f32>(a, load<f32>(s + step), 4);
+            store<f32>(a, load<f32>(s + 2 * step), 8);
+            store<f32>(a, load<f32>(s + 3 * step), 12);
+            a += 16; s += 4;
+          }
+        }
+      }
+    }
+    for (let j = 0; j < panels; j++) {
+      const co = <usize>j << 5;
+      tile4x8(A, B + <usize>(j * K) * 32, 32, K, p0 + co, p1 + co, p2 + co, p3 + co, bias + co, mode);
+    }
+  }
+}
+
+// convDxSmallC parameter block (i32 indices).
+const D_DY = 0, D_HO = 1, D_WO = 2, D_COUT = 3, D_H = 4, D_W = 5, D_C = 6, D_KH = 7, D_KW = 8, D_SH = 9, D_SW = 10;
+const D_DH = 11, D_DW = 12, D_PT = 13, D_PL = 14, D_WGT = 15, D_DX = 16, D_SCRATCH = 17, D_SCRATCHSTRIDE = 18;
+
+/**
+ * dX for few input channels (Cin < 4), where a GEMM over Cin columns would waste most of each
+ * 8-wide tile: for each input pixel and channel, dot products over oc of dy[b, oy, ox, :] and
+ * w[ky, kx, ic, :] (both contiguous in oc) for the taps that reach the pixel. Pixels [m0, m1) of
+ * N*H*W. The reaching taps of a pixel are listed once (scratch: (ky, oy) and (kx, ox) pairs).
+ */
+export function convDxSmallC(p: usize, m0: i32, m1: i32, tid: i32): void {
+  const dy = <usize>prm(p, D_DY), Ho = prm(p, D_HO), Wo = prm(p, D_WO), Cout = prm(p, D_COUT);
+  const H = prm(p, D_H), W = prm(p, D_W), C = prm(p, D_C), kH = prm(p, D_KH), kW = prm(p, D_KW);
+  const sH = prm(p, D_SH), sW = prm(p, D_SW), dH = prm(p, D_DH), dW = prm(p, D_DW), pT = prm(p, D_PT), pL = prm(p, D_PL);
+  const w = <usize>prm(p, D_WGT), dx = <usize>prm(p, D_DX);
+  const ys = <usize>prm(p, D_SCRATCH) + <usize>tid * <usize>prm(p, D_SCRATCHSTRIDE); // kH x (ky, oy)
+  const xs = ys + (<usize>kH << 3); // kW x (kx, ox)
+  const ocBytes = <usize>Cout << 2;
+  for (let m = m0; m < m1; m++) {
+    const b = m / (H * W);
+    const rem = m - b * H * W;
+    const iy = rem / W;
+    const ix = rem - iy * W;
+    let ny = 0, nx = 0;
+    for (let ky = 0; ky < kH; ky++) {
+      const ty = iy + pT - ky * dH;
+      if (ty < 0) break;
+      const oy = sH == 1 ? ty : ty / sH;
+      if (oy * sH != ty || oy >= Ho) continue;
+      store<i32>(ys + (<usize>ny << 3), ky);
+      store<i32>(ys + (<usize>ny << 3), oy, 4);
+      ny++;
+    }
+    for (let kx = 0; kx < kW; kx++) {
+      const tx = ix + pL - kx * dW;
+      if (tx < 0) break;
+      const ox = sW == 1 ? tx : tx / sW;
+      if (ox * sW != tx || ox >= Wo) continue;
+      store<i32>(xs + (<usize>nx << 3), kx);
+      store<i32>(xs + (<usize>nx << 3), ox, 4);
+      nx++;
+    }
+    for (let ic = 0; ic < C; ic++) {
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      let tail: f32 = 0;
+      for (let i = 0; i < ny; i++) {
+        const ky = load<i32>(ys + (<usize>i << 3));
+        const oy = load<i32>(ys + (<usize>i << 3), 4);
+        for (let j = 0; j < nx; j++) {
+          const kx = load<i32>(xs + (<usize>j << 3));
+          const ox = load<i32>(xs + (<usize>j << 3), 4);
+          let g = dy + <usize>((b * Ho + oy) * Wo + ox) * ocBytes;
+          let f = w + <usize>((ky * kW + kx) * C + ic) * ocBytes;
+          let oc = 0;
+          for (; oc + 8 <= Cout; oc += 8) {
+            acc0 = fma(v128.load(g), v128.load(f), acc0);
+            acc1 = fma(v128.load(g, 16), v128.load(f, 16), acc1);
+            g += 32; f += 32;
+          }
+          for (; oc < Cout; oc++) {
+            tail += load<f32>(g) * load<f32>(f);
+            g += 4; f += 4;
+          }
+        }
+      }
+      const s = f32x4.add(acc0, acc1);
+      const sum = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3) + tail;
+      store<f32>(dx + (<usize>(m * C + ic) << 2), sum);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+// Max and average pooling over each channel, NHWC, four channels per v128 with a scalar tail.
+// Same rules as the reference (src/kernels/reference/max-pool2d.ts, avg-pool2d.ts): padded cells
+// are never candidates and never counted; max ties go to the first maximum in (ky, kx) order; a
+// NaN wins its window. Geometry arrives as a parameter block (P_* indices), computed by conv-info.
+
+const P_X = 0, P_N = 1, P_H = 2, P_W = 3, P_C = 4, P_HO = 5, P_WO = 6, P_KH = 7, P_KW = 8, P_SH = 9, P_SW = 10;
+const P_PT = 11, P_PL = 12, P_Y = 13, P_DY = 14, P_DX = 15;
+
+@inline function prm(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+/** The later cell v replaces best where v > best, or v is NaN and best is not. */
+@inline function takeMask(v: v128, best: v128): v128 {
+  return v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
+}
+
+/**
+ * mode 0: y = max pool of x.  mode 1: dx[argmax] += dy (dx zeroed by the caller).
+ */
+export function maxPool(p: usize, mode: i32): void {
+  const x = <usize>prm(p, P_X), N = prm(p, P_N), H = prm(p, P_H), W = prm(p, P_W), C = prm(p, P_C);
+  const Ho = prm(p, P_HO), Wo = prm(p, P_WO), kH = prm(p, P_KH), kW = prm(p, P_KW), sH = prm(p, P_SH), sW = prm(p, P_SW);
+  const pT = prm(p, P_PT), pL = prm(p, P_PL), y = <usize>prm(p, P_Y), dy = <usize>prm(p, P_DY), dx = <usize>prm(p, P_DX);
+  const cb = <usize>C << 2;
+  let o: usize = 0; // output element offset in bytes (y or dy)
+  for (let b = 0; b < N; b++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      const y0 = max(oy * sH - pT, 0), y1 = min(oy * sH - pT + kH, H);
+      for (let ox = 0; ox < Wo; ox++) {
+        const x0 = max(ox * sW - pL, 0), x1 = min(ox * sW - pL + kW, W);
+        const first = <usize>((b * H + y0) * W + x0) * cb;
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const cc = <usize>c << 2;
+          let best = v128.load(x + first + cc);
+          let at = i32x4.splat(<i32>(first + cc));
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) {
+              const off = <usize>((b * H + iy) * W + ix) * cb + cc;
+              const v = v128.load(x + off);
+              const t = takeMask(v, best);
+              best = v128.bitselect(v, best, t);
+              at = v128.bitselect(i32x4.splat(<i32>off), at, t);
+            }
+          }
+          if (mode == 0) {
+            v128.store(y + o + cc, best);
+          } else {
+            const g = v128.load(dy + o + cc);
+            const a0 = dx + <usize>i32x4.extract_lane(at, 0);
+            store<f32>(a0, load<f32>(a0) + f32x4.extract_lane(g, 0));
+            const a1 = dx + 4 + <usize>i32x4.extract_lane(at, 1);
+            store<f32>(a1, load<f32>(a1) + f32x4.extract_lane(g, 1));
+            const a2 = dx + 8 + <usize>i32x4.extract_lane(at, 2);
+            store<f32>(a2, load<f32>(a2) + f32x4.extract_lane(g, 2));
+            const a3 = dx + 12 + <usize>i32x4.extract_lane(at, 3);
+            store<f32>(a3, load<f32>(a3) + f32x4.extract_lane(g, 3));
+          }
+        }
+        for (; c < C; c++) {
+          const cc = <usize>c << 2;
+          let best = load<f32>(x + first + cc);
+          let at = first + cc;
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) {
+              const off = <usize>((b * H + iy) * W + ix) * cb + cc;
+              const v = load<f32>(x + off);
+              if (v > best || (v != v && best == best)) {
+                best = v;
+                at = off;
+              }
+            }
+          }
+          if (mode == 0) store<f32>(y + o + cc, best);
+          else store<f32>(dx + at, load<f32>(dx + at) + load<f32>(dy + o + cc));
+        }
+        o += cb;
+      }
+    }
+  }
+}
+
+/**
+ * mode 0: y = mean of each window's real cells.  mode 1: dx += dy / count over each window's real
+ * cells (dx zeroed by the caller).
+ */
+export function avgPool(p: usize, mode: i32): void {
+  const x = <usize>prm(p, P_X), N = prm(p, P_N), H = prm(p, P_H), W = prm(p, P_W), C = prm(p, P_C);
+  const Ho = prm(p, P_HO), Wo = prm(p, P_WO), kH = prm(p, P_KH), kW = prm(p, P_KW), sH = prm(p, P_SH), sW = prm(p, P_SW);
+  const pT = prm(p, P_PT), pL = prm(p, P_PL), y = <usize>prm(p, P_Y), dy = <usize>prm(p, P_DY), dx = <usize>prm(p, P_DX);
+  const cb = <usize>C << 2;
+  let o: usize = 0;
+  for (let b = 0; b < N; b++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      const y0 = max(oy * sH - pT, 0), y1 = min(oy * sH - pT + kH, H);
+      for (let ox = 0; ox < Wo; ox++) {
+        const x0 = max(ox * sW - pL, 0), x1 = min(ox * sW - pL + kW, W);
+        const inv: f32 = 1 / <f32>((y1 - y0) * (x1 - x0));
+        const vinv = f32x4.splat(inv);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const cc = <usize>c << 2;
+          if (mode == 0) {
+            let s = f32x4.splat(0);
+            for (let iy = y0; iy < y1; iy++)
+              for (let ix = x0; ix < x1; ix++) s = f32x4.add(s, v128.load(x + <usize>((b * H + iy) * W + ix) * cb + cc));
+            v128.store(y + o + cc, f32x4.mul(s, vinv));
+          } else {
+            const g = f32x4.mul(v128.load(dy + o + cc), vinv);
+            for (let iy = y0; iy < y1; iy++)
+              for (let ix = x0; ix < x1; ix++) {
+                const a = dx + <usize>((b * H + iy) * W + ix) * cb + cc;
+                v128.store(a, f32x4.add(v128.load(a), g));
+              }
+          }
+        }
+        for (; c < C; c++) {
+          const cc = <usize>c << 2;
+          if (mode == 0) {
+            let s: f32 = 0;
+            for (let iy = y0; iy < y1; iy++)
+              for (let ix = x0; ix < x1; ix++) s += load<f32>(x + <usize>((b * H + iy) * W + ix) * cb + cc);
+            store<f32>(y + o + cc, s * inv);
+          } else {
+            const g = load<f32>(dy + o + cc) * inv;
+            for (let iy = y0; iy < y1; iy++)
+              for (let ix = x0; ix < x1; ix++) {
+                const a = dx + <usize>((b * H + iy) * W + ix) * cb + cc;
+                store<f32>(a, load<f32>(a) + g);
+              }
+          }
+        }
+        o += cb;
+      }
+    }
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * WebAssembly conv2d forward and backward (glue): copies inputs into the arena, writes a parameter
+ * block, runs assembly/conv2d.ts, copies results out. Layouts as in reference/conv2d.ts: x NHWC,
+ * w HWIO, y NHWC. See assembly/conv2d.ts for the implicit-GEMM formulation.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import type { Conv2DInfo } from '../conv-info.js';
+import { FN_DX_SMALLC, FN_FILTER, FN_GATHER, FN_SMALLC, type Runtime } from './runtime.js';
+
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+/** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
+const L2_BLOCK_FLOATS = 65536;
+/** Output pixels each dW chunk reduces over. */
+const DW_BLOCK = 256;
+
+/** Copies an [rows, Np] padded result into a dense [rows, n] array. */
+function compact(rt: Runtime, p: number, rows: number, Np: number, n: number): Float32Array {
+  if (Np === n) return rt.read(p, rows * n);
+  const src = rt.f32;
+  const out = new Float32Array(rows * n);
+  let s = p >> 2;
+  for (let r = 0; r < rows; r++, s += Np) out.set(src.subarray(s, s + n), r * n);
+  return out;
+}
+
+/** Scratch bytes per thread for convGather: row table, a dummy output row, the A panel. */
+function gatherScratch(Np: number, K: number): number {
+  return roundUp(64 + Np * 4 + K * 16, 64);
+}
+
+/**
+ * Writes a convGather parameter block (order as in assembly/conv2d.ts G_*) and runs it.
+ * Rows are the pixels (b, gy, gx) of a [N, GH, GW] grid; output pixel (oY0 + gy*oSY, oX0 + gx*oSX) of an [outH, outW] image.
+ */
+function gather(
+  rt: Runtime,
+  a: {
+    src: number; srcH: number; srcW: number; C: number; N: number; GH: number; GW: number; mulY: number; mulX: number;
+    taps: number[]; B: number; Np: number; out: number; outH: number; outW: number; oY0: number; oSY: number; oX0: number; oSX: number;
+    bias: number; zero: number;
+  },
+): void {
+  const T = a.taps.length / 2;
+  // Taps per reduction block: the block's slice of B (taps * C rows x Np floats) at most L2_BLOCK_FLOATS.
+  const maxTaps = Math.max(1, Math.floor(L2_BLOCK_FLOATS / (a.Np * a.C)));
+  const tapsPerBlock = Math.ceil(T / Math.max(1, Math.ceil(T / maxTaps)));
+  const stride = gatherScratch(a.Np, tapsPerBlock * a.C);
+  const scratch = rt.allocBytes(stride * rt.threads);
+  const tapsP = rt.putI32(a.taps.length > 0 ? a.taps : [0, 0]);
+  const p = rt.putI32([
+    a.src, a.srcH, a.srcW, a.C, a.N, a.GH, a.GW, a.mulY, a.mulX, T, tapsP, a.B, a.Np,
+    a.out, a.outH, a.outW, a.oY0, a.oSY, a.oX0, a.oSX, a.bias, scratch, stride, a.zero, tapsPerBlock,
+  ]);
+  rt.run(FN_GATHER, p, Math.ceil((a.N * a.GH * a.GW) / 4), 8);
+}
+
+/** y = conv2d(x, w) + bias, as reference conv2d. */
+export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
+  const Np = roundUp(outC, 8);
+  const K = kH * kW * inC;
+  rt.reset();
+  if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
+  const xP = rt.put(x.data);
+  const wP = rt.put(w.data);
+  const B = rt.alloc(K * Np);
+  rt.exports.packB(B, wP, 1, rt.putI32([0]), K, outC, 1, outC);
+  let biasP = 0;
+  if (bias !== null) {
+    biasP = rt.zeros(Np);
+    rt.f32.set(bias.data, biasP >> 2);
+  }
+  const zero = rt.zeros(roundUp(inC, 4));
+  const M = batch * outH * outW;
+  const out = rt.alloc(M * Np);
+  const taps: number[] = [];
+  for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push(ky * dilationH - padTop, kx * dilationW - padLeft);
+  gather(rt, {
+    src: xP, srcH: inH, srcW: inW, C: inC, N: batch, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
+    taps, B, Np, out, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
+  });
+  return new Tensor(compact(rt, out, M, Np, outC), [batch, outH, outW, outC]);
+}
+
+/** Packs w (HWIO = [K, outC]) into 8-column panels; the bias padded to Np (0 = none). */
+function packWeights(rt: Runtime, w: Tensor, bias: Tensor | null, K: number, outC: number, Np: number): { B: number; biasP: number } {
+  const wP = rt.put(w.data);
+  const B = rt.alloc(K * Np);
+  rt.exports.packB(B, wP, 1, rt.putI32([0]), K, outC, 1, outC);
+  let biasP = 0;
+  if (bias !== null) {
+    biasP = rt.zeros(Np);
+    rt.f32.set(bias.data, biasP >> 2);
+  }
+  return { B, biasP };
+}
+
+/**
+ * Copies x into the arena with its padding as zeros ([N, Hp, Wp, C]) plus `slack` zero floats after
+ * it; returns the byte offset and the padded sizes.
+ */
+function putPadded(rt: Runtime, x: Tensor, info: Conv2DInfo, slack: number): { xp: number; Hp: number; Wp: number } {
+  const { batch, inH, inW, inC, padTop, padBottom, padLeft, padRight } = info;
+  const Hp = inH + padTop + padBottom;
+  const Wp = inW + padLeft + padRight;
+  const rowFloats = inW * inC;
+  const xp = rt.zeros(batch * Hp * Wp * inC + slack);
+  const f = rt.f32;
+  for (let b = 0; b < batch; b++) {
+    for (let iy = 0; iy < inH; iy++) {
+      const src = (b * inH + iy) * rowFloats;
+      f.set(x.data.subarray(src, src + rowFloats), (xp >> 2) + ((b * Hp + iy + padTop) * Wp + padLeft) * inC);
+    }
+  }
+  return { xp, Hp, Wp };
+}
+
+/** Forward for Cin < 4 from a zero-padded copy of x (assembly convSmallC). */
+function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor {
+  const { batch, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW } = info;
+  const Np = roundUp(outC, 8);
+  const K = kH * kW * inC;
+  const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
+  // Slack after the image: a tile's unused columns read up to 3 pixels past a row's end.
+  const { xp, Hp, Wp } = putPadded(rt, x, info, 4 * strideW * inC + 64);
+  const M = batch * outH * outW;
+  const out = rt.alloc(M * Np);
+  const stride = roundUp(Np * 4 + K * 16, 64);
+  const scratch = rt.allocBytes(stride * rt.threads);
+  const p = rt.putI32([xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, dilationH, dilationW, kH, kW, B, Np, out, biasP, scratch, stride]);
+  rt.run(FN_SMALLC, p, batch * outH * Math.ceil(outW / 4), 8);
+  return new Tensor(compact(rt, out, M, Np, outC), [batch, outH, outW, outC]);
+}
+
+const x4Size = (i: Conv2DInfo): number => i.batch * i.inH * i.inW * i.inC;
+
+const mod = (a: number, m: number): number => ((a % m) + m) % m;
+
+/**
+ * dx of conv2d: one gather GEMM per phase class (iy % strideH, ix % strideW), each reading dy
+ * through the taps that reach that class, with B[(tap, oc), ic] = w[ky, kx, ic, oc].
+ */
+export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info: Conv2DInfo, reset = true): Tensor {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
+  const Np = roundUp(inC, 8);
+  if (reset) rt.reset();
+  const dyP = rt.put(dy.data);
+  const wP = rt.put(w.data);
+  if (inC < 4) {
+    // Few input channels: dot products over oc (assembly convDxSmallC) instead of a mostly empty GEMM.
+    const dx = rt.alloc(x4Size(info));
+    const stride = roundUp((kH + kW) * 8, 64);
+    const scratch = rt.allocBytes(stride * rt.threads);
+    const p = rt.putI32([dyP, outH, outW, outC, inH, inW, inC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, wP, dx, scratch, stride]);
+    rt.run(FN_DX_SMALLC, p, batch * inH * inW, 64);
+    return new Tensor(rt.read(dx, x4Size(info)), [batch, inH, inW, inC]);
+  }
+  const zero = rt.zeros(roundUp(outC, 4));
+  const out = rt.alloc(batch * inH * inW * Np);
+  const B = rt.alloc(kH * kW * outC * Np);
+  for (let py = 0; py < Math.min(strideH, inH); py++) {
+    const kys: number[] = [];
+    for (let ky = 0; ky < kH; ky++) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
+    for (let px = 0; px < Math.min(strideW, inW); px++) {
+      const kxs: number[] = [];
+      for (let kx = 0; kx < kW; kx++) if (mod(px + padLeft - kx * dilationW, strideW) === 0) kxs.push(kx);
+      const taps: number[] = [];
+      const tapBase: number[] = [];
+      for (const ky of kys) {
+        for (const kx of kxs) {
+          taps.push((py + padTop - ky * dilationH) / strideH, (px + padLeft - kx * dilationW) / strideW);
+          tapBase.push((ky * kW + kx) * inC * outC);
+        }
+      }
+      if (tapBase.length > 0) rt.exports.packB(B, wP, tapBase.length, rt.putI32(tapBase), outC, 1, outC, inC);
+      gather(rt, {
+        src: dyP, srcH: outH, srcW: outW, C: outC, N: batch,
+        GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), mulY: 1, mulX: 1,
+        taps, B, Np, out, outH: inH, outW: inW, oY0: py, oSY: strideH, oX0: px, oSX: strideW, bias: 0, zero,
+      });
+    }
+  }
+  return new Tensor(compact(rt, out, batch * inH * inW, Np, inC), [batch, inH, inW, inC]);
+}
+
+/** dw and db of conv2d: dW = im2col(x)^T dy, reduced in blocks of output pixels; db = column sums of dy. */
+export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, info: Conv2DInfo, reset = true): { dw: Tensor; db: Tensor } {
+  const { batch, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW } = info;
+  const Np = roundUp(outC, 8);
+  const T = kH * kW;
+  const K = T * inC;
+  const K4 = roundUp(K, 4);
+  const M = batch * outH * outW;
+  if (reset) rt.reset();
+  const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
+  const dyP = rt.put(dy.data);
+  const threads = rt.threads;
+  const dwFloats = roundUp(K4 * Np, 16);
+  const dwP = rt.zeros(dwFloats * threads);
+  const scratchStride = roundUp(DW_BLOCK * 32 + (outC % 8 === 0 ? 0 : (Np / 8) * DW_BLOCK * 32), 64);
+  const scratch = rt.allocBytes(scratchStride * threads);
+  const taps: number[] = [];
+  for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push((ky * dilationH * Wp + kx * dilationW) * inC);
+  const tapsP = rt.putI32(taps);
+  const p = rt.putI32([
+    xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, T, tapsP,
+    dyP, outC, Np, DW_BLOCK, dwP, dwFloats * 4, scratch, scratchStride,
+  ]);
+  rt.run(FN_FILTER, p, Math.ceil(M / DW_BLOCK), 1);
+  for (let t = 1; t < threads; t++) rt.exports.addInto(dwP, dwP + t * dwFloats * 4, dwFloats);
+  const dw = compact(rt, dwP, K, Np, outC);
+  const C4 = roundUp(outC, 4);
+  const dbP = rt.alloc(C4);
+  rt.exports.biasGrad(dyP, M, outC, dbP, rt.alloc(C4));
+  const db = rt.read(dbP, outC);
+  return { dw: new Tensor(dw, [kH, kW, inC, outC]), db: new Tensor(db, [outC]) };
+}
+
+/** All three gradients of conv2d, as reference conv2dBackward. */
+export function conv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor, info: Conv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor } {
+  const dx = conv2dBackwardInputWasm(rt, dy, w, info);
+  const { dw, db } = conv2dBackwardFilterWasm(rt, dy, x, info);
+  return { dx, dw, db };
+}

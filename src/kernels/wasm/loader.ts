@@ -1,0 +1,93 @@
+/**
+ * Loads the embedded WebAssembly kernels: one code path for Node and browsers (the bytes are in
+ * the generated `binary.ts`, so there is no fetch, no fs and no path to configure).
+ *
+ * Feature detection validates tiny hand-assembled modules, as engines do not expose feature flags:
+ * - SIMD128: `i32x4.splat`;
+ * - relaxed SIMD: `f32x4.relaxed_madd` (Node 20 needs `--experimental-wasm-relaxed-simd`);
+ * - threads: a shared `WebAssembly.Memory` can be created (needs SharedArrayBuffer, which browsers
+ *   give only to cross-origin-isolated pages).
+ */
+import * as binary from './binary.js';
+
+export interface WasmFeatures {
+  simd: boolean;
+  relaxedSimd: boolean;
+  threads: boolean;
+}
+
+/** Which of the four builds. */
+export type Variant = 'simd' | 'relaxed' | 'simdShared' | 'relaxedShared';
+
+// (module (func (result v128) i32.const 0 i32x4.splat))
+const HEAD = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00];
+const SPLAT0 = [0x41, 0x00, 0xfd, 0x11];
+const SIMD_BODY = [0x00, ...SPLAT0, 0x0b];
+// ... three zero vectors, f32x4.relaxed_madd (0xfd 0x105)
+const RELAXED_BODY = [0x00, ...SPLAT0, ...SPLAT0, ...SPLAT0, 0xfd, 0x85, 0x02, 0x0b];
+const tinyModule = (body: number[]): Uint8Array<ArrayBuffer> => new Uint8Array([...HEAD, 0x0a, body.length + 2, 0x01, body.length, ...body]);
+
+function validate(bytes: Uint8Array<ArrayBuffer>): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** The features of this engine that the kernels can use. */
+export function detectFeatures(): WasmFeatures {
+  const simd = validate(tinyModule(SIMD_BODY));
+  const relaxedSimd = simd && validate(tinyModule(RELAXED_BODY));
+  let threads = false;
+  if (simd && typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object') {
+    try {
+      threads = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+    } catch {
+      threads = false;
+    }
+  }
+  return { simd, relaxedSimd, threads };
+}
+
+/** The build to use for these features and memory kind. */
+export function chooseVariant(f: WasmFeatures, shared: boolean): Variant {
+  return f.relaxedSimd ? (shared ? 'relaxedShared' : 'relaxed') : shared ? 'simdShared' : 'simd';
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Decodes standard base64 (no Buffer, no atob: the same in every engine). */
+export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const lookup = new Uint8Array(128);
+  for (let i = 0; i < B64.length; i++) lookup[B64.charCodeAt(i)] = i;
+  let len = s.length;
+  while (len > 0 && s[len - 1] === '=') len--;
+  const out = new Uint8Array((len * 3) >> 2);
+  let o = 0;
+  for (let i = 0; i < len; i += 4) {
+    const a = lookup[s.charCodeAt(i)];
+    const b = lookup[s.charCodeAt(i + 1)];
+    const c = i + 2 < len ? lookup[s.charCodeAt(i + 2)] : 0;
+    const d = i + 3 < len ? lookup[s.charCodeAt(i + 3)] : 0;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    if (o < out.length) out[o++] = v >> 16;
+    if (o < out.length) out[o++] = (v >> 8) & 0xff;
+    if (o < out.length) out[o++] = v & 0xff;
+  }
+  return out;
+}
+
+/** The embedded bytes of one build. */
+export function wasmBytes(v: Variant): Uint8Array<ArrayBuffer> {
+  return decodeBase64(binary[v]);
+}
+
+/** Compiles synchronously (fine in Node and in workers; the modules are a few KB, under browsers' main-thread limit). */
+export function compileSync(v: Variant): WebAssembly.Module {
+  return new WebAssembly.Module(wasmBytes(v));
+}
+
+export function compileAsync(v: Variant): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(wasmBytes(v));
+}

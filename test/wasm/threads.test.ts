@@ -1,0 +1,41 @@
+/**
+ * The worker pool: changing the thread count between calls many times must neither hang nor give
+ * wrong results, and a failing chunk must raise an error instead of leaving the caller waiting.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, reference, computeConv2DInfo } from '../../src/index.js';
+import { wasm, ready, setThreads, getThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
+import { FN_GATHER } from '../../src/kernels/wasm/runtime.js';
+import { assertCloseToRef } from './helpers.js';
+
+test('setThreads 1 <-> 2 between calls, 40 times, keeps results right and never hangs', { timeout: 60000 }, async () => {
+  await ready();
+  const x = Tensor.randn([2, 16, 16, 8], { seed: 1 });
+  const w = Tensor.randn([3, 3, 8, 8], { seed: 2 });
+  const info = computeConv2DInfo('t', x.shape, w.shape, { padding: 'same' });
+  const want = reference.conv2d(x, w, null, info);
+  for (let i = 0; i < 40; i++) {
+    assert.equal(setThreads(1 + (i % 2)), 1 + (i % 2));
+    assert.equal(getThreads(), 1 + (i % 2));
+    assertCloseToRef(wasm.conv2d(x, w, null, info), want, 'y', `round ${i}`);
+    if (i % 8 === 0) await new Promise((r) => setTimeout(r, 1)); // let workers start up in between
+  }
+  setThreads(1);
+});
+
+test('a chunk that traps raises an error on the calling thread (no hang), and the pool still works', { timeout: 60000 }, async () => {
+  await ready();
+  setThreads(2);
+  await ready();
+  const rt = wasmRuntime()!;
+  rt.reset();
+  // A parameter block whose source pointer lies far outside the memory: every chunk traps.
+  const p = rt.putI32([0x7ffffff0, 4, 4, 4, 64, 4, 4, 1, 1, 1, rt.putI32([0, 0]), 0, 8, 0, 4, 4, 0, 1, 0, 1, 0, rt.alloc(4096), 1024, rt.zeros(16), 1]);
+  assert.throws(() => rt.run(FN_GATHER, p, 256, 1), /wasm kernels: a chunk of 'convGather' failed on thread/);
+  const x = Tensor.randn([2, 9, 9, 4], { seed: 3 });
+  const w = Tensor.randn([3, 3, 4, 8], { seed: 4 });
+  const info = computeConv2DInfo('t', x.shape, w.shape, {});
+  assertCloseToRef(wasm.conv2d(x, w, null, info), reference.conv2d(x, w, null, info), 'y', 'after a failed job');
+  setThreads(1);
+});

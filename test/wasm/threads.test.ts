@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Tensor, reference, computeConv2DInfo } from '../../src/index.js';
 import { wasm, ready, setThreads, getThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { FN_GATHER } from '../../src/kernels/wasm/runtime.js';
+import { CTRL_BYTES } from '../../src/kernels/wasm/threads.js';
 import { assertCloseToRef } from './helpers.js';
 
 test('setThreads 1 <-> 2 between calls, 40 times, keeps results right and never hangs', { timeout: 60000 }, async () => {
@@ -38,4 +39,43 @@ test('a chunk that traps raises an error on the calling thread (no hang), and th
   const info = computeConv2DInfo('t', x.shape, w.shape, {});
   assertCloseToRef(wasm.conv2d(x, w, null, info), reference.conv2d(x, w, null, info), 'y', 'after a failed job');
   setThreads(1);
+});
+
+test('threads 2 -> 1, a pause, -> 2 again: the parked worker rejoins without hanging', { timeout: 60000 }, async () => {
+  await ready();
+  const x = Tensor.randn([2, 16, 16, 8], { seed: 5 });
+  const w = Tensor.randn([3, 3, 8, 8], { seed: 6 });
+  const info = computeConv2DInfo('t', x.shape, w.shape, { padding: 'same' });
+  const want = reference.conv2d(x, w, null, info);
+  setThreads(2);
+  await ready();
+  assertCloseToRef(wasm.conv2d(x, w, null, info), want, 'y', 'two threads');
+  setThreads(1);
+  await new Promise((r) => setTimeout(r, 300)); // (a worker terminated here would die only when next woken, mid-chunk)
+  assertCloseToRef(wasm.conv2d(x, w, null, info), want, 'y', 'one thread');
+  setThreads(2);
+  await ready();
+  const before = wasmRuntime()!.pool!.chunkCounts()[1];
+  for (let i = 0; i < 5; i++) assertCloseToRef(wasm.conv2d(x, w, null, info), want, 'y', `two threads again, round ${i}`);
+  assert.ok(wasmRuntime()!.pool!.chunkCounts()[1] >= before);
+  setThreads(1);
+});
+
+test('a chunk claimed and never finished makes the caller give up with an error, then run single-threaded', { timeout: 60000 }, async () => {
+  // Runs last: it leaves this process's pool single-threaded on purpose.
+  await ready();
+  setThreads(1); // the job below runs on this thread alone: the worker sits it out (deterministic)
+  const rt = wasmRuntime()!;
+  const pool = rt.pool!;
+  pool.stallMs = 300;
+  const ctl = new Int32Array(rt.memory.buffer, CTRL_BYTES, 16);
+  // A job whose first chunk, on the caller, marks every chunk as claimed (as if a dead thread held them) and returns.
+  const fns = [(): void => void Atomics.store(ctl, 1, (Atomics.load(ctl, 1) & ~0xffff) | 0xffff)];
+  assert.throws(() => pool.run(fns, 0, 0, 64, 1), /worker threads stopped responding \(1 of 64 chunks/);
+  assert.equal(pool.size, 1);
+  assert.equal(setThreads(2), 1, 'a broken pool stays single-threaded');
+  const x = Tensor.randn([2, 9, 9, 4], { seed: 7 });
+  const w = Tensor.randn([3, 3, 4, 8], { seed: 8 });
+  const info = computeConv2DInfo('t', x.shape, w.shape, {});
+  assertCloseToRef(wasm.conv2d(x, w, null, info), reference.conv2d(x, w, null, info), 'y', 'after the stall');
 });

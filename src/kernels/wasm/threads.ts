@@ -135,6 +135,10 @@ export class ThreadPool {
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   private readonly canBlock: boolean;
   private threads = 1;
+  /** Set after a stall: the pool then stays single-threaded. */
+  private broken = false;
+  /** How long the caller waits without any chunk finishing before giving up on the workers. */
+  stallMs = 60000;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -159,7 +163,7 @@ export class ThreadPool {
    * caller waiting forever.
    */
   resize(n: number): number {
-    const want = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
+    const want = this.broken ? 1 : Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
     if (spawner !== null) {
       while (this.workers.length + 1 < want) {
         const tid = this.workers.length + 1;
@@ -207,9 +211,22 @@ export class ThreadPool {
     Atomics.store(c, GEN, this.gen);
     if (this.threads > 1) Atomics.notify(c, GEN);
     work(c, fns, 0);
+    let last = -1;
+    let since = Date.now();
     for (;;) {
       const d = Atomics.load(c, DONE);
       if (d >= total) break;
+      if (d !== last) {
+        last = d;
+        since = Date.now();
+      } else if (Date.now() - since > this.stallMs) {
+        // A thread claimed a chunk and never finished it (killed?). Stop using workers: a late one
+        // could still count a chunk of this job as done in a later one.
+        this.threads = 1;
+        this.broken = true;
+        Atomics.store(c, LIMIT, 1);
+        throw new Error(`wasm kernels: worker threads stopped responding (${d} of ${total} chunks of '${JOB_FUNCTIONS[fnId]}' done after ${this.stallMs} ms); continuing single-threaded`);
+      }
       if (this.canBlock) Atomics.wait(c, DONE, d, 50);
     }
     const failed = Atomics.exchange(c, ERROR, 0);

@@ -2,7 +2,8 @@ import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { conv2d, conv2dBackward } from '../kernels/ops.js';
 import { computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
-import { Param, accumulate, checkInput, noCache, positiveInt, type Layer, type LayerSpec } from './layer.js';
+import { Param, positiveInt, type LayerSpec } from './layer.js';
+import { WeightedLayer } from './weighted.js';
 import { checkInit, initWeights, type Init } from './init.js';
 
 export interface Conv2DOptions {
@@ -22,16 +23,13 @@ export interface Conv2DOptions {
  * Input NHWC [N, H, W, Cin]; weight HWIO [kH, kW, Cin, outChannels]; output [N, Ho, Wo, outChannels].
  * A thin, stateful wrapper over the stateless `conv2d` op.
  */
-export class Conv2D implements Layer {
+export class Conv2D extends WeightedLayer {
   readonly type = 'Conv2D';
   readonly opts: Required<Omit<Conv2DOptions, 'padding'>> & { padding: Padding };
-  weight?: Param;
-  biasParam?: Param;
-  private inputShape?: Shape;
   private outShape?: Shape;
-  private cache?: { x: Tensor };
 
   constructor(opts: Conv2DOptions) {
+    super();
     const op = 'Conv2D';
     positiveInt(op, 'outChannels', opts?.outChannels);
     normalizePair(op, 'kernelSize', opts.kernelSize, 1);
@@ -63,26 +61,12 @@ export class Conv2D implements Layer {
     return this.outShape;
   }
 
-  forward(x: Tensor, training: boolean): Tensor {
-    checkInput(this.type, x, this.inputShape);
-    this.cache = training ? { x } : undefined;
-    return conv2d(x, this.weight!.value, this.biasParam?.value ?? null, this.convOpts());
+  protected apply(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return conv2d(x, w, b, this.convOpts());
   }
 
-  backward(dy: Tensor): Tensor {
-    if (this.cache === undefined) noCache(this.type);
-    const { dx, dw, db } = conv2dBackward(dy, this.cache.x, this.weight!.value, this.convOpts());
-    accumulate(this.weight!.grad, dw);
-    if (this.biasParam) accumulate(this.biasParam.grad, db);
-    return dx;
-  }
-
-  params(): Param[] {
-    return this.biasParam ? [this.weight!, this.biasParam] : this.weight ? [this.weight] : [];
-  }
-
-  buffers() {
-    return [];
+  protected applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
+    return conv2dBackward(dy, x, w, this.convOpts());
   }
 
   toSpec(): LayerSpec {
@@ -95,7 +79,7 @@ export class Conv2D implements Layer {
     return 2 * outH * outW * outC * kH * kW * inC;
   }
 
-  toString(): string {
+  override toString(): string {
     const o = this.opts;
     let s = `Conv2D(${o.outChannels}, kernelSize=${JSON.stringify(o.kernelSize)}`;
     if (JSON.stringify(o.stride) !== '1') s += `, stride=${JSON.stringify(o.stride)}`;

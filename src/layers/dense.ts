@@ -1,7 +1,8 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { dense, denseBackward } from '../kernels/ops.js';
-import { Param, accumulate, checkInput, noCache, positiveInt, type Layer, type LayerSpec } from './layer.js';
+import { Param, positiveInt, type LayerSpec } from './layer.js';
+import { WeightedLayer } from './weighted.js';
 import { checkInit, initWeights, type Init } from './init.js';
 
 export interface DenseOptions {
@@ -13,15 +14,12 @@ export interface DenseOptions {
 }
 
 /** Fully connected layer (seed 002, "FC"): y = x · W + b, x [N, in], W [in, units], y [N, units]. */
-export class Dense implements Layer {
+export class Dense extends WeightedLayer {
   readonly type = 'Dense';
   readonly opts: Required<DenseOptions>;
-  weight?: Param;
-  biasParam?: Param;
-  private inputShape?: Shape;
-  private cache?: { x: Tensor };
 
   constructor(opts: DenseOptions) {
+    super();
     positiveInt('Dense', 'units', opts?.units);
     this.opts = { units: opts.units, bias: opts.bias ?? true, init: checkInit('Dense', opts.init ?? 'he') };
   }
@@ -38,26 +36,12 @@ export class Dense implements Layer {
     return [outF];
   }
 
-  forward(x: Tensor, training: boolean): Tensor {
-    checkInput(this.type, x, this.inputShape);
-    this.cache = training ? { x } : undefined;
-    return dense(x, this.weight!.value, this.biasParam?.value ?? null);
+  protected apply(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return dense(x, w, b);
   }
 
-  backward(dy: Tensor): Tensor {
-    if (this.cache === undefined) noCache(this.type);
-    const { dx, dw, db } = denseBackward(dy, this.cache.x, this.weight!.value);
-    accumulate(this.weight!.grad, dw);
-    if (this.biasParam) accumulate(this.biasParam.grad, db);
-    return dx;
-  }
-
-  params(): Param[] {
-    return this.biasParam ? [this.weight!, this.biasParam] : this.weight ? [this.weight] : [];
-  }
-
-  buffers() {
-    return [];
+  protected applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
+    return denseBackward(dy, x, w);
   }
 
   toSpec(): LayerSpec {
@@ -68,7 +52,7 @@ export class Dense implements Layer {
     return this.weight ? 2 * this.weight.value.size : 0;
   }
 
-  toString(): string {
+  override toString(): string {
     let s = `Dense(${this.opts.units}`;
     if (!this.opts.bias) s += ', bias=false';
     if (this.opts.init !== 'he') s += `, init=${this.opts.init}`;

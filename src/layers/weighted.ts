@@ -1,0 +1,45 @@
+import type { Tensor, Shape } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/random.js';
+import { Param, accumulate, checkInput, noCache, type Layer, type LayerSpec } from './layer.js';
+
+/**
+ * The shared skeleton of the layers with a weight and an optional bias (Conv2D, Dense): caching,
+ * the "backward returns dx and adds into param.grad" contract, and the parameter list. A subclass
+ * supplies its op (`apply`) and that op's backward (`applyBackward`); seed 002's "Z = W · A + b"
+ * and its three gradient rules are the same for both.
+ */
+export abstract class WeightedLayer implements Layer {
+  abstract readonly type: string;
+  weight?: Param;
+  biasParam?: Param;
+  protected inputShape?: Shape;
+  private cache?: { x: Tensor };
+
+  abstract build(inputShape: Shape, rng: Rng): Shape;
+  protected abstract apply(x: Tensor, w: Tensor, b: Tensor | null): Tensor;
+  protected abstract applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor };
+  abstract toSpec(): LayerSpec;
+  abstract flops(): number;
+
+  forward(x: Tensor, training: boolean): Tensor {
+    checkInput(this.type, x, this.inputShape);
+    this.cache = training ? { x } : undefined;
+    return this.apply(x, this.weight!.value, this.biasParam?.value ?? null);
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (this.cache === undefined) noCache(this.type);
+    const { dx, dw, db } = this.applyBackward(dy, this.cache.x, this.weight!.value);
+    accumulate(this.weight!.grad, dw);
+    if (this.biasParam) accumulate(this.biasParam.grad, db);
+    return dx;
+  }
+
+  params(): Param[] {
+    return this.biasParam ? [this.weight!, this.biasParam] : this.weight ? [this.weight] : [];
+  }
+
+  buffers(): { name: string; value: Tensor }[] {
+    return [];
+  }
+}

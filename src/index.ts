@@ -137,3 +137,4 @@ export {
   type Evaluation,
   type ClassMetrics,
 } from './model/fit.js';
+export { createPreset, presetNames, presetDescriptions, isPreset, type PresetOptions } from './model/presets.js';

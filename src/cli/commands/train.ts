@@ -1,0 +1,397 @@
+/**
+ * `stride train`: train a preset or a model file on MNIST or an image folder, with progress, per-epoch
+ * checkpoints (`--checkpoint DIR`, `--resume`), a final test evaluation and confusion matrix, and
+ * the model saved to `--out`.
+ *
+ * Resuming: every checkpoint stores the run's configuration, metrics history, optimizer state and
+ * the shuffle/augmentation Rng state (the model file inside it stores the weights and the model's
+ * own Rng). `train --resume --checkpoint DIR --epochs N` restores all of that and continues, so
+ * `train --epochs 2` and `train --epochs 1` + `train --resume --epochs 2` give the same bytes.
+ */
+import type { Command } from 'commander';
+import { Rng } from '../../tensor/random.js';
+import { fit, evaluateDataset, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
+import { createOptimizer, type OptimizerName } from '../../optim/registry.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import { createSchedule, type ScheduleKind, type ScheduleSpec } from '../../optim/schedule.js';
+import { loadCheckpoint, saveCheckpoint, hasCheckpoint } from '../../node/checkpoint.js';
+import type { Json } from '../../model/checkpoint.js';
+import { trainingCurvesSvg, batchEpoch, type BatchRecord } from '../../viz/plot.js';
+import type { Dataset } from '../../data/dataset.js';
+import type { Sequential } from '../../model/sequential.js';
+import { selectBackend, type BackendName } from '../backend.js';
+import { loadData, isMnist } from '../data.js';
+import { readModelFile, resolveModel, writeModelFile, type ModelInfo } from '../models.js';
+import { isPreset } from '../../model/presets.js';
+import { Progress, formatLr } from '../progress.js';
+import { checkWritable, writeSvgOrPng } from '../images.js';
+import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
+import { basename, extname } from 'node:path';
+
+/** Everything that determines a training run; stored in checkpoints so `--resume` can continue it. */
+export interface TrainConfig {
+  model: string;
+  data: string;
+  testData: string | null;
+  imageSize: [number, number] | null;
+  channels: 1 | 3 | null;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  lr: number | null;
+  momentum: number | null;
+  weightDecay: number | null;
+  schedule: ScheduleKind;
+  warmup: number;
+  stepSize: number | null;
+  gamma: number | null;
+  minLr: number | null;
+  seed: number;
+  valSplit: number;
+  earlyStopping: number | null;
+  augment: number;
+  limit: number | null;
+  testLimit: number | null;
+}
+
+/** The defaults of `stride train` (and so of `npm start`): LeNet on MNIST, >= 98.5% test accuracy. */
+export const TRAIN_DEFAULTS = {
+  model: 'lenet',
+  data: 'mnist',
+  epochs: 8,
+  batchSize: 64,
+  optimizer: 'adam' as OptimizerName,
+  schedule: 'cosine' as ScheduleKind,
+  seed: 1,
+  augment: 2,
+};
+
+/** Options that must not change when resuming: they decide what the checkpoint's numbers mean. */
+const FIXED_ON_RESUME: (keyof TrainConfig)[] = ['model', 'data', 'testData', 'imageSize', 'channels', 'seed', 'valSplit', 'limit', 'optimizer'];
+
+export interface TrainRunOptions {
+  checkpoint?: string;
+  resume: boolean;
+  out?: string;
+  save: boolean;
+  plot?: string;
+  json: boolean;
+  backend?: BackendName;
+  threads?: number;
+}
+
+interface RawOptions extends TrainRunOptions {
+  [key: string]: unknown;
+}
+
+/** Reads the config from commander's parsed options. */
+function configFrom(o: RawOptions): TrainConfig {
+  const augment = o.augment === false ? 0 : o.augment === true ? 2 : (o.augment as number);
+  return {
+    model: o.model as string,
+    data: o.data as string,
+    testData: (o.testData as string | undefined) ?? null,
+    imageSize: (o.imageSize as [number, number] | undefined) ?? null,
+    channels: (o.channels as 1 | 3 | undefined) ?? null,
+    epochs: o.epochs as number,
+    batchSize: o.batchSize as number,
+    optimizer: o.optimizer as OptimizerName,
+    lr: (o.lr as number | undefined) ?? null,
+    momentum: (o.momentum as number | undefined) ?? null,
+    weightDecay: (o.weightDecay as number | undefined) ?? null,
+    schedule: o.schedule as ScheduleKind,
+    warmup: (o.warmup as number | undefined) ?? 0,
+    stepSize: (o.stepSize as number | undefined) ?? null,
+    gamma: (o.gamma as number | undefined) ?? null,
+    minLr: (o.minLr as number | undefined) ?? null,
+    seed: o.seed as number,
+    valSplit: (o.valSplit as number | undefined) ?? 0,
+    earlyStopping: (o.earlyStopping as number | undefined) ?? null,
+    augment,
+    limit: (o.limit as number | undefined) ?? null,
+    testLimit: (o.testLimit as number | undefined) ?? null,
+  };
+}
+
+/** commander option name (camelCase) → TrainConfig key, for "was it given on the command line". */
+const CONFIG_KEYS: (keyof TrainConfig)[] = [
+  'model', 'data', 'testData', 'imageSize', 'channels', 'epochs', 'batchSize', 'optimizer', 'lr', 'momentum', 'weightDecay',
+  'schedule', 'warmup', 'stepSize', 'gamma', 'minLr', 'seed', 'valSplit', 'earlyStopping', 'augment', 'limit', 'testLimit',
+];
+
+function buildOptimizer(c: TrainConfig): Optimizer {
+  const opts: Record<string, number> = {};
+  if (c.lr !== null) opts.lr = c.lr;
+  if (c.weightDecay !== null) opts.weightDecay = c.weightDecay;
+  if (c.momentum !== null) {
+    if (c.optimizer !== 'sgd' && c.optimizer !== 'rmsprop') throw usageError(`--momentum applies to --optimizer sgd or rmsprop, not ${c.optimizer}`);
+    opts.momentum = c.momentum;
+  } else if (c.optimizer === 'sgd') {
+    opts.momentum = 0.9;
+  }
+  try {
+    return createOptimizer(c.optimizer, opts);
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
+}
+
+function buildSchedule(c: TrainConfig, baseLr: number): ScheduleSpec {
+  const warmup = c.warmup;
+  switch (c.schedule) {
+    case 'constant':
+      return { kind: 'constant', lr: baseLr, warmup };
+    case 'step':
+      return { kind: 'step', lr: baseLr, stepSize: c.stepSize ?? Math.max(1, Math.floor(c.epochs / 3)), gamma: c.gamma ?? 0.1, warmup };
+    case 'exponential':
+      return { kind: 'exponential', lr: baseLr, gamma: c.gamma ?? 0.9, warmup };
+    case 'cosine':
+      return { kind: 'cosine', lr: baseLr, tMax: Math.max(1, c.epochs - warmup), minLr: c.minLr ?? 0, warmup };
+  }
+}
+
+function describeSchedule(s: ScheduleSpec): string {
+  const w = s.warmup ? `, warmup ${s.warmup}` : '';
+  switch (s.kind) {
+    case 'constant':
+      return `constant${w}`;
+    case 'step':
+      return `step (x${s.gamma} every ${s.stepSize} epochs${w})`;
+    case 'exponential':
+      return `exponential (x${s.gamma} per epoch${w})`;
+    case 'cosine':
+      return `cosine (to ${formatLr(s.minLr ?? 0)} over ${s.tMax} epochs${w})`;
+  }
+}
+
+function defaultOutPath(c: TrainConfig): string {
+  const model = c.model.includes('/') || c.model.includes('.') ? basename(c.model, extname(c.model)) : c.model;
+  const data = isMnist(c.data) ? 'mnist' : basename(c.data.replace(/[/\\]+$/, '')) || 'data';
+  return `models/${model}-${data}.safetensors`;
+}
+
+export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void> {
+  const out = makeOutput(raw.json);
+  const started = performance.now();
+  const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+  if (raw.resume && raw.checkpoint === undefined) throw usageError('--resume needs --checkpoint DIR (the directory to resume from)');
+
+  let config = configFrom(raw);
+  let model: Sequential;
+  let optimizer: Optimizer;
+  let startEpoch = 0;
+  let history: EpochMetrics[] = [];
+  let rngState: number[] | null = null;
+
+  if (raw.resume) {
+    if (!(await hasCheckpoint(raw.checkpoint!))) throw new CliError(`--resume: no checkpoint in '${raw.checkpoint}' (expected ${raw.checkpoint}/checkpoint.json)`);
+    const ck = await loadCheckpoint(raw.checkpoint!);
+    const saved = ck.config as unknown as TrainConfig;
+    if (saved === null || typeof saved !== 'object' || typeof saved.model !== 'string') {
+      throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' was not written by 'stride train' (no training config)`);
+    }
+    const merged: TrainConfig = { ...saved };
+    for (const k of CONFIG_KEYS) {
+      if (!given(k)) continue;
+      const now = config[k];
+      if (FIXED_ON_RESUME.includes(k) && JSON.stringify(now) !== JSON.stringify(saved[k])) {
+        throw usageError(`--resume: --${kebab(k)} cannot change when resuming (the checkpoint was trained with ${JSON.stringify(saved[k])}, got ${JSON.stringify(now)})`);
+      }
+      (merged as unknown as Record<string, unknown>)[k] = now;
+    }
+    config = merged;
+    model = ck.model;
+    if (ck.optimizer === null) throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' has no optimizer state`);
+    optimizer = ck.optimizer;
+    if (given('lr')) optimizer.lr = config.lr!;
+    startEpoch = ck.epoch;
+    history = (ck.metrics as unknown as EpochMetrics[]).map((r) => ({ ...r }));
+    const ts = ck.trainerState as { rng?: number[] } | null;
+    if (!Array.isArray(ts?.rng)) throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' has no shuffle Rng state`);
+    rngState = ts.rng;
+  } else {
+    model = undefined as unknown as Sequential;
+    optimizer = buildOptimizer(config);
+    // Record the base learning rate itself: on resume the optimizer's lr is the last scheduled one.
+    if (config.lr === null) config.lr = optimizer.lr;
+  }
+
+  // Output paths are checked before the long part.
+  const outPath = raw.save ? (raw.out ?? defaultOutPath(config)) : undefined;
+  if (outPath !== undefined) await checkWritable(outPath, '--out');
+  if (raw.plot !== undefined) {
+    const ext = extname(raw.plot).toLowerCase();
+    if (ext !== '.svg' && ext !== '.png') throw usageError(`--plot '${raw.plot}': the file name must end in .svg or .png`);
+    await checkWritable(raw.plot, '--plot');
+  }
+
+  const { backend, threads } = await selectBackend(raw.backend, raw.threads);
+
+  // The model decides the image shape when it comes from a file; a preset takes --image-size/--channels.
+  const rootRng = new Rng(config.seed);
+  const splitRng = rootRng.fork();
+  const trainRng = rootRng.fork();
+  let shape: [number, number, number] = [config.imageSize?.[0] ?? 28, config.imageSize?.[1] ?? 28, config.channels ?? 1];
+  let fileInfo: ModelInfo = {};
+  if (model === undefined && !isPreset(config.model.toLowerCase())) {
+    const peek = await readModelFile(config.model);
+    {
+      const s = peek.model.inputShape;
+      if (s.length !== 3 || (s[2] !== 1 && s[2] !== 3)) throw new CliError(`model '${config.model}' takes input [${s.join(', ')}], not images [H, W, 1 or 3]`);
+      if (config.imageSize !== null && (config.imageSize[0] !== s[0] || config.imageSize[1] !== s[1])) {
+        throw usageError(`--image-size ${config.imageSize.join('x')} does not match the model file's input ${s[0]}x${s[1]}`);
+      }
+      if (config.channels !== null && config.channels !== s[2]) throw usageError(`--channels ${config.channels} does not match the model file's input channels ${s[2]}`);
+      shape = [s[0], s[1], s[2]];
+      model = peek.model;
+      fileInfo = peek.info;
+    }
+  } else if (model !== undefined) {
+    shape = [model.inputShape[0], model.inputShape[1], model.inputShape[2]];
+  }
+
+  const data = await loadData({
+    data: config.data,
+    testData: config.testData ?? undefined,
+    image: { height: shape[0], width: shape[1], channels: shape[2] as 1 | 3, fit: fileInfo.fit },
+    classes: fileInfo.classNames,
+    limit: config.limit ?? undefined,
+    testLimit: config.testLimit ?? undefined,
+    onWarning: (m) => out.warn(m),
+  });
+  if (model === undefined) {
+    model = (await resolveModel(config.model, { inputShape: shape, numClasses: data.classNames.length, seed: config.seed })).model;
+  }
+  const k = model.outputShape[model.outputShape.length - 1];
+  if (model.outputShape.length !== 1 || k < data.classNames.length) {
+    throw new CliError(`model '${config.model}' outputs [${model.outputShape.join(', ')}] but the data has ${data.classNames.length} classes`);
+  }
+  const info: ModelInfo = { ...fileInfo, classNames: [...data.classNames], data: data.name };
+  if (isPreset(config.model.toLowerCase())) info.preset = config.model.toLowerCase();
+
+  let train: Dataset = data.train;
+  let validation: Dataset | undefined;
+  if (config.valSplit > 0) {
+    ({ train, validation } = data.train.splitValidation(config.valSplit, { rng: splitRng }));
+    if (validation.length === 0) throw usageError(`--val-split ${config.valSplit} leaves no validation images out of ${data.train.length}`);
+  }
+  if (train.length === 0) throw usageError('no training images (check --limit and --val-split)');
+  if (config.earlyStopping !== null && config.epochs <= startEpoch) out.warn('--early-stopping has no effect: no epochs left to run');
+
+  const baseLr = config.lr ?? optimizer.lr;
+  const scheduleSpec = buildSchedule(config, baseLr);
+  let schedule;
+  try {
+    schedule = createSchedule(scheduleSpec);
+  } catch (e) {
+    throw usageError((e as Error).message);
+  }
+  if (rngState !== null) trainRng.setState(rngState);
+
+  const params = model.paramCount();
+  out.info(`model    ${config.model}: ${params.toLocaleString('en-US')} params, ${(model.flops() / 1e6).toFixed(1)} MFLOPs per image, input ${shape.join('x')}`);
+  out.info(
+    `data     ${data.name}: ${train.length.toLocaleString('en-US')} train${validation ? ` + ${validation.length.toLocaleString('en-US')} validation` : ''}, ${data.test.length.toLocaleString('en-US')} test, ${data.classNames.length} classes`,
+  );
+  out.info(
+    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${optimizer.toString()}, lr schedule ${describeSchedule(scheduleSpec)}, ${config.augment > 0 ? `augment shift ±${config.augment}px` : 'no augmentation'}, seed ${config.seed}`,
+  );
+  out.info(`backend  ${backend}${backend === 'wasm' ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`);
+  if (startEpoch > 0) out.info(`resume   from epoch ${startEpoch} in ${raw.checkpoint}`);
+  out.event({
+    event: 'start',
+    model: config.model,
+    params,
+    flops: model.flops(),
+    inputShape: shape,
+    data: data.name,
+    classNames: data.classNames,
+    train: train.length,
+    validation: validation?.length ?? 0,
+    test: data.test.length,
+    optimizer: optimizer.toSpec(),
+    schedule: scheduleSpec,
+    config,
+    backend,
+    threads,
+    startEpoch,
+  });
+
+  const progress = new Progress(out);
+  const batchRecords: BatchRecord[] = [];
+  let result;
+  try {
+    result = await fit(model, train, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer,
+      schedule,
+      validation,
+      earlyStopping: config.earlyStopping !== null ? { patience: config.earlyStopping } : undefined,
+      rng: trainRng,
+      augment: config.augment > 0 ? { shift: config.augment } : undefined,
+      startEpoch,
+      history,
+      onBatch: (b) => {
+        progress.batch(b);
+        batchRecords.push({ epoch: batchEpoch(b.epoch, b.batch, b.batches), loss: b.loss, accuracy: b.accuracy });
+      },
+      onEpoch: async (e: EpochInfo) => {
+        progress.epoch(e);
+        if (raw.checkpoint !== undefined) {
+          const saved = await saveCheckpoint(raw.checkpoint, {
+            model,
+            optimizer,
+            epoch: e.epoch,
+            metrics: e.history as unknown as Json[],
+            config: config as unknown as Json,
+            trainerState: { rng: e.rng.getState() },
+          });
+          out.event({ event: 'checkpoint', epoch: e.epoch, path: saved.path });
+        }
+      },
+    });
+  } finally {
+    progress.clear();
+  }
+  if (startEpoch >= config.epochs) out.info(`nothing to train: the checkpoint has ${startEpoch} epochs and --epochs is ${config.epochs}`);
+
+  // Test evaluation.
+  const test = evaluateDataset(model, data.test);
+  const correct = Math.round(test.accuracy * test.count);
+  out.info('');
+  out.info(`test accuracy ${pct(test.accuracy)} (${correct}/${test.count})  loss ${num(test.loss)}  [${data.testSource}]`);
+  out.info('confusion matrix (rows: true class, columns: predicted class)');
+  out.info(confusionTable(test.confusion, data.classNames));
+  out.event({ event: 'test', accuracy: test.accuracy, loss: test.loss, correct, count: test.count, classNames: data.classNames, confusion: rows(test.confusion, test.numClasses) });
+
+  if (outPath !== undefined) {
+    await writeModelFile(model, info, outPath);
+    out.info(`saved model to ${outPath}`);
+    out.event({ event: 'saved', path: outPath });
+  }
+  if (raw.plot !== undefined) {
+    const records = result.history.map((r, i, all) => ({
+      epoch: r.epoch,
+      trainLoss: r.loss,
+      trainAccuracy: r.accuracy,
+      valLoss: r.valLoss,
+      valAccuracy: r.valAccuracy,
+      testAccuracy: i === all.length - 1 ? test.accuracy : undefined,
+    }));
+    if (records.length > 0) {
+      await writeSvgOrPng(raw.plot, trainingCurvesSvg(records, { title: `${config.model} on ${data.name}`, batches: batchRecords }), '--plot');
+      out.info(`saved training curves to ${raw.plot}`);
+      out.event({ event: 'plot', path: raw.plot });
+    } else {
+      out.warn('--plot: no epochs to plot');
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  out.info(`done in ${duration(seconds)}`);
+  out.event({ event: 'done', seconds, stopReason: result.stopReason, epochs: result.lastEpoch, testAccuracy: test.accuracy });
+}
+
+function kebab(k: string): string {
+  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

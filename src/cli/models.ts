@@ -1,0 +1,103 @@
+/**
+ * Models for the CLI: a preset name or a model file, plus the few facts about the training data a
+ * model file carries for `predict` and `eval` (class names, which dataset, how images were resized).
+ *
+ * Those facts live in the model file's safetensors `__metadata__` under `stride.cli` (a JSON
+ * object), next to the keys `serializeModel` writes, so they are covered by the file's checksum and
+ * any loader (`loadModel`) still reads the file as an ordinary model.
+ */
+import { statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Sequential } from '../model/sequential.js';
+import { createPreset, isPreset, presetNames } from '../model/presets.js';
+import { decodeSafetensors, encodeStrideFile, readModel, serializeModel, MODEL_FORMAT } from '../model/serialize.js';
+import { readFileChecked, writeFileAtomic } from '../node/model-file.js';
+import type { ResizeFit } from '../node/image-folder.js';
+import { CliError } from './util.js';
+
+/** The metadata key of the CLI's facts. */
+export const CLI_META_KEY = 'stride.cli';
+
+export interface ModelInfo {
+  /** Class names in label order. */
+  classNames?: string[];
+  /** 'mnist' or the training folder. */
+  data?: string;
+  /** How images were resized to the model's input ('fill' unless set). */
+  fit?: ResizeFit;
+  /** The preset the model was built from, if any. */
+  preset?: string;
+}
+
+export interface LoadedModel {
+  model: Sequential;
+  info: ModelInfo;
+  /** 'lenet' (preset) or the file path. */
+  source: string;
+  isFile: boolean;
+}
+
+/** Builds a preset or reads a model file. `presetOpts` shape a preset (ignored for files). */
+export async function resolveModel(spec: string, presetOpts: { inputShape: number[]; numClasses: number; seed: number }): Promise<LoadedModel> {
+  if (isPreset(spec.toLowerCase())) {
+    const name = spec.toLowerCase();
+    return { model: createPreset(name, presetOpts), info: { preset: name }, source: name, isFile: false };
+  }
+  return readModelFile(spec);
+}
+
+/** Reads a model file written by `stride train` or `saveModel`; errors name the file. */
+export async function readModelFile(path: string): Promise<LoadedModel> {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    const looksLikeName = !/[./\\]/.test(path);
+    throw new CliError(
+      looksLikeName
+        ? `unknown model '${path}': not a preset (${presetNames().join(', ')}) and no such file`
+        : `model file '${path}' does not exist`,
+    );
+  }
+  if (!isFile) throw new CliError(`model '${path}' is not a file`);
+  const bytes = await readFileChecked('loadModel', path);
+  const { model, metadata } = readModel(bytes, {}, `loadModel: ${path}`);
+  return { model, info: parseInfo(metadata[CLI_META_KEY]), source: path, isFile: true };
+}
+
+function parseInfo(text: string | undefined): ModelInfo {
+  if (text === undefined) return {};
+  try {
+    const v = JSON.parse(text) as ModelInfo;
+    if (v === null || typeof v !== 'object') return {};
+    const info: ModelInfo = {};
+    if (Array.isArray(v.classNames) && v.classNames.every((c) => typeof c === 'string')) info.classNames = v.classNames;
+    if (typeof v.data === 'string') info.data = v.data;
+    if (v.fit === 'fill' || v.fit === 'contain' || v.fit === 'cover') info.fit = v.fit;
+    if (typeof v.preset === 'string') info.preset = v.preset;
+    return info;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The bytes of a model file with `info` added: `serializeModel`'s file, re-encoded with one more
+ * metadata key (the checksum is recomputed over it). Same model and info → same bytes.
+ */
+export function modelFileBytes(model: Sequential, info: ModelInfo): Uint8Array {
+  const plain = decodeSafetensors(serializeModel(model), 'modelFileBytes');
+  const meta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(plain.metadata)) {
+    if (k !== 'stride.format' && k !== 'stride.version' && k !== 'stride.checksum') meta[k] = v;
+  }
+  meta[CLI_META_KEY] = JSON.stringify(info);
+  return encodeStrideFile(MODEL_FORMAT, plain.tensors, meta);
+}
+
+/** Writes the model file atomically (creating its directory). */
+export async function writeModelFile(model: Sequential, info: ModelInfo, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, modelFileBytes(model, info));
+}

@@ -109,14 +109,17 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
 // convFilterGrad parameter block (i32 indices).
 const F_X = 0, F_HP = 1, F_WP = 2, F_C = 3, F_N = 4, F_HO = 5, F_WO = 6, F_SH = 7, F_SW = 8, F_T = 9, F_TAPS = 10;
 const F_DY = 11, F_COUT = 12, F_NP = 13, F_KC = 14, F_DW = 15, F_DWSTRIDE = 16, F_SCRATCH = 17, F_SCRATCHSTRIDE = 18;
+const F_KGROUPS = 19;
 
 /**
- * dW blocks [blk0, blk1): block i reduces over output pixels [i*KC, (i+1)*KC). x is a zero-padded
- * copy ([N, Hp, Wp, C]), so a tap's value for a pixel is at pixel base + tap offset, without bounds
- * checks; taps holds each tap's offset in floats ((ky*dilationH*Wp + kx*dilationW) * C). Thread
- * `tid` accumulates into its own dW buffer (K rounded up to 4 rows of Np floats), summed by the caller.
+ * dW work units [u0, u1): unit u is block u / G of the reduction (output pixels [blk*KC, (blk+1)*KC))
+ * for group u % G of dW's row tiles (G = F_KGROUPS; G > 1 lets threads share a reduction with few
+ * blocks, such as a dense layer's). x is a zero-padded copy ([N, Hp, Wp, C]), so a tap's value for a
+ * pixel is at pixel base + tap offset, without bounds checks; taps holds each tap's offset in floats
+ * ((ky*dilationH*Wp + kx*dilationW) * C). Thread `tid` accumulates into its own dW buffer (K rounded
+ * up to 4 rows of Np floats), summed by the caller.
  */
-export function convFilterGrad(p: usize, blk0: i32, blk1: i32, tid: i32): void {
+export function convFilterGrad(p: usize, u0: i32, u1: i32, tid: i32): void {
   const x = <usize>prm(p, F_X), Hp = prm(p, F_HP), Wp = prm(p, F_WP), C = prm(p, F_C), N = prm(p, F_N);
   const Ho = prm(p, F_HO), Wo = prm(p, F_WO), sH = prm(p, F_SH), sW = prm(p, F_SW);
   const T = prm(p, F_T), taps = <usize>prm(p, F_TAPS), dy = <usize>prm(p, F_DY), Cout = prm(p, F_COUT), Np = prm(p, F_NP);
@@ -131,10 +134,17 @@ export function convFilterGrad(p: usize, blk0: i32, blk1: i32, tid: i32): void {
   const Bp = A + (<usize>KC << 4); // panels x KC x 8 floats (when dy cannot be read in place)
   const inPlace = (Cout & 7) == 0;
   const rowStride = <usize>Np << 2;
-  for (let blk = blk0; blk < blk1; blk++) {
+  const G = max(1, prm(p, F_KGROUPS));
+  const kTiles = (K + 3) >> 2;
+  for (let u = u0; u < u1; u++) {
+    const blk = u / G;
+    const grp = u - blk * G;
+    const kBegin = <i32>((<i64>grp * kTiles) / G) << 2;
+    const kEnd = min(K, <i32>((<i64>(grp + 1) * kTiles) / G) << 2);
     const m0 = blk * KC;
     const mlen = min(KC, M - m0);
     if (mlen <= 0) break;
+    if (kBegin >= kEnd) continue;
     // Pixel table for this block.
     let b = m0 / (Ho * Wo);
     let rem = m0 - b * Ho * Wo;
@@ -163,7 +173,7 @@ export function convFilterGrad(p: usize, blk0: i32, blk1: i32, tid: i32): void {
       }
     }
     // Rows of dW in tiles of 4 (k = t * C + ic).
-    for (let k0 = 0; k0 < K; k0 += 4) {
+    for (let k0 = kBegin; k0 < kEnd; k0 += 4) {
       const t0 = k0 / C;
       const ic0 = k0 - t0 * C;
       if (ic0 + 4 <= C) {

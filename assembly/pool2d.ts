@@ -4,7 +4,7 @@
 // NaN wins its window. Geometry arrives as a parameter block (P_* indices), computed by conv-info.
 
 const P_X = 0, P_N = 1, P_H = 2, P_W = 3, P_C = 4, P_HO = 5, P_WO = 6, P_KH = 7, P_KW = 8, P_SH = 9, P_SW = 10;
-const P_PT = 11, P_PL = 12, P_Y = 13, P_DY = 14, P_DX = 15;
+const P_PT = 11, P_PL = 12, P_Y = 13, P_DY = 14, P_DX = 15, P_MODE = 16;
 
 @inline function prm(p: usize, i: i32): i32 {
   return load<i32>(p + (<usize>i << 2));
@@ -16,15 +16,18 @@ const P_PT = 11, P_PL = 12, P_Y = 13, P_DY = 14, P_DX = 15;
 }
 
 /**
- * mode 0: y = max pool of x.  mode 1: dx[argmax] += dy (dx zeroed by the caller).
+ * Images [b0, b1) of the batch (a job: threads split the batch, so no two threads touch the same
+ * image). mode 0 (P_MODE): y = max pool of x.  mode 1: dx = 0, then dx[argmax] += dy.
  */
-export function maxPool(p: usize, mode: i32): void {
+export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
+  const mode = prm(p, P_MODE);
   const x = <usize>prm(p, P_X), N = prm(p, P_N), H = prm(p, P_H), W = prm(p, P_W), C = prm(p, P_C);
   const Ho = prm(p, P_HO), Wo = prm(p, P_WO), kH = prm(p, P_KH), kW = prm(p, P_KW), sH = prm(p, P_SH), sW = prm(p, P_SW);
   const pT = prm(p, P_PT), pL = prm(p, P_PL), y = <usize>prm(p, P_Y), dy = <usize>prm(p, P_DY), dx = <usize>prm(p, P_DX);
   const cb = <usize>C << 2;
-  let o: usize = 0; // output element offset in bytes (y or dy)
-  for (let b = 0; b < N; b++) {
+  if (mode == 1) memory.fill(dx + <usize>b0 * <usize>(H * W) * cb, 0, <usize>(b1 - b0) * <usize>(H * W) * cb);
+  let o: usize = <usize>b0 * <usize>(Ho * Wo) * cb; // output element offset in bytes (y or dy)
+  for (let b = b0; b < b1; b++) {
     for (let oy = 0; oy < Ho; oy++) {
       const y0 = max(oy * sH - pT, 0), y1 = min(oy * sH - pT + kH, H);
       for (let ox = 0; ox < Wo; ox++) {
@@ -34,6 +37,19 @@ export function maxPool(p: usize, mode: i32): void {
         for (; c + 4 <= C; c += 4) {
           const cc = <usize>c << 2;
           let best = v128.load(x + first + cc);
+          if (mode == 0) {
+            // Forward: no argmax to track.
+            for (let iy = y0; iy < y1; iy++) {
+              let q = x + <usize>((b * H + iy) * W + x0) * cb + cc;
+              for (let ix = x0; ix < x1; ix++) {
+                const v = v128.load(q);
+                best = v128.bitselect(v, best, takeMask(v, best));
+                q += cb;
+              }
+            }
+            v128.store(y + o + cc, best);
+            continue;
+          }
           let at = i32x4.splat(<i32>(first + cc));
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {
@@ -44,9 +60,7 @@ export function maxPool(p: usize, mode: i32): void {
               at = v128.bitselect(i32x4.splat(<i32>off), at, t);
             }
           }
-          if (mode == 0) {
-            v128.store(y + o + cc, best);
-          } else {
+          {
             const g = v128.load(dy + o + cc);
             const a0 = dx + <usize>i32x4.extract_lane(at, 0);
             store<f32>(a0, load<f32>(a0) + f32x4.extract_lane(g, 0));
@@ -82,16 +96,18 @@ export function maxPool(p: usize, mode: i32): void {
 }
 
 /**
- * mode 0: y = mean of each window's real cells.  mode 1: dx += dy / count over each window's real
- * cells (dx zeroed by the caller).
+ * Images [b0, b1) of the batch (a job, as maxPool). mode 0 (P_MODE): y = mean of each window's real
+ * cells.  mode 1: dx = 0, then dx += dy / count over each window's real cells.
  */
-export function avgPool(p: usize, mode: i32): void {
+export function avgPool(p: usize, b0: i32, b1: i32, tid: i32): void {
+  const mode = prm(p, P_MODE);
   const x = <usize>prm(p, P_X), N = prm(p, P_N), H = prm(p, P_H), W = prm(p, P_W), C = prm(p, P_C);
   const Ho = prm(p, P_HO), Wo = prm(p, P_WO), kH = prm(p, P_KH), kW = prm(p, P_KW), sH = prm(p, P_SH), sW = prm(p, P_SW);
   const pT = prm(p, P_PT), pL = prm(p, P_PL), y = <usize>prm(p, P_Y), dy = <usize>prm(p, P_DY), dx = <usize>prm(p, P_DX);
   const cb = <usize>C << 2;
-  let o: usize = 0;
-  for (let b = 0; b < N; b++) {
+  if (mode == 1) memory.fill(dx + <usize>b0 * <usize>(H * W) * cb, 0, <usize>(b1 - b0) * <usize>(H * W) * cb);
+  let o: usize = <usize>b0 * <usize>(Ho * Wo) * cb; // output element offset in bytes (y or dy)
+  for (let b = b0; b < b1; b++) {
     for (let oy = 0; oy < Ho; oy++) {
       const y0 = max(oy * sH - pT, 0), y1 = min(oy * sH - pT + kH, H);
       for (let ox = 0; ox < Wo; ox++) {

@@ -50,3 +50,52 @@ test('dense wasm = reference with 2 threads', async () => {
   for (let s = 1; s <= 60; s++) checkDense(s + 500, 300);
   setThreads(1);
 });
+
+/**
+ * Wide layers (inF * Np above the 64K-float L2 block of the gather GEMM, as lenet's 3136 -> 256), and
+ * with 2 threads enough rows for several chunks, where dW is also split into row groups between threads.
+ */
+function checkWide(seed: number, minN = 1): void {
+  const rng = new Rng(seed);
+  const n = minN + rng.int(3);
+  const outF = 40 + rng.int(211);
+  const Np = Math.ceil(outF / 8) * 8;
+  const c = 4 * (4 + rng.int(29)); // 16 .. 128
+  const T = Math.ceil(65537 / (Np * c)) + rng.int(3);
+  const inF = c * T;
+  assert.ok(inF * Np > 65536);
+  const x = Tensor.randn([n, inF], { seed: seed * 5 + 1 });
+  const w = Tensor.randn([inF, outF], { seed: seed * 5 + 2 });
+  const b = seed % 4 === 0 ? null : Tensor.randn([outF], { seed: seed * 5 + 3 });
+  const ctx = `seed=${seed} x=[${n},${inF}] w=[${inF},${outF}] bias=${b !== null}`;
+  const dy = Tensor.randn([n, outF], { seed: seed * 5 + 4 });
+  const sums = [checksum(x.data), checksum(w.data), checksum(dy.data)];
+  const rt = wasmRuntime()!;
+  rt.poison = NaN;
+  let y: Tensor;
+  let g: { dx: Tensor; dw: Tensor; db: Tensor };
+  try {
+    y = wasm.dense(x, w, b);
+    g = wasm.denseBackward(dy, x, w);
+  } finally {
+    rt.poison = null;
+  }
+  assert.deepEqual([checksum(x.data), checksum(w.data), checksum(dy.data)], sums, `${ctx}: dense changed its inputs`);
+  assertCloseToRef(y, reference.dense(x, w, b), 'y', ctx);
+  const r = reference.denseBackward(dy, x, w);
+  assertCloseToRef(g.dx, r.dx, 'dx', ctx);
+  assertCloseToRef(g.dw, r.dw, 'dw', ctx);
+}
+
+test('dense wasm = reference on 200 wide layers, 1 and 2 threads', async () => {
+  await ready();
+  assert.equal(setThreads(1), 1);
+  for (let s = 1; s <= 150; s++) checkWide(s + 2000);
+  assert.equal(setThreads(2), 2);
+  await ready();
+  const before = wasmRuntime()!.pool!.chunkCounts()[1];
+  // at least 9 tiles of 4 rows, so the row tiles are split into several chunks
+  for (let s = 151; s <= 200; s++) checkWide(s + 2000, 36);
+  assert.ok(wasmRuntime()!.pool!.chunkCounts()[1] > before, 'worker 1 ran no chunk');
+  setThreads(1);
+});

@@ -6,16 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor, reference, computePool2DInfo, type Pool2DInfo, type Pool2dOptions, type Padding } from '../../src/index.js';
-import { wasm, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
+import { wasm, initWasm, wasmRuntime, ready, setThreads } from '../../src/kernels/wasm/index.js';
 import { assertCloseToRef, checksum } from './helpers.js';
 
 const CONFIGS = 240;
 
-function randomPool(seed: number): { shape: [number, number, number, number]; opts: Pool2dOptions; info: Pool2DInfo } {
+function randomPool(seed: number, maxN = 3): { shape: [number, number, number, number]; opts: Pool2dOptions; info: Pool2DInfo } {
   const rng = new Rng(seed);
   for (;;) {
     const oneByOne = rng.int(10) === 0;
-    const shape: [number, number, number, number] = [1 + rng.int(3), oneByOne ? 1 : 1 + rng.int(11), oneByOne ? 1 : 1 + rng.int(11), 1 + rng.int(9)];
+    const shape: [number, number, number, number] = [1 + rng.int(maxN), oneByOne ? 1 : 1 + rng.int(11), oneByOne ? 1 : 1 + rng.int(11), 1 + rng.int(9)];
     const k: [number, number] = [1 + rng.int(4), 1 + rng.int(4)];
     const p = (): number => rng.int(3);
     const forms: Padding[] = ['valid', 'same', p(), [p(), p()], [p(), p(), p(), p()]];
@@ -37,8 +37,8 @@ function poolInput(shape: number[], seed: number, kind: number): Tensor {
   return t;
 }
 
-function checkPool(seed: number): void {
-  const { shape, opts, info } = randomPool(seed);
+function checkPool(seed: number, maxN = 3): void {
+  const { shape, opts, info } = randomPool(seed, maxN);
   const kind = seed % 3;
   const x = poolInput(shape, seed * 3 + 1, kind);
   const dy = Tensor.randn([info.batch, info.outH, info.outW, info.channels], { seed: seed * 3 + 2 });
@@ -70,4 +70,16 @@ test('W2 shape: 2x2 stride 2 max pooling of [32, 28, 28, 32]', () => {
   const dy = Tensor.randn([32, 14, 14, 32], { seed: 10 });
   assertCloseToRef(wasm.maxPool2d(x, info), reference.maxPool2d(x, info), 'y', 'W2');
   assertCloseToRef(wasm.maxPool2dBackward(dy, x, info), reference.maxPool2dBackward(dy, x, info), 'dx', 'W2');
+});
+
+test(`max/avg pooling wasm = reference with 2 threads (the batch split between them) on ${CONFIGS} random configs`, async () => {
+  assert.equal(await ready(), 'wasm');
+  const rt = wasmRuntime()!;
+  assert.ok(rt.pool !== null, 'Node has shared memory');
+  assert.equal(setThreads(2), 2);
+  await ready();
+  const before = rt.pool!.chunkCounts()[1];
+  for (let s = 1; s <= CONFIGS; s++) checkPool(s + 5000, 20);
+  assert.ok(rt.pool!.chunkCounts()[1] > before, 'worker 1 ran no chunk');
+  setThreads(1);
 });

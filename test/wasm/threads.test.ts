@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, reference, computeConv2DInfo } from '../../src/index.js';
+import { Tensor, reference, computeConv2DInfo, computePool2DInfo } from '../../src/index.js';
 import { wasm, ready, setThreads, getThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
-import { FN_GATHER } from '../../src/kernels/wasm/runtime.js';
+import { FN_GATHER, FN_MAXPOOL } from '../../src/kernels/wasm/runtime.js';
 import { CTRL_BYTES } from '../../src/kernels/wasm/threads.js';
 import { assertCloseToRef } from './helpers.js';
 
@@ -58,6 +58,33 @@ test('threads 2 -> 1, a pause, -> 2 again: the parked worker rejoins without han
   const before = wasmRuntime()!.pool!.chunkCounts()[1];
   for (let i = 0; i < 5; i++) assertCloseToRef(wasm.conv2d(x, w, null, info), want, 'y', `two threads again, round ${i}`);
   assert.ok(wasmRuntime()!.pool!.chunkCounts()[1] >= before);
+  setThreads(1);
+});
+
+test("an error in the caller's `during` callback is raised only after the whole job has finished", { timeout: 60000 }, async () => {
+  await ready();
+  setThreads(2);
+  await ready();
+  const rt = wasmRuntime()!;
+  const x = Tensor.randn([64, 12, 12, 8], { seed: 11 });
+  const info = computePool2DInfo('t', x.shape, { kernelSize: 2 });
+  const n = 64 * 6 * 6 * 8;
+  for (let round = 0; round < 10; round++) {
+    rt.reset();
+    const xP = rt.put(x.data);
+    const yP = rt.alloc(n);
+    rt.f32.fill(NaN, yP >> 2, (yP >> 2) + n);
+    const p = rt.putI32([xP, 64, 12, 12, 8, 6, 6, 2, 2, 2, 2, 0, 0, yP, 0, 0, 0]);
+    const during = (): void => {
+      throw new Error('boom');
+    };
+    assert.throws(() => rt.run(FN_MAXPOOL, p, 64, 1, during), /boom/);
+    // every chunk was done before the error surfaced
+    assertCloseToRef(new Tensor(rt.read(yP, n), [64, 6, 6, 8]), reference.maxPool2d(x, info), 'y', `round ${round}`);
+  }
+  const w = Tensor.randn([3, 3, 8, 8], { seed: 12 });
+  const cinfo = computeConv2DInfo('t', x.shape, w.shape, {});
+  assertCloseToRef(wasm.conv2d(x, w, null, cinfo), reference.conv2d(x, w, null, cinfo), 'y', 'after the errors');
   setThreads(1);
 });
 

@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Conv2DInfo } from '../conv-info.js';
-import { FN_DX_SMALLC, FN_FILTER, FN_GATHER, FN_SMALLC, type Runtime } from './runtime.js';
+import { FN_DX_SMALLC, FN_FILTER, FN_GATHER, FN_SMALLC, PendingOutput, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -13,11 +13,11 @@ const L2_BLOCK_FLOATS = 65536;
 /** Output pixels each dW chunk reduces over. */
 const DW_BLOCK = 256;
 
-/** Copies an [rows, Np] padded result into a dense [rows, n] array. */
-function compact(rt: Runtime, p: number, rows: number, Np: number, n: number): Float32Array {
-  if (Np === n) return rt.read(p, rows * n);
+/** Copies an [rows, Np] padded result into a dense [rows, n] array (`dst`'s, if given). */
+function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, dst?: PendingOutput): Float32Array {
+  if (Np === n) return dst === undefined ? rt.read(p, rows * n) : rt.readInto(dst.get(), p, rows * n);
   const src = rt.f32;
-  const out = new Float32Array(rows * n);
+  const out = dst?.get() ?? new Float32Array(rows * n);
   let s = p >> 2;
   for (let r = 0; r < rows; r++, s += Np) out.set(src.subarray(s, s + n), r * n);
   return out;
@@ -39,6 +39,7 @@ function gather(
     taps: number[]; B: number; Np: number; out: number; outH: number; outW: number; oY0: number; oSY: number; oX0: number; oSX: number;
     bias: number; zero: number;
   },
+  during?: () => void,
 ): void {
   const T = a.taps.length / 2;
   // Taps per reduction block: the block's slice of B (taps * C rows x Np floats) at most L2_BLOCK_FLOATS.
@@ -51,7 +52,7 @@ function gather(
     a.src, a.srcH, a.srcW, a.C, a.N, a.GH, a.GW, a.mulY, a.mulX, T, tapsP, a.B, a.Np,
     a.out, a.outH, a.outW, a.oY0, a.oSY, a.oX0, a.oSX, a.bias, scratch, stride, a.zero, tapsPerBlock,
   ]);
-  rt.run(FN_GATHER, p, Math.ceil((a.N * a.GH * a.GW) / 4), 8);
+  rt.run(FN_GATHER, p, Math.ceil((a.N * a.GH * a.GW) / 4), 8, during);
 }
 
 /** y = conv2d(x, w) + bias, as reference conv2d. */
@@ -75,11 +76,12 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   const out = rt.alloc(M * Np);
   const taps: number[] = [];
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push(ky * dilationH - padTop, kx * dilationW - padLeft);
+  const y = new PendingOutput(M * outC);
   gather(rt, {
     src: xP, srcH: inH, srcW: inW, C: inC, N: batch, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
     taps, B, Np, out, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
-  });
-  return new Tensor(compact(rt, out, M, Np, outC), [batch, outH, outW, outC]);
+  }, y.alloc);
+  return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
 }
 
 /** Packs w (HWIO = [K, outC]) into 8-column panels; the bias padded to Np (0 = none). */
@@ -128,8 +130,9 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   const stride = roundUp(Np * 4 + K * 16, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
   const p = rt.putI32([xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, dilationH, dilationW, kH, kW, B, Np, out, biasP, scratch, stride]);
-  rt.run(FN_SMALLC, p, batch * outH * Math.ceil(outW / 4), 8);
-  return new Tensor(compact(rt, out, M, Np, outC), [batch, outH, outW, outC]);
+  const y = new PendingOutput(M * outC);
+  rt.run(FN_SMALLC, p, batch * outH * Math.ceil(outW / 4), 8, y.alloc);
+  return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
 }
 
 const x4Size = (i: Conv2DInfo): number => i.batch * i.inH * i.inW * i.inC;
@@ -152,12 +155,13 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
     const stride = roundUp((kH + kW) * 8, 64);
     const scratch = rt.allocBytes(stride * rt.threads);
     const p = rt.putI32([dyP, outH, outW, outC, inH, inW, inC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, wP, dx, scratch, stride]);
-    rt.run(FN_DX_SMALLC, p, batch * inH * inW, 64);
-    return new Tensor(rt.read(dx, x4Size(info)), [batch, inH, inW, inC]);
+    const out = rt.runWithOutput(FN_DX_SMALLC, p, batch * inH * inW, 64, x4Size(info));
+    return new Tensor(rt.readInto(out, dx, x4Size(info)), [batch, inH, inW, inC]);
   }
   const zero = rt.zeros(roundUp(outC, 4));
   const out = rt.alloc(batch * inH * inW * Np);
   const B = rt.alloc(kH * kW * outC * Np);
+  const dx = new PendingOutput(x4Size(info));
   for (let py = 0; py < Math.min(strideH, inH); py++) {
     const kys: number[] = [];
     for (let ky = 0; ky < kH; ky++) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
@@ -177,10 +181,10 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
         src: dyP, srcH: outH, srcW: outW, C: outC, N: batch,
         GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), mulY: 1, mulX: 1,
         taps, B, Np, out, outH: inH, outW: inW, oY0: py, oSY: strideH, oX0: px, oSX: strideW, bias: 0, zero,
-      });
+      }, dx.alloc);
     }
   }
-  return new Tensor(compact(rt, out, batch * inH * inW, Np, inC), [batch, inH, inW, inC]);
+  return new Tensor(compact(rt, out, batch * inH * inW, Np, inC, dx), [batch, inH, inW, inC]);
 }
 
 /** dw and db of conv2d: dW = im2col(x)^T dy, reduced in blocks of output pixels; db = column sums of dy. */
@@ -202,13 +206,17 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const taps: number[] = [];
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push((ky * dilationH * Wp + kx * dilationW) * inC);
   const tapsP = rt.putI32(taps);
+  // Few reduction blocks (a dense layer's batch, a small image): threads also split dW's rows.
+  const blocks = Math.ceil(M / DW_BLOCK);
+  const groups = threads > 1 && blocks < threads * 4 ? Math.min(K4 / 4, Math.ceil((threads * 8) / blocks)) : 1;
   const p = rt.putI32([
     xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, T, tapsP,
-    dyP, outC, Np, DW_BLOCK, dwP, dwFloats * 4, scratch, scratchStride,
+    dyP, outC, Np, DW_BLOCK, dwP, dwFloats * 4, scratch, scratchStride, groups,
   ]);
-  rt.run(FN_FILTER, p, Math.ceil(M / DW_BLOCK), 1);
+  const dwOut = new PendingOutput(K * outC);
+  rt.run(FN_FILTER, p, blocks * groups, 1, dwOut.alloc);
   for (let t = 1; t < threads; t++) rt.exports.addInto(dwP, dwP + t * dwFloats * 4, dwFloats);
-  const dw = compact(rt, dwP, K, Np, outC);
+  const dw = compact(rt, dwP, K, Np, outC, dwOut);
   const C4 = roundUp(outC, 4);
   const dbP = rt.alloc(C4);
   rt.exports.biasGrad(dyP, M, outC, dbP, rt.alloc(C4));

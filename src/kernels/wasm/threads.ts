@@ -12,7 +12,7 @@
 /** Byte offset of the control block (inside the first 64 KiB, below the arena). */
 export const CTRL_BYTES = 1024;
 /** Kernels a job may run, by index; the worker script builds the same table. */
-export const JOB_FUNCTIONS = ['convGather', 'convFilterGrad', 'convSmallC', 'convDxSmallC'] as const;
+export const JOB_FUNCTIONS = ['convGather', 'convFilterGrad', 'convSmallC', 'convDxSmallC', 'maxPool', 'avgPool'] as const;
 export type JobFunction = (p: number, u0: number, u1: number, tid: number) => void;
 /** Most threads (the caller included). */
 export const MAX_THREADS = 32;
@@ -192,8 +192,14 @@ export class ThreadPool {
     return Array.from({ length: this.threads }, (_, t) => Atomics.load(this.ctl, COUNT + t));
   }
 
-  /** Runs fns[fnId](p, u0, u1, tid) over [0, units) in chunks, on every thread; returns when all are done. */
-  run(fns: JobFunction[], fnId: number, p: number, units: number, chunk: number): void {
+  /**
+   * Runs fns[fnId](p, u0, u1, tid) over [0, units) in chunks, on every thread; returns when all are done.
+   * `during` runs on the calling thread once the workers have been woken, before the caller takes
+   * chunks itself (e.g. to allocate the output array while the workers compute). If it throws, the
+   * job is still waited for, and its error is raised afterwards: a caller that left early would let
+   * chunks of this job count as done in the next one.
+   */
+  run(fns: JobFunction[], fnId: number, p: number, units: number, chunk: number, during?: () => void): void {
     const c = this.ctl;
     const total = Math.ceil(units / chunk);
     if (total > 0xffff) throw new Error(`ThreadPool.run: too many chunks (${total})`);
@@ -210,6 +216,14 @@ export class ThreadPool {
     Atomics.store(c, CLAIM, this.gen << 16);
     Atomics.store(c, GEN, this.gen);
     if (this.threads > 1) Atomics.notify(c, GEN);
+    let duringError: { e: unknown } | null = null;
+    if (during !== undefined) {
+      try {
+        during();
+      } catch (e) {
+        duringError = { e };
+      }
+    }
     work(c, fns, 0);
     let last = -1;
     let since = Date.now();
@@ -231,6 +245,7 @@ export class ThreadPool {
     }
     const failed = Atomics.exchange(c, ERROR, 0);
     if (failed !== 0) throw new Error(`wasm kernels: a chunk of '${JOB_FUNCTIONS[fnId]}' failed on thread ${failed - 1}`);
+    if (duringError !== null) throw duringError.e;
   }
 
   /** Stops every worker (only when the pool is dropped: its memory and control block are never reused). */

@@ -109,22 +109,24 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
 // convFilterGrad parameter block (i32 indices).
 const F_X = 0, F_HP = 1, F_WP = 2, F_C = 3, F_N = 4, F_HO = 5, F_WO = 6, F_SH = 7, F_SW = 8, F_T = 9, F_TAPS = 10;
 const F_DY = 11, F_COUT = 12, F_NP = 13, F_KC = 14, F_DW = 15, F_DWSTRIDE = 16, F_SCRATCH = 17, F_SCRATCHSTRIDE = 18;
-const F_KGROUPS = 19;
+const F_KGROUPS = 19, F_UCHUNK = 20;
 
 /**
  * dW work units [u0, u1): unit u is block u / G of the reduction (output pixels [blk*KC, (blk+1)*KC))
  * for group u % G of dW's row tiles (G = F_KGROUPS; G > 1 lets threads share a reduction with few
  * blocks, such as a dense layer's). x is a zero-padded copy ([N, Hp, Wp, C]), so a tap's value for a
  * pixel is at pixel base + tap offset, without bounds checks; taps holds each tap's offset in floats
- * ((ky*dilationH*Wp + kx*dilationW) * C). Thread `tid` accumulates into its own dW buffer (K rounded
- * up to 4 rows of Np floats), summed by the caller.
+ * ((ky*dilationH*Wp + kx*dilationW) * C). Each chunk of F_UCHUNK units accumulates into its own dW
+ * buffer (K rounded up to 4 rows of Np floats), summed by the caller in chunk order.
  */
 export function convFilterGrad(p: usize, u0: i32, u1: i32, tid: i32): void {
   const x = <usize>prm(p, F_X), Hp = prm(p, F_HP), Wp = prm(p, F_WP), C = prm(p, F_C), N = prm(p, F_N);
   const Ho = prm(p, F_HO), Wo = prm(p, F_WO), sH = prm(p, F_SH), sW = prm(p, F_SW);
   const T = prm(p, F_T), taps = <usize>prm(p, F_TAPS), dy = <usize>prm(p, F_DY), Cout = prm(p, F_COUT), Np = prm(p, F_NP);
   const KC = prm(p, F_KC);
-  const dw = <usize>prm(p, F_DW) + <usize>tid * <usize>prm(p, F_DWSTRIDE);
+  // Each chunk of units [u0, u1) accumulates into its own dW buffer (by chunk, not by thread), and
+  // the caller sums the buffers in chunk order: the result does not depend on which thread ran what.
+  const dw = <usize>prm(p, F_DW) + <usize>(u0 / prm(p, F_UCHUNK)) * <usize>prm(p, F_DWSTRIDE);
   const scratch = <usize>prm(p, F_SCRATCH) + <usize>tid * <usize>prm(p, F_SCRATCHSTRIDE);
   const M = N * Ho * Wo;
   const K = T * C;

@@ -11,6 +11,7 @@ import { presetNames } from '../model/presets.js';
 import { optimizerNames } from '../optim/registry.js';
 import { scheduleKinds } from '../optim/schedule.js';
 import { BACKENDS } from './backend.js';
+import { TRAIN_DEFAULTS } from './commands/train.js';
 import {
   CliError,
   choice,
@@ -55,9 +56,9 @@ export function buildProgram(): Command {
     .option('--test-data <dir>', 'a separate test image folder (default for folders: the last 20% of each class)')
     .option('--image-size <HxW>', 'input size of a preset model for an image folder (default 28x28)', parseSize)
     .addOption(channelsOption())
-    .option('-e, --epochs <n>', 'train until this many epochs are done', parsePositiveInt, 8)
-    .option('-b, --batch-size <n>', 'mini-batch size', parsePositiveInt, 64)
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(optimizerNames).default('adam'))
+    .option('-e, --epochs <n>', 'train until this many epochs are done', parsePositiveInt, TRAIN_DEFAULTS.epochs)
+    .option('-b, --batch-size <n>', 'mini-batch size', parsePositiveInt, TRAIN_DEFAULTS.batchSize)
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(optimizerNames).default(TRAIN_DEFAULTS.optimizer))
     .option('--lr <rate>', 'learning rate (default: the optimizer\'s: 0.001 for adam/adamw, 0.01 for sgd/rmsprop)', parseNonNegativeNumber)
     .option('--momentum <m>', 'momentum for sgd (default 0.9) and rmsprop (default 0)', parseFraction)
     .option('--weight-decay <wd>', 'weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw)', parseNonNegativeNumber)

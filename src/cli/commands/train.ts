@@ -58,12 +58,15 @@ export interface TrainConfig {
 export const TRAIN_DEFAULTS = {
   model: 'lenet',
   data: 'mnist',
-  epochs: 8,
-  batchSize: 64,
-  optimizer: 'adam' as OptimizerName,
+  epochs: 12,
+  batchSize: 32,
+  optimizer: 'sgd' as OptimizerName,
   schedule: 'cosine' as ScheduleKind,
   seed: 1,
   augment: 2,
+  /** With the default optimizer (SGD, momentum 0.9) unless --lr / --weight-decay say otherwise. */
+  sgdLr: 0.05,
+  sgdWeightDecay: 5e-4,
 };
 
 /** Options that must not change when resuming: they decide what the checkpoint's numbers mean. */
@@ -122,7 +125,9 @@ const CONFIG_KEYS: (keyof TrainConfig)[] = [
 function buildOptimizer(c: TrainConfig): Optimizer {
   const opts: Record<string, number> = {};
   if (c.lr !== null) opts.lr = c.lr;
+  else if (c.optimizer === 'sgd') opts.lr = TRAIN_DEFAULTS.sgdLr;
   if (c.weightDecay !== null) opts.weightDecay = c.weightDecay;
+  else if (c.optimizer === 'sgd') opts.weightDecay = TRAIN_DEFAULTS.sgdWeightDecay;
   if (c.momentum !== null) {
     if (c.optimizer !== 'sgd' && c.optimizer !== 'rmsprop') throw usageError(`--momentum applies to --optimizer sgd or rmsprop, not ${c.optimizer}`);
     opts.momentum = c.momentum;

@@ -12,6 +12,8 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 const L2_BLOCK_FLOATS = 65536;
 /** Output pixels each dW chunk reduces over. */
 const DW_BLOCK = 256;
+/** dW's reduction runs in this many chunks, each with its own buffer (see conv2dBackwardFilterWasm). */
+const DW_SLOTS = 8;
 
 /** Copies an [rows, Np] padded result into a dense [rows, n] array (`dst`'s, if given). */
 function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, dst?: PendingOutput): Float32Array {
@@ -200,22 +202,28 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const dyP = rt.put(dy.data);
   const threads = rt.threads;
   const dwFloats = roundUp(K4 * Np, 16);
-  const dwP = rt.zeros(dwFloats * threads);
   const scratchStride = roundUp(DW_BLOCK * 32 + (outC % 8 === 0 ? 0 : (Np / 8) * DW_BLOCK * 32), 64);
   const scratch = rt.allocBytes(scratchStride * threads);
   const taps: number[] = [];
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push((ky * dilationH * Wp + kx * dilationW) * inC);
   const tapsP = rt.putI32(taps);
-  // Few reduction blocks (a dense layer's batch, a small image): threads also split dW's rows.
+  // Few reduction blocks (a dense layer's batch, a small image): the units also split dW's rows.
+  // Neither this split nor the chunking below depends on the thread count, and each chunk has its
+  // own dW buffer, summed in chunk order: dW is bit-identical from run to run and for any thread
+  // count, so training with a seed is reproducible.
   const blocks = Math.ceil(M / DW_BLOCK);
-  const groups = threads > 1 && blocks < threads * 4 ? Math.min(K4 / 4, Math.ceil((threads * 8) / blocks)) : 1;
+  const groups = blocks < DW_SLOTS ? Math.min(K4 / 4, Math.ceil((DW_SLOTS * 2) / blocks)) : 1;
+  const units = blocks * groups;
+  const uChunk = Math.ceil(units / DW_SLOTS);
+  const slots = Math.ceil(units / uChunk);
+  const dwP = rt.zeros(dwFloats * slots);
   const p = rt.putI32([
     xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, T, tapsP,
-    dyP, outC, Np, DW_BLOCK, dwP, dwFloats * 4, scratch, scratchStride, groups,
+    dyP, outC, Np, DW_BLOCK, dwP, dwFloats * 4, scratch, scratchStride, groups, uChunk,
   ]);
   const dwOut = new PendingOutput(K * outC);
-  rt.run(FN_FILTER, p, blocks * groups, 1, dwOut.alloc);
-  for (let t = 1; t < threads; t++) rt.exports.addInto(dwP, dwP + t * dwFloats * 4, dwFloats);
+  rt.run(FN_FILTER, p, units, uChunk, dwOut.alloc);
+  for (let t = 1; t < slots; t++) rt.exports.addInto(dwP, dwP + t * dwFloats * 4, dwFloats);
   const dw = compact(rt, dwP, K, Np, outC, dwOut);
   const C4 = roundUp(outC, 4);
   const dbP = rt.alloc(C4);

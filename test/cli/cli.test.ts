@@ -21,6 +21,7 @@ import { readModel } from '../../src/model/serialize.js';
 import { evaluateDataset } from '../../src/model/fit.js';
 import { softmax } from '../../src/losses/softmax.js';
 import { limitBalanced, interleaveClasses } from '../../src/cli/data.js';
+import { TRAIN_DEFAULTS } from '../../src/cli/commands/train.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -144,8 +145,9 @@ test('resume: 2 epochs equal 1 epoch + --resume to 2, byte for byte', async () =
   const s3 = jsonLines(ok(await straight3, 'train --epochs 3'));
   const r3 = jsonLines(ok(await resumed3, 'train --resume --epochs 3'));
   const lrs = s3.filter((e) => e.event === 'epoch').map((e) => e.lr);
-  assert.deepEqual(lrs, [0.001, 0.0005, 0.00025]);
-  assert.deepEqual(r3.filter((e) => e.event === 'epoch').map((e) => e.lr), [0.00025]);
+  const lr0 = TRAIN_DEFAULTS.sgdLr; // the default optimizer's rate, halved every epoch by the step schedule
+  assert.deepEqual(lrs, [lr0, lr0 / 2, lr0 / 4]);
+  assert.deepEqual(r3.filter((e) => e.event === 'epoch').map((e) => e.lr), [lr0 / 4]);
   assert.ok((await readFile(join(dir, 'e3.safetensors'))).equals(await readFile(join(dir, 'e21.safetensors'))), '3 epochs = 2 + resume');
 });
 

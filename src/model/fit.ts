@@ -14,7 +14,7 @@
  *
  * **Determinism and resuming.** Given the model's initial weights, the optimizer and the state of
  * `rng`, a run is bit-reproducible: the only random draws are the shuffle permutation (one
- * `rng.permutation` per epoch), the augmentation (drawn from the same `rng` as batches are made)
+ * `rng.permutation` per epoch), the augmentation and `transform` (drawn from the same `rng` as batches are made)
  * and dropout masks (the model's own `model.rng`). Nothing else in the loop holds state, so a
  * checkpoint taken in `onEpoch` of {model weights and buffers, `optimizer.stateDict(params)`,
  * `info.rng.getState()`, `model.rng.getState()`, `info.history`} resumes bit-identically: restore
@@ -22,6 +22,7 @@
  * Schedules are evaluated at the 0-based epoch index (or global batch index), so they need no state.
  */
 import { Rng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Dataset } from '../data/dataset.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
@@ -130,6 +131,12 @@ export interface FitOptions {
   augment?: Omit<AugmentOptions, 'rng'>;
   /** Skip a last batch smaller than `batchSize`; default false. */
   dropLast?: boolean;
+  /**
+   * A further augmentation of every training batch, after `augment`: `transform(x, rng)` returns the
+   * batch to train on (same shape). It must draw its randomness from `rng` (the loop's generator),
+   * so runs stay reproducible and resumable.
+   */
+  transform?: (x: Tensor, rng: Rng) => Tensor;
   /** Epochs already done (to resume): training runs epochs startEpoch + 1 … epochs. Default 0. */
   startEpoch?: number;
   /** Records of epochs already run (to resume), for early stopping and the returned history. */
@@ -180,7 +187,12 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
     let seen = 0;
     let k = 0;
     const augment = o.augment ? { ...o.augment, rng } : undefined;
-    for (const { x, y } of train.batches(o.batchSize, { shuffle: o.shuffle, rng, augment, dropLast: o.dropLast })) {
+    for (const batch of train.batches(o.batchSize, { shuffle: o.shuffle, rng, augment, dropLast: o.dropLast })) {
+      const y = batch.y;
+      const x = opts.transform ? opts.transform(batch.x, rng) : batch.x;
+      if (x !== batch.x && (x?.shape?.length !== batch.x.rank || x.shape.some((d, i) => d !== batch.x.shape[i]))) {
+        throw new Error(`fit: transform returned shape [${x?.shape?.join(', ')}], expected the batch's shape [${batch.x.shape.join(', ')}]`);
+      }
       if (opts.schedule && o.scheduleUnit === 'batch') optimizer.lr = checkLr(opts.schedule(e * batches + k), e * batches + k);
       const step = model.trainStep(x, y, optimizer);
       if (!Number.isFinite(step.loss)) {
@@ -388,6 +400,7 @@ function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: 
   const scheduleUnit = opts.scheduleUnit ?? 'epoch';
   if (scheduleUnit !== 'epoch' && scheduleUnit !== 'batch') throw new Error(`${op}: scheduleUnit must be 'epoch' or 'batch', got ${String(scheduleUnit)}`);
   if (opts.rng !== undefined && typeof opts.rng?.permutation !== 'function') throw new Error(`${op}: rng must be an Rng`);
+  if (opts.transform !== undefined && typeof opts.transform !== 'function') throw new Error(`${op}: transform must be a function (x, rng) => x, got ${typeof opts.transform}`);
   checkDataFits(op, model, train);
   if (opts.validation !== undefined) checkDataFits(`${op}: validation`, model, opts.validation);
   let earlyStopping: ResolvedFit['earlyStopping'] = null;

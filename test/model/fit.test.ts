@@ -233,3 +233,40 @@ test('presets build for MNIST and other image shapes', () => {
   assert.deepEqual(small.shapes[5], [5, 5, 16]);
   assert.throws(() => createPreset('resnet'), /unknown preset 'resnet', expected one of lenet, small, tiny/);
 });
+
+test('fit: transform sees every training batch after augmentation, and the model trains on what it returns', async () => {
+  const train = linesDataset(40, 6);
+  const seen: number[] = [];
+  // Transform that zeroes every image: the model then learns nothing from the pixels, so its weights
+  // must differ from a run without the transform (which learns the lines).
+  const zero = (x: Tensor, rng: Rng): Tensor => {
+    seen.push(x.shape[0]);
+    assert.ok(rng instanceof Rng);
+    return Tensor.zeros(x.shape);
+  };
+  const run = async (transform?: (x: Tensor, rng: Rng) => Tensor): Promise<Float32Array[]> => {
+    const model = makeModel(2);
+    await fit(model, train, { epochs: 2, batchSize: 16, optimizer: createOptimizer('sgd', { lr: 0.1 }), shuffleSeed: 1, transform });
+    return weights(model);
+  };
+  const plain = await run();
+  const zeroed = await run(zero);
+  assert.deepEqual(seen, [16, 16, 8, 16, 16, 8], 'one call per batch, in order');
+  assert.notDeepEqual(plain, zeroed);
+  // With all-zero inputs the first conv's kernel gets no gradient (dW = Σ x·dZ = 0), only weight decay (none here).
+  const fresh = weights(makeModel(2));
+  assert.deepEqual(zeroed[0], fresh[0], 'conv kernel unchanged when every input is zero');
+  // The identity transform changes nothing.
+  assert.deepEqual(await run((x) => x), plain);
+  // Transforms draw from the loop's generator: a draw changes the next epoch's shuffle, reproducibly.
+  const drawing = (x: Tensor, rng: Rng): Tensor => (rng.uniform(), x);
+  const d1 = await run(drawing);
+  assert.deepEqual(await run(drawing), d1);
+  assert.notDeepEqual(d1, plain);
+  const optimizer = createOptimizer('sgd');
+  await assert.rejects(
+    fit(makeModel(1), train, { epochs: 1, optimizer, transform: (x) => x.reshape([x.shape[0], 64, 1, 1]) }),
+    /fit: transform returned shape \[\d+, 64, 1, 1\], expected the batch's shape \[\d+, 8, 8, 1\]/,
+  );
+  await assert.rejects(fit(makeModel(1), train, { epochs: 1, optimizer, transform: 3 as never }), /fit: transform must be a function/);
+});

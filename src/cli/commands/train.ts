@@ -27,6 +27,7 @@ import { Progress, formatLr } from '../progress.js';
 import { checkWritable, writeSvgOrPng } from '../images.js';
 import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
 import { basename, extname } from 'node:path';
+import { randomAffine } from '../affine.js';
 
 /** Everything that determines a training run; stored in checkpoints so `--resume` can continue it. */
 export interface TrainConfig {
@@ -50,6 +51,8 @@ export interface TrainConfig {
   valSplit: number;
   earlyStopping: number | null;
   augment: number;
+  rotate: number;
+  scale: number;
   limit: number | null;
   testLimit: number | null;
 }
@@ -111,6 +114,8 @@ function configFrom(o: RawOptions): TrainConfig {
     valSplit: (o.valSplit as number | undefined) ?? 0,
     earlyStopping: (o.earlyStopping as number | undefined) ?? null,
     augment,
+    rotate: (o.rotate as number | undefined) ?? 0,
+    scale: (o.scale as number | undefined) ?? 0,
     limit: (o.limit as number | undefined) ?? null,
     testLimit: (o.testLimit as number | undefined) ?? null,
   };
@@ -119,7 +124,7 @@ function configFrom(o: RawOptions): TrainConfig {
 /** commander option name (camelCase) → TrainConfig key, for "was it given on the command line". */
 const CONFIG_KEYS: (keyof TrainConfig)[] = [
   'model', 'data', 'testData', 'imageSize', 'channels', 'epochs', 'batchSize', 'optimizer', 'lr', 'momentum', 'weightDecay',
-  'schedule', 'warmup', 'stepSize', 'gamma', 'minLr', 'seed', 'valSplit', 'earlyStopping', 'augment', 'limit', 'testLimit',
+  'schedule', 'warmup', 'stepSize', 'gamma', 'minLr', 'seed', 'valSplit', 'earlyStopping', 'augment', 'rotate', 'scale', 'limit', 'testLimit',
 ];
 
 function buildOptimizer(c: TrainConfig): Optimizer {
@@ -167,6 +172,14 @@ function describeSchedule(s: ScheduleSpec): string {
     case 'cosine':
       return `cosine (to ${formatLr(s.minLr ?? 0)} over ${s.tMax} epochs${w})`;
   }
+}
+
+function describeAugment(c: TrainConfig): string {
+  const parts: string[] = [];
+  if (c.augment > 0) parts.push(`shift ±${c.augment}px`);
+  if (c.rotate > 0) parts.push(`rotate ±${c.rotate}°`);
+  if (c.scale > 0) parts.push(`scale ±${Math.round(c.scale * 100)}%`);
+  return parts.length > 0 ? `augment ${parts.join(', ')}` : 'no augmentation';
 }
 
 function defaultOutPath(c: TrainConfig): string {
@@ -299,7 +312,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     `data     ${data.name}: ${train.length.toLocaleString('en-US')} train${validation ? ` + ${validation.length.toLocaleString('en-US')} validation` : ''}, ${data.test.length.toLocaleString('en-US')} test, ${data.classNames.length} classes`,
   );
   out.info(
-    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${optimizer.toString()}, lr schedule ${describeSchedule(scheduleSpec)}, ${config.augment > 0 ? `augment shift ±${config.augment}px` : 'no augmentation'}, seed ${config.seed}`,
+    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${optimizer.toString()}, lr schedule ${describeSchedule(scheduleSpec)}, ${describeAugment(config)}, seed ${config.seed}`,
   );
   out.info(`backend  ${backend}${backend === 'wasm' ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`);
   if (startEpoch > 0) out.info(`resume   from epoch ${startEpoch} in ${raw.checkpoint}`);
@@ -335,6 +348,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
       earlyStopping: config.earlyStopping !== null ? { patience: config.earlyStopping } : undefined,
       rng: trainRng,
       augment: config.augment > 0 ? { shift: config.augment } : undefined,
+      transform: config.rotate > 0 || config.scale > 0 ? randomAffine({ degrees: config.rotate, scale: config.scale }) : undefined,
       startEpoch,
       history,
       onBatch: (b) => {

@@ -72,9 +72,14 @@ for (const threads of threadList) {
       }
       return [median(ts), median(cs), median(ks)];
     };
-    const tf = time(() => conv2dWasm(rt, x, w, b, info));
-    const tx = time(() => conv2dBackwardInputWasm(rt, dy, w, info));
-    const tw = time(() => conv2dBackwardFilterWasm(rt, dy, x, info));
+    // Outputs disposed after each call, so their memory is reused (tensor/storage.ts).
+    const tf = time(() => conv2dWasm(rt, x, w, b, info).dispose());
+    const tx = time(() => conv2dBackwardInputWasm(rt, dy, w, info).dispose());
+    const tw = time(() => {
+      const g = conv2dBackwardFilterWasm(rt, dy, x, info);
+      g.dw.dispose();
+      g.db.dispose();
+    });
     const g = ([t, c, k]: [number, number, number]): string =>
       `${(flops / t / 1e6).toFixed(1).padStart(5)} (${t.toFixed(1)} ms${got === 1 ? `, cpu ${(flops / c / 1e6).toFixed(1)}` : ''}) [${(flops / k / 1e6).toFixed(1)}]`;
     console.log(`threads ${got} ${name}: forward ${g(tf)}  dX ${g(tx)}  dW ${g(tw)}`);

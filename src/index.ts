@@ -1,6 +1,7 @@
 /** Stride: convolutional neural networks in TypeScript. Public API: re-exports only. */
 export { Tensor, shapeSize, type Shape, type NestedArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
+export { setStoragePoolLimit, storagePoolStats, resetStoragePool } from './tensor/storage.js';
 export {
   Dataset,
   type DatasetInit,

@@ -36,12 +36,14 @@ export const createTrainer: TrainerFactory = async (model: ModelName, opts) => {
     activate: async () => setBackend(opts.backend),
     step: async (images, labels, b) => net.trainStep(batch(images, b), labels.subarray(0, b), sgd).loss,
     predict: (images, b) => {
-      const logits = net.forward(batch(images, b), false);
+      const logits = net.predict(batch(images, b), b);
       const out = new Int32Array(b);
       for (let i = 0; i < b; i++) out[i] = argmax(logits.data, i * NUM_CLASSES, NUM_CLASSES);
+      logits.dispose();
       return out;
     },
-    infer: (images, b) => void net.forward(batch(images, b), false),
+    // The inference API, results read back; the logits disposed as TensorFlow.js's are (tf.tidy).
+    infer: (images, b) => net.predict(batch(images, b), b).dispose(),
     dispose: () => undefined,
   };
   return t;

@@ -43,15 +43,17 @@ function strideSubject(env: StrideEnv, backend: string, c: ConvCase, pass: ConvP
       const w = new api.Tensor(d.w, [c.k, c.k, c.inC, c.outC]);
       const dy = new api.Tensor(d.dy.subarray(0, n * ho * wo * c.outC), [n, ho, wo, c.outC]);
       const info = api.computeConv2DInfo('bench', x.shape, w.shape, opts);
+      // Results are disposed after each call, as TensorFlow.js's are: their memory is reused by the
+      // next call instead of fresh pages being faulted in (tensor/storage.ts).
       switch (pass) {
         case 'forward':
-          return { run: () => void api.conv2d(x, w, null, opts) };
+          return { run: () => api.conv2d(x, w, null, opts).dispose() };
         case 'dX+dW':
-          return { run: () => void api.conv2dBackward(dy, x, w, opts) };
+          return { run: () => Object.values(api.conv2dBackward(dy, x, w, opts)).forEach((t) => t.dispose()) };
         case 'dX':
-          return { run: () => void split!.dx(dy, w, info) };
+          return { run: () => split!.dx(dy, w, info).dispose() };
         case 'dW':
-          return { run: () => void split!.dw(dy, x, info) };
+          return { run: () => Object.values(split!.dw(dy, x, info)).forEach((t) => t.dispose()) };
       }
     },
   };

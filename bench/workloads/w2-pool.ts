@@ -29,12 +29,13 @@ function strideSubject(env: StrideEnv, backend: string, pass: PoolPass, x: Float
     make: (n) => {
       const xt = new api.Tensor(x.subarray(0, n * C.h * C.w * C.c), [n, C.h, C.w, C.c]);
       const dy = new api.Tensor(dyd.subarray(0, n * HO * WO * C.c), [n, HO, WO, C.c]);
-      if (pass === 'forward') return { run: () => void api.maxPool2d(xt, opts) };
-      if (pass === 'backward') return { run: () => void api.maxPool2dBackward(dy, xt, opts) };
+      // Results disposed after each call, as TensorFlow.js's are (see w1-conv.ts).
+      if (pass === 'forward') return { run: () => api.maxPool2d(xt, opts).dispose() };
+      if (pass === 'backward') return { run: () => api.maxPool2dBackward(dy, xt, opts).dispose() };
       return {
         run: () => {
-          api.maxPool2d(xt, opts);
-          api.maxPool2dBackward(dy, xt, opts);
+          api.maxPool2d(xt, opts).dispose();
+          api.maxPool2dBackward(dy, xt, opts).dispose();
         },
       };
     },

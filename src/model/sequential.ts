@@ -132,28 +132,68 @@ export class Sequential implements Layer {
   trainStep(x: Tensor, labels: ArrayLike<number>, optimizer: StepOptimizer): { loss: number; correct: number } {
     const params = this.params();
     optimizer.zeroGrad(params);
-    const logits = this.forward(x, true);
+    checkInput('Sequential', x, this.inputShape);
+    // forward(x, true), keeping every activation so they can be disposed after the step.
+    const made: Tensor[] = [];
+    let logits = x;
+    for (const layer of this.layers) made.push((logits = layer.forward(logits, true)));
+    this.trained = true;
     if (logits.rank !== 2) throw new Error(`Sequential.trainStep: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
     const { loss, grad } = softmaxCrossEntropy(logits, labels);
-    this.backward(grad);
+    let g = grad;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const next = this.layers[i].backward(g);
+      made.push(g);
+      g = next;
+    }
+    made.push(g);
     optimizer.step(params);
-    return { loss, correct: countCorrect(logits, labels) };
+    const correct = countCorrect(logits, labels);
+    // Everything made in this step is dead now: the activations (the layers' caches hold them, so
+    // backward cannot run again without a new forward) and the gradients between layers. Disposing
+    // them lets the next step reuse their memory (tensor/storage.ts). The caller's x is never disposed.
+    this.trained = false;
+    disposeAllBut(made, x);
+    return { loss, correct };
   }
 
-  /** Inference in batches (no caches kept): returns the outputs for every example. */
+  /**
+   * Inference in batches (no caches kept): returns the outputs for every example.
+   *
+   * Intermediate activations are disposed as soon as the next layer has consumed them, so their
+   * memory is reused by the next batch (see tensor/storage.ts); only the returned tensor is new.
+   * Layers must therefore not keep their inference inputs or outputs (no built-in layer does).
+   */
   predict(x: Tensor, batchSize = 256): Tensor {
     checkInput('Sequential.predict', x, this.inputShape);
     const n = x.shape[0];
-    if (n <= batchSize) return this.forward(x, false);
+    if (n <= batchSize) return this.infer(x);
     const per = x.size / n;
     const outPer = this.outputShape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n * outPer);
     for (let s = 0; s < n; s += batchSize) {
       const e = Math.min(n, s + batchSize);
       const xb = new Tensor(x.data.subarray(s * per, e * per), [e - s, ...this.inputShape]);
-      out.set(this.forward(xb, false).data, s * outPer);
+      const yb = this.infer(xb);
+      out.set(yb.data, s * outPer);
+      if (yb.data.buffer !== x.data.buffer) yb.dispose();
     }
     return new Tensor(out, [n, ...this.outputShape]);
+  }
+
+  /** forward(x, false), disposing each intermediate once the next layer has used it. */
+  private infer(x: Tensor): Tensor {
+    checkInput('Sequential', x, this.inputShape);
+    let y = x;
+    for (const layer of this.layers) {
+      const next = layer.forward(y, false);
+      // Dispose y unless it is the caller's input or shares its array with the next output
+      // (Flatten reshapes, Dropout at inference returns its input).
+      if (y.data.buffer !== x.data.buffer && next.data.buffer !== y.data.buffer) y.dispose();
+      y = next;
+    }
+    this.trained = false;
+    return y;
   }
 
   /** Mean loss and accuracy of softmax cross-entropy over a labelled set, in batches. */
@@ -199,3 +239,13 @@ export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number 
 }
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
+
+/** Disposes each tensor of `ts` once, except those sharing an array with `keep`. */
+function disposeAllBut(ts: readonly Tensor[], keep: Tensor): void {
+  const seen = new Set<ArrayBufferLike>([keep.data.buffer]);
+  for (const t of ts) {
+    if (t.isDisposed || seen.has(t.data.buffer)) continue;
+    seen.add(t.data.buffer);
+    t.dispose();
+  }
+}

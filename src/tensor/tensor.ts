@@ -1,6 +1,9 @@
 import { Rng } from './random.js';
+import { recycleFloat32 } from './storage.js';
 
 export type Shape = readonly number[];
+
+const EMPTY = new Float32Array(0);
 
 /** A nested array of numbers, as written by hand: `[[1, 2], [3, 4]]`. */
 export type NestedArray = number | NestedArray[];
@@ -13,7 +16,9 @@ export type NestedArray = number | NestedArray[];
  * are HWIO `[fh, fw, Cin, Cout]`, dense weights are `[in, out]`.
  */
 export class Tensor {
-  readonly data: Float32Array;
+  #data: Float32Array;
+  #disposed = false;
+  readonly #size: number;
   readonly shape: Shape;
 
   constructor(data: Float32Array, shape: Shape) {
@@ -25,16 +30,42 @@ export class Tensor {
     if (data.length !== size) {
       throw new Error(`Tensor: data length ${data.length} does not match shape [${shape.join(', ')}] (expected ${size} elements)`);
     }
-    this.data = data;
+    this.#data = data;
+    this.#size = size;
     this.shape = Object.freeze([...shape]);
+  }
+
+  /** The values, row-major. Throws once the tensor is disposed. */
+  get data(): Float32Array {
+    if (this.#disposed) throw new Error(`Tensor: used after dispose() (shape [${this.shape.join(', ')}])`);
+    return this.#data;
+  }
+
+  /** Whether `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /**
+   * Gives the tensor's memory back for reuse by later kernel outputs (see tensor/storage.ts) and
+   * makes the tensor unusable: reading `data` afterwards throws. Optional: tensors that are never
+   * disposed are garbage-collected as usual. Do not dispose a tensor while another tensor made by
+   * `reshape` from it (they share the array) is still in use. Calling it twice does nothing.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    recycleFloat32(this.#data);
+    this.#data = EMPTY;
   }
 
   get rank(): number {
     return this.shape.length;
   }
 
+  /** The number of elements (the product of the shape). */
   get size(): number {
-    return this.data.length;
+    return this.#size;
   }
 
   /** A tensor of zeros. */

@@ -4,6 +4,7 @@
  * w HWIO, y NHWC. See assembly/conv2d.ts for the implicit-GEMM formulation.
  */
 import { Tensor } from '../../tensor/tensor.js';
+import { allocFloat32 } from '../../tensor/storage.js';
 import type { Conv2DInfo } from '../conv-info.js';
 import { FN_DX_SMALLC, FN_FILTER, FN_GATHER, FN_SMALLC, PendingOutput, type Runtime } from './runtime.js';
 
@@ -19,7 +20,7 @@ const DW_SLOTS = 8;
 function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, dst?: PendingOutput): Float32Array {
   if (Np === n) return dst === undefined ? rt.read(p, rows * n) : rt.readInto(dst.get(), p, rows * n);
   const src = rt.f32;
-  const out = dst?.get() ?? new Float32Array(rows * n);
+  const out = dst?.get() ?? allocFloat32(rows * n);
   let s = p >> 2;
   for (let r = 0; r < rows; r++, s += Np) out.set(src.subarray(s, s + n), r * n);
   return out;

@@ -7,6 +7,7 @@
  * typed-array views are re-created (the old ones are detached, or too short for shared memory).
  */
 import { chooseVariant, compileAsync, compileSync, type Variant, type WasmFeatures } from './loader.js';
+import { allocFloat32, takeFloat32 } from '../../tensor/storage.js';
 import { JOB_FUNCTIONS, ThreadPool, loadSpawner, type JobFunction } from './threads.js';
 
 /** The exports of assembly/index.ts. */
@@ -126,7 +127,9 @@ export class Runtime {
 
   /** A copy of n floats at byte offset p. */
   read(p: number, n: number): Float32Array {
-    return this.f32.slice(p >> 2, (p >> 2) + n);
+    const out = allocFloat32(n);
+    out.set(this.f32.subarray(p >> 2, (p >> 2) + n));
+    return out;
   }
 
   /** Threads that take part in a job (1 without a pool). */
@@ -182,8 +185,13 @@ export class PendingOutput {
   }
 }
 
-/** A new Float32Array with one element per 4 KiB page written (faulting its pages in). */
+/**
+ * An output array: a recycled one (tensor/storage.ts), or a new one with one element per 4 KiB page
+ * written (faulting its pages in now, while the workers compute).
+ */
 export function touched(n: number): Float32Array {
+  const recycled = takeFloat32(n);
+  if (recycled !== null) return recycled;
   const a = new Float32Array(n);
   for (let i = 0; i < n; i += 1024) a[i] = 0;
   return a;

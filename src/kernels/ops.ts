@@ -15,6 +15,7 @@ export function checkTensor(op: string, arg: string, t: unknown): asserts t is T
     const got = t === null ? 'null' : t === undefined ? 'undefined' : ((t as object).constructor?.name ?? typeof t);
     throw new Error(`${op}: ${arg} must be a Tensor, got ${got}`);
   }
+  t.assertLive(op, arg);
 }
 
 /** Throws unless `t` has exactly `shape`. */

@@ -29,7 +29,10 @@ export interface LayerSpec {
  * - `build` creates parameters once from the input shape (without the batch dimension) and returns
  *   the output shape, so a model infers every shape when it is constructed;
  * - `forward(x, training)` caches what `backward` needs only when `training` is true;
- * - `backward(dy)` RETURNS a new dx and ADDS into every `param.grad`.
+ * - `backward(dy)` RETURNS a new dx and ADDS into every `param.grad`;
+ * - neither keeps its input or output beyond the next forward: `Sequential.predict` disposes each
+ *   intermediate activation once the next layer has used it, and `trainStep` disposes the step's
+ *   activations and gradients after the optimizer step (see tensor/storage.ts).
  */
 export interface Layer {
   /** The registry key and JSON tag: 'Conv2D', 'Dense', ... */
@@ -61,6 +64,7 @@ export const fmtShape = (s: Shape): string => `[${s.join(', ')}]`;
 export function checkInput(type: string, x: Tensor, inputShape: Shape | undefined): void {
   if (inputShape === undefined) throw new Error(`${type}.forward: call build(inputShape, rng) first (or put the layer in a Sequential)`);
   if (!(x instanceof Tensor)) throw new Error(`${type}.forward: x must be a Tensor`);
+  x.assertLive(`${type}.forward`, 'x');
   const ok = x.rank === inputShape.length + 1 && inputShape.every((d, i) => x.shape[i + 1] === d);
   if (!ok) throw new Error(`${type}.forward: x has shape ${fmtShape(x.shape)}, expected [N, ${inputShape.join(', ')}]`);
 }

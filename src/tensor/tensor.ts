@@ -16,7 +16,8 @@ export type NestedArray = number | NestedArray[];
  * are HWIO `[fh, fw, Cin, Cout]`, dense weights are `[in, out]`.
  */
 export class Tensor {
-  #data: Float32Array;
+  /** The values, row-major. Empty once the tensor is disposed. */
+  readonly data: Float32Array;
   #disposed = false;
   readonly #size: number;
   readonly shape: Shape;
@@ -30,15 +31,9 @@ export class Tensor {
     if (data.length !== size) {
       throw new Error(`Tensor: data length ${data.length} does not match shape [${shape.join(', ')}] (expected ${size} elements)`);
     }
-    this.#data = data;
+    this.data = data;
     this.#size = size;
     this.shape = Object.freeze([...shape]);
-  }
-
-  /** The values, row-major. Throws once the tensor is disposed. */
-  get data(): Float32Array {
-    if (this.#disposed) throw new Error(`Tensor: used after dispose() (shape [${this.shape.join(', ')}])`);
-    return this.#data;
   }
 
   /** Whether `dispose()` was called. */
@@ -46,17 +41,24 @@ export class Tensor {
     return this.#disposed;
   }
 
+  /** Throws, naming `op`, if the tensor was disposed. */
+  assertLive(op: string, arg = 'tensor'): void {
+    if (this.#disposed) throw new Error(`${op}: ${arg} was disposed (shape [${this.shape.join(', ')}]): its memory has been given back`);
+  }
+
   /**
    * Gives the tensor's memory back for reuse by later kernel outputs (see tensor/storage.ts) and
-   * makes the tensor unusable: reading `data` afterwards throws. Optional: tensors that are never
+   * makes the tensor unusable: its `data` becomes an empty array, and every op and layer throws when
+   * given it (`data` is a plain field rather than a checking getter, so that kernels' inner loops
+   * pay nothing for this). Optional: tensors that are never
    * disposed are garbage-collected as usual. Do not dispose a tensor while another tensor made by
    * `reshape` from it (they share the array) is still in use. Calling it twice does nothing.
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    recycleFloat32(this.#data);
-    this.#data = EMPTY;
+    recycleFloat32(this.data);
+    (this as { data: Float32Array }).data = EMPTY;
   }
 
   get rank(): number {
@@ -118,6 +120,7 @@ export class Tensor {
 
   /** The same data under a new shape (shares the buffer). One dimension may be -1. */
   reshape(shape: Shape): Tensor {
+    this.assertLive('Tensor.reshape');
     const known = shape.filter((d) => d !== -1);
     const unknown = shape.length - known.length;
     if (unknown > 1) throw new Error(`Tensor.reshape: at most one dimension may be -1, got [${shape.join(', ')}]`);
@@ -138,11 +141,13 @@ export class Tensor {
 
   /** A deep copy. */
   clone(): Tensor {
+    this.assertLive('Tensor.clone');
     return new Tensor(this.data.slice(), this.shape);
   }
 
   /** Nested arrays of numbers, the inverse of `fromArray`. */
   toArray(): NestedArray {
+    this.assertLive('Tensor.toArray');
     if (this.rank === 0) return this.data[0];
     const build = (dim: number, offset: number): NestedArray[] => {
       const n = this.shape[dim];
@@ -158,6 +163,7 @@ export class Tensor {
 
   /** One element by coordinates. */
   get(...index: number[]): number {
+    this.assertLive('Tensor.get');
     return this.data[this.offset(index)];
   }
 

@@ -5,7 +5,7 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, reference, computeConv2DInfo, computePool2DInfo, Sequential, Conv2D, ReLU, MaxPool2D, Flatten, Dense, Dropout } from '../../src/index.js';
+import { Tensor, Rng, relu as reluOp, reference, computeConv2DInfo, computePool2DInfo, Sequential, Conv2D, ReLU, MaxPool2D, Flatten, Dense, Dropout } from '../../src/index.js';
 import { allocFloat32, recycleFloat32, takeFloat32, setStoragePoolLimit, storagePoolStats, resetStoragePool, MIN_POOLED_FLOATS } from '../../src/tensor/storage.js';
 import { wasm, ready, setThreads } from '../../src/kernels/wasm/index.js';
 import { setBackend, getBackend } from '../../src/kernels/backend.js';
@@ -23,7 +23,14 @@ test('dispose: the array goes back to the pool, the tensor becomes unusable, twi
   const arr = t.data;
   t.dispose();
   assert.equal(t.isDisposed, true);
-  assert.throws(() => t.data, /Tensor: used after dispose\(\) \(shape \[2, 32768\]\)/);
+  assert.equal(t.data.length, 0);
+  assert.throws(() => t.reshape([BIG]), /Tensor.reshape: tensor was disposed \(shape \[2, 32768\]\)/);
+  assert.throws(() => t.get(0, 0), /Tensor.get: tensor was disposed/);
+  assert.throws(() => t.clone(), /Tensor.clone: tensor was disposed/);
+  assert.throws(() => reluOp(t), /relu: x was disposed/);
+  const layer = new ReLU();
+  layer.build([BIG / 2], new Rng(0));
+  assert.throws(() => layer.forward(t, false), /ReLU.forward: x was disposed/);
   assert.equal(t.size, BIG);
   assert.deepEqual(t.shape, [2, BIG / 2]);
   t.dispose();

@@ -3,4 +3,4 @@
 export { tile4x8, packB } from './gemm';
 export { convGather, convFilterGrad, convSmallC, convDxSmallC, biasGrad, addInto } from './conv2d';
 export { maxPool, avgPool } from './pool2d';
-export { relu, reluBackward } from './activations';
+export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './activations';

@@ -14,6 +14,7 @@
  * the workload's size would take more than half the budget, a smaller batch is timed and the
  * result says so; when the probe step alone took half the budget, it is the measurement.
  */
+import { readFileSync } from 'node:fs';
 import { Rng } from '../../src/tensor/random.js';
 import type { ModelName } from '../shapes.js';
 import { gatherBatch, loadMnistArrays, PIXELS } from './mnist-data.js';
@@ -56,7 +57,7 @@ export interface ChildResult {
   lastLoss: number | null;
   /** RSS after loading the data and building the model, before training (MiB). */
   rssBeforeMiB: number;
-  /** process.resourceUsage().maxRSS at the end (MiB). */
+  /** Peak resident memory of this process at the end (MiB; VmHWM on Linux). */
   peakRssMiB: number;
   dataSource: string;
   note: string;
@@ -65,6 +66,21 @@ export interface ChildResult {
 /** BENCH_DEBUG=1 logs the child's phases to stderr. */
 const debug = process.env.BENCH_DEBUG ? (m: string): void => void process.stderr.write(`[train-child ${performance.now().toFixed(0)} ms] ${m}\n`) : (): void => undefined;
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/**
+ * This process's peak resident memory in bytes. On Linux, VmHWM of /proc/self/status: the high-water
+ * mark of this process's own address space. (getrusage's maxRSS would not do: Linux carries the
+ * forking parent's peak across fork + exec, so every child reported the bench process's RSS.)
+ */
+function peakRssBytes(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 240);
 
 export async function runChild(a: ChildArgs): Promise<ChildResult> {
@@ -120,12 +136,12 @@ export async function runChild(a: ChildArgs): Promise<ChildResult> {
       tProbe = performance.now() - t0;
     }
   } catch (e) {
-    return { ...base, message: firstLine(e), peakRssMiB: mib(process.resourceUsage().maxRSS * 1024) };
+    return { ...base, message: firstLine(e), peakRssMiB: mib(peakRssBytes()) };
   }
   const perImage = tProbe / a.probeBatch;
   debug(`probe step: ${tProbe.toFixed(1)} ms for ${a.probeBatch} images`);
   const done = (r: Partial<ChildResult>): ChildResult => ({
-    ...base, status: 'ok', ...r, imagesPerSec: (1000 * (r.images ?? 0)) / (r.ms ?? NaN), peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+    ...base, status: 'ok', ...r, imagesPerSec: (1000 * (r.images ?? 0)) / (r.ms ?? NaN), peakRssMiB: mib(peakRssBytes()),
   });
   if (tProbe >= a.budgetMs / 2) {
     return done({
@@ -205,7 +221,7 @@ export async function runChild(a: ChildArgs): Promise<ChildResult> {
     out = {
       impl: args.lib, model: args.model, status: 'cannot', message: firstLine(e), batch: args.batch, steps: 0, images: 0, ms: 0,
       imagesPerSec: NaN, fullEpoch: false, testAccuracy: null, firstLoss: null, lastLoss: null, rssBeforeMiB: 0,
-      peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), dataSource: '', note: '',
+      peakRssMiB: mib(peakRssBytes()), dataSource: '', note: '',
     };
   }
   process.stdout.write(`W3RESULT ${JSON.stringify(out)}\n`);

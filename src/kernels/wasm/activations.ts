@@ -1,24 +1,45 @@
-/** WebAssembly relu and its gradient (glue for assembly/activations.ts); rules as reference/activations.ts. */
+/** WebAssembly elementwise activations and their gradients (glue for assembly/activations.ts); rules as reference/activations.ts. */
 import { Tensor } from '../../tensor/tensor.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime, KernelExports as Exports } from './runtime.js';
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
-export function reluWasm(rt: Runtime, x: Tensor): Tensor {
+type Unary = 'relu' | 'sigmoid' | 'tanh';
+type Binary = 'reluBackward' | 'sigmoidBackward' | 'tanhBackward';
+
+/** y = f(x), elementwise: x copied in, f run over the length rounded up to 4, y copied out. */
+function unary(rt: Runtime, x: Tensor, run: (ex: Exports, xP: number, yP: number, n4: number) => void): Tensor {
   rt.reset();
   const n = x.size;
   const xP = rt.put(x.data);
   const yP = rt.alloc(pad4(n));
-  rt.exports.relu(xP, yP, pad4(n));
+  run(rt.exports, xP, yP, pad4(n));
   return new Tensor(rt.read(yP, n), x.shape);
 }
 
-export function reluBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor): Tensor {
+/** dx = f(dy, z) elementwise, z being the forward input (relu, leaky relu) or output (sigmoid, tanh). */
+function binary(rt: Runtime, dy: Tensor, z: Tensor, run: (ex: Exports, dyP: number, zP: number, dxP: number, n4: number) => void): Tensor {
   rt.reset();
-  const n = x.size;
+  const n = z.size;
   const dyP = rt.put(dy.data);
-  const xP = rt.put(x.data);
+  const zP = rt.put(z.data);
   const dxP = rt.alloc(pad4(n));
-  rt.exports.reluBackward(dyP, xP, dxP, pad4(n));
-  return new Tensor(rt.read(dxP, n), x.shape);
+  run(rt.exports, dyP, zP, dxP, pad4(n));
+  return new Tensor(rt.read(dxP, n), z.shape);
 }
+
+const u = (name: Unary) => (rt: Runtime, x: Tensor): Tensor => unary(rt, x, (ex, a, b, n) => ex[name](a, b, n));
+const b = (name: Binary) => (rt: Runtime, dy: Tensor, z: Tensor): Tensor => binary(rt, dy, z, (ex, g, zz, d, n) => ex[name](g, zz, d, n));
+
+export const reluWasm = u('relu');
+export const reluBackwardWasm = b('reluBackward');
+export const sigmoidWasm = u('sigmoid');
+/** Takes the forward output y. */
+export const sigmoidBackwardWasm = b('sigmoidBackward');
+export const tanhWasm = u('tanh');
+/** Takes the forward output y. */
+export const tanhBackwardWasm = b('tanhBackward');
+
+export const leakyReluWasm = (rt: Runtime, x: Tensor, alpha: number): Tensor => unary(rt, x, (ex, a, y, n) => ex.leakyRelu(a, y, n, alpha));
+export const leakyReluBackwardWasm = (rt: Runtime, dy: Tensor, x: Tensor, alpha: number): Tensor =>
+  binary(rt, dy, x, (ex, g, xx, d, n) => ex.leakyReluBackward(g, xx, d, n, alpha));

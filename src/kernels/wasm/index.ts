@@ -12,7 +12,9 @@ import { computeConv2DInfo, computePool2DInfo } from '../conv-info.js';
 import { registerBackend, setBackend, getBackend } from '../backend.js';
 import { reference } from '../reference/index.js';
 import { conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
-import { reluBackwardWasm, reluWasm } from './activations.js';
+import {
+  leakyReluBackwardWasm, leakyReluWasm, reluBackwardWasm, reluWasm, sigmoidBackwardWasm, sigmoidWasm, tanhBackwardWasm, tanhWasm,
+} from './activations.js';
 import { denseBackwardWasm, denseWasm } from './dense.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { detectFeatures, type WasmFeatures } from './loader.js';
@@ -40,6 +42,12 @@ export const wasm: Kernels = {
   denseBackward: (dy, x, w) => denseBackwardWasm(runtime(), dy, x, w),
   relu: (x) => reluWasm(runtime(), x),
   reluBackward: (dy, x) => reluBackwardWasm(runtime(), dy, x),
+  leakyRelu: (x, alpha) => leakyReluWasm(runtime(), x, alpha),
+  leakyReluBackward: (dy, x, alpha) => leakyReluBackwardWasm(runtime(), dy, x, alpha),
+  sigmoid: (x) => sigmoidWasm(runtime(), x),
+  sigmoidBackward: (dy, y) => sigmoidBackwardWasm(runtime(), dy, y),
+  tanh: (x) => tanhWasm(runtime(), x),
+  tanhBackward: (dy, y) => tanhBackwardWasm(runtime(), dy, y),
 };
 
 /** The live runtime, or null without SIMD (for tests and benchmarks). */

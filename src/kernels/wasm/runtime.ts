@@ -21,6 +21,12 @@ export interface KernelExports {
   maxPool: JobFunction;
   relu(x: number, y: number, n: number): void;
   reluBackward(dy: number, x: number, dx: number, n: number): void;
+  leakyRelu(x: number, y: number, n: number, alpha: number): void;
+  leakyReluBackward(dy: number, x: number, dx: number, n: number, alpha: number): void;
+  sigmoid(x: number, y: number, n: number): void;
+  sigmoidBackward(dy: number, y: number, dx: number, n: number): void;
+  tanh(x: number, y: number, n: number): void;
+  tanhBackward(dy: number, y: number, dx: number, n: number): void;
   avgPool: JobFunction;
   packB(dst: number, src: number, T: number, tapBase: number, kPerTap: number, strideK: number, strideN: number, N: number): void;
 }

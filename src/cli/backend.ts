@@ -3,7 +3,6 @@
  * backend registers itself (and becomes the default) when its module is imported and WebAssembly
  * SIMD is available; otherwise the reference kernels run.
  */
-import { availableParallelism } from 'node:os';
 import { getBackend, listBackends, setBackend } from '../kernels/backend.js';
 import { CliError } from './util.js';
 
@@ -44,8 +43,8 @@ export async function selectBackend(name: BackendName | undefined, threads: numb
     if (threads !== undefined && threads > 1) throw new CliError(`--threads ${threads} needs the wasm backend (the reference kernels are single-threaded)`);
     return { backend: getBackend(), threads: 1 };
   }
-  // Default: one thread per core, at most 8 (the kernels' chunks stop paying off beyond that).
-  wasm.setThreads(threads ?? Math.max(1, Math.min(8, availableParallelism())));
+  // Default (the library's): one thread per core, at most 8.
+  if (threads !== undefined) wasm.setThreads(threads);
   await wasm.ready();
   return { backend: getBackend(), threads: wasm.getThreads() };
 }

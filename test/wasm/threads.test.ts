@@ -7,8 +7,23 @@ import assert from 'node:assert/strict';
 import { Tensor, reference, computeConv2DInfo, computePool2DInfo } from '../../src/index.js';
 import { wasm, ready, setThreads, getThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { FN_GATHER, FN_MAXPOOL } from '../../src/kernels/wasm/runtime.js';
-import { CTRL_BYTES } from '../../src/kernels/wasm/threads.js';
+import { CTRL_BYTES, hostCores, loadSpawner } from '../../src/kernels/wasm/threads.js';
 import { assertCloseToRef } from './helpers.js';
+import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+
+test('threads default to the cores available (os.availableParallelism in Node, at most 8)', async () => {
+  await loadSpawner();
+  assert.equal(hostCores(), availableParallelism());
+  // Fresh processes that never call setThreads, on all cores and pinned to one (taskset, from
+  // util-linux, which Debian always installs): the default follows the cores the process may use.
+  const script = "const m = await import('./src/index.ts'); await m.ready(); console.log(m.getThreads()); process.exit(0);";
+  const args = ['--import', 'tsx', '--input-type=module', '-e', script];
+  const all = execFileSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(Number(all.trim()), Math.min(8, availableParallelism()));
+  const one = execFileSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' });
+  assert.equal(Number(one.trim()), 1, 'pinned to one core: one thread');
+});
 
 test('setThreads 1 <-> 2 between calls, 40 times, keeps results right and never hangs', { timeout: 60000 }, async () => {
   await ready();

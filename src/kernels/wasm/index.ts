@@ -19,7 +19,7 @@ import { denseBackwardWasm, denseWasm } from './dense.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { detectFeatures, type WasmFeatures } from './loader.js';
 import { createRuntimeAsync, createRuntimeSync, type Runtime } from './runtime.js';
-import { loadSpawner } from './threads.js';
+import { hostCores, loadSpawner } from './threads.js';
 
 let rt: Runtime | null = null;
 let requestedThreads: number | null = null;
@@ -55,9 +55,9 @@ export function wasmRuntime(): Runtime | null {
   return rt;
 }
 
+/** One thread per core, at most 8 (the kernels' chunks stop paying off beyond that). */
 function defaultThreads(): number {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  return Math.max(1, Math.min(nav?.hardwareConcurrency ?? 2, 8));
+  return Math.min(hostCores(), 8);
 }
 
 function adopt(r: Runtime): void {

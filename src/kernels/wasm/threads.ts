@@ -100,6 +100,17 @@ let spawner: Spawner | null = null;
 let spawnerPromise: Promise<Spawner | null> | null = null;
 
 /** Finds how to start a worker here: Web Workers (browsers, Deno) or Node's worker_threads. */
+let nodeCores: number | null = null;
+
+/**
+ * The cores this process may use: os.availableParallelism() in Node (known once `loadSpawner` has
+ * resolved), navigator.hardwareConcurrency in browsers, else 2.
+ */
+export function hostCores(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return Math.max(1, nodeCores ?? nav?.hardwareConcurrency ?? 2);
+}
+
 export function loadSpawner(): Promise<Spawner | null> {
   if (spawnerPromise !== null) return spawnerPromise;
   spawnerPromise = (async (): Promise<Spawner | null> => {
@@ -108,6 +119,10 @@ export function loadSpawner(): Promise<Spawner | null> {
       // Node: worker_threads, loaded only here and only in Node (a variable specifier keeps bundlers out).
       const spec = 'node:worker_threads';
       const wt = (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
+      // Node 20 has no navigator.hardwareConcurrency: count the cores here.
+      const osSpec = 'node:os';
+      const os = (await import(/* @vite-ignore */ osSpec)) as typeof import('node:os');
+      nodeCores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
       spawner = (data) => {
         const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
         w.unref();

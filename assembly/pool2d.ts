@@ -38,12 +38,13 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
           const cc = <usize>c << 2;
           let best = v128.load(x + first + cc);
           if (mode == 0) {
-            // Forward: no argmax to track.
+            // Forward: no argmax to track, so f32x4.max does: it returns NaN when either side is
+            // NaN (a NaN wins its window), and equal values are the same value (but for the sign of
+            // a zero: max(-0, +0) is +0 where "the first maximum" could be -0).
             for (let iy = y0; iy < y1; iy++) {
               let q = x + <usize>((b * H + iy) * W + x0) * cb + cc;
               for (let ix = x0; ix < x1; ix++) {
-                const v = v128.load(q);
-                best = v128.bitselect(v, best, takeMask(v, best));
+                best = f32x4.max(best, v128.load(q));
                 q += cb;
               }
             }

@@ -10,7 +10,7 @@
  * and out of wasm memory, output allocation and JS. The machine is shared: read ratios, not digits.
  */
 import { parseArgs } from 'node:util';
-import { Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Tensor, ready, setThreads, getThreads, type Layer } from '../src/index.js';
+import { Sequential, Tensor, createPreset, ready, setThreads, getThreads, type Layer } from '../src/index.js';
 import { wasmRuntime } from '../src/kernels/wasm/index.js';
 import { JOB_FUNCTIONS } from '../src/kernels/wasm/threads.js';
 import { softmaxCrossEntropy } from '../src/losses/softmax-cross-entropy.js';
@@ -25,23 +25,7 @@ const { values } = parseArgs({
 const reps = Number(values.reps);
 const batches = values.batches.split(',').map(Number);
 
-function lenet(): Sequential {
-  return new Sequential(
-    [
-      new Conv2D({ outChannels: 32, kernelSize: 5, padding: 'same' }),
-      new ReLU(),
-      new MaxPool2D({ kernelSize: 2 }),
-      new Conv2D({ outChannels: 64, kernelSize: 5, padding: 'same' }),
-      new ReLU(),
-      new MaxPool2D({ kernelSize: 2 }),
-      new Flatten(),
-      new Dense({ units: 256 }),
-      new ReLU(),
-      new Dense({ units: 10 }),
-    ],
-    { inputShape: [28, 28, 1], seed: 1 },
-  );
-}
+const lenet = (): Sequential => createPreset('lenet', { seed: 1 });
 
 /** Time inside wasm calls (ms), accumulated; reset by the caller. */
 let kernelMs = 0;
@@ -107,9 +91,15 @@ function profile(net: Sequential, x: Tensor, labels: Int32Array, training: boole
     let y = x;
     const f: number[] = [];
     const fk: number[] = [];
+    // Intermediates are disposed as Sequential.predict and trainStep do (after use in inference,
+    // after the step in training), so the kernels reuse their memory (tensor/storage.ts).
+    const made: Tensor[] = [];
     net.layers.forEach((l: Layer) => {
+      const prev = y;
       const o = timed(() => l.forward(y, training));
       y = o.v;
+      if (!training && prev !== x && prev.data.buffer !== y.data.buffer) prev.dispose();
+      else made.push(y);
       f.push(o.ms);
       fk.push(o.k);
     });
@@ -119,11 +109,20 @@ function profile(net: Sequential, x: Tensor, labels: Int32Array, training: boole
       let g = softmaxCrossEntropy(y, labels).grad;
       for (let i = L - 1; i >= 0; i--) {
         const o = timed(() => net.layers[i].backward(g));
+        made.push(g);
         g = o.v;
         b[i] = o.ms;
         bk[i] = o.k;
       }
+      made.push(g);
     }
+    const seen = new Set<ArrayBufferLike>([x.data.buffer]);
+    for (const t of made) {
+      if (t.isDisposed || seen.has(t.data.buffer)) continue;
+      seen.add(t.data.buffer);
+      t.dispose();
+    }
+    for (const p of net.params()) p.grad.data.fill(0);
     const total = performance.now() - t0;
     if (r < 0) continue;
     for (let i = 0; i < L; i++) {

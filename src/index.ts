@@ -77,6 +77,8 @@ export {
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   type LoadOptions,
+  type SaveOptions,
+  type ReadModel,
   type NamedTensor,
   type DecodedSafetensors,
 } from './model/serialize.js';

@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Sequential } from '../model/sequential.js';
 import { createPreset, isPreset, presetNames } from '../model/presets.js';
-import { decodeSafetensors, encodeStrideFile, readModel, serializeModel, MODEL_FORMAT } from '../model/serialize.js';
+import { readModel, serializeModel } from '../model/serialize.js';
 import { readFileChecked, writeFileAtomic } from '../node/model-file.js';
 import type { ResizeFit } from '../node/image-folder.js';
 import { CliError } from './util.js';
@@ -82,18 +82,9 @@ function parseInfo(text: string | undefined): ModelInfo {
   }
 }
 
-/**
- * The bytes of a model file with `info` added: `serializeModel`'s file, re-encoded with one more
- * metadata key (the checksum is recomputed over it). Same model and info → same bytes.
- */
+/** The bytes of a model file with `info` in its metadata. Same model and info → same bytes. */
 export function modelFileBytes(model: Sequential, info: ModelInfo): Uint8Array {
-  const plain = decodeSafetensors(serializeModel(model), 'modelFileBytes');
-  const meta: Record<string, string> = {};
-  for (const [k, v] of Object.entries(plain.metadata)) {
-    if (k !== 'stride.format' && k !== 'stride.version' && k !== 'stride.checksum') meta[k] = v;
-  }
-  meta[CLI_META_KEY] = JSON.stringify(info);
-  return encodeStrideFile(MODEL_FORMAT, plain.tensors, meta);
+  return serializeModel(model, { metadata: { [CLI_META_KEY]: JSON.stringify(info) } });
 }
 
 /** Writes the model file atomically (creating its directory). */

@@ -385,13 +385,39 @@ export function modelTensors(model: Sequential): { name: string; tensor: Tensor 
   return out;
 }
 
-/** Writes a model (architecture, weights, BatchNorm statistics and the model's Rng state) as a Stride model file. */
-export function serializeModel(model: Sequential): Uint8Array {
-  if (!(model instanceof Sequential)) throw new Error(`serializeModel: model must be a Sequential, got ${describe(model)}`);
+/** Options of `serializeModel` / `saveModel`. */
+export interface SaveOptions {
+  /**
+   * Extra string entries for the file's `__metadata__` (class names, a description, ...), returned by
+   * `readModel` / `loadModelWithMetadata`. Keys starting with `stride.` are covered by the file's
+   * checksum (a changed value is rejected on load); other keys are free-form, as in any safetensors
+   * file, so that other tools may add or edit them. Keys Stride writes itself (`stride.format`,
+   * `stride.version`, `stride.checksum`, `stride.architecture`, `stride.rng`) are refused.
+   */
+  metadata?: Record<string, string>;
+}
+
+/** Metadata keys `serializeModel` writes itself. */
+const RESERVED_KEYS = ['stride.format', 'stride.version', CHECKSUM_KEY, 'stride.architecture', 'stride.rng'];
+
+/**
+ * Writes a model (architecture, weights, BatchNorm statistics and the model's Rng state) as a Stride
+ * model file, with `opts.metadata` added to its `__metadata__`.
+ */
+export function serializeModel(model: Sequential, opts: SaveOptions = {}): Uint8Array {
+  const op = 'serializeModel';
+  if (!(model instanceof Sequential)) throw new Error(`${op}: model must be a Sequential, got ${describe(model)}`);
+  const extra = opts.metadata ?? {};
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new Error(`${op}: metadata must be an object of strings, got ${describe(extra)}`);
+  for (const [k, v] of Object.entries(extra)) {
+    if (RESERVED_KEYS.includes(k)) throw new Error(`${op}: metadata key '${k}' is written by Stride itself; choose another key`);
+    if (typeof v !== 'string') throw new Error(`${op}: metadata['${k}'] must be a string, got ${describe(v)}`);
+  }
   const tensors = modelTensors(model).map(({ name, tensor }) => ({ name, shape: tensor.shape, data: tensor.data }));
   return encodeStrideFile(MODEL_FORMAT, tensors, {
     'stride.architecture': JSON.stringify(model.toSpec()),
     'stride.rng': JSON.stringify(model.rng.getState()),
+    ...extra,
   });
 }
 

@@ -26,7 +26,7 @@ export {
 } from './image-folder.js';
 export { writePng, encodePng, type PngOptions } from './png.js';
 export { writeFileAtomic } from './atomic.js';
-export { saveModel, loadModel } from './model-file.js';
+export { saveModel, loadModel, loadModelWithMetadata } from './model-file.js';
 export {
   saveCheckpoint,
   loadCheckpoint,

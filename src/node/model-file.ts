@@ -9,7 +9,7 @@
 import fsp from 'node:fs/promises';
 import { writeFileAtomic } from './atomic.js';
 import { Sequential } from '../model/sequential.js';
-import { ModelFormatError, readModel, serializeModel, type LoadOptions } from '../model/serialize.js';
+import { ModelFormatError, readModel, serializeModel, type LoadOptions, type ReadModel, type SaveOptions } from '../model/serialize.js';
 
 // Atomic writes live in one place (./atomic.ts); re-exported for the callers that import them from here.
 export { writeFileAtomic, syncDir } from './atomic.js';
@@ -34,9 +34,9 @@ export async function readFileChecked(op: string, path: string): Promise<Uint8Ar
  * file, atomically: a crash while saving leaves the previous file intact and no partial file.
  * Creates the parent directory if needed.
  */
-export async function saveModel(model: Sequential, path: string): Promise<void> {
+export async function saveModel(model: Sequential, path: string, opts: SaveOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new Error(`saveModel: path must be a non-empty string, got ${JSON.stringify(path)}`);
-  const bytes = serializeModel(model);
+  const bytes = serializeModel(model, opts);
   await writeFileAtomic(path, bytes);
 }
 
@@ -48,4 +48,11 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<S
   if (typeof path !== 'string' || path === '') throw new Error(`loadModel: path must be a non-empty string, got ${JSON.stringify(path)}`);
   const bytes = await readFileChecked('loadModel', path);
   return readModel(bytes, opts, `loadModel: ${path}`).model;
+}
+
+/** `loadModel`, also returning the file's metadata (including what `saveModel`'s `metadata` added) and checksum. */
+export async function loadModelWithMetadata(path: string, opts: LoadOptions = {}): Promise<ReadModel> {
+  if (typeof path !== 'string' || path === '') throw new Error(`loadModelWithMetadata: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  const bytes = await readFileChecked('loadModelWithMetadata', path);
+  return readModel(bytes, opts, `loadModelWithMetadata: ${path}`);
 }

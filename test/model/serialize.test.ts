@@ -26,6 +26,7 @@ import {
   crc32Update,
   decodeSafetensors,
   deserializeModel,
+  readModel,
   encodeSafetensors,
   serializeModel,
   strideChecksum,
@@ -308,4 +309,35 @@ test('structural errors in the header name the tensor and the problem', () => {
 
 test('serializeModel rejects what is not a Sequential', () => {
   assert.throws(() => serializeModel({} as Sequential), /serializeModel: model must be a Sequential, got Object/);
+});
+
+test('serializeModel metadata: returned by readModel, stride.* keys under the checksum, reserved keys and non-strings refused', () => {
+  const model = makeModel(3);
+  const metadata = { classes: JSON.stringify(['cat', 'dog']), 'stride.cli': '{"x":1}', note: 'ünïcode ✓' };
+  const bytes = serializeModel(model, { metadata });
+  const r = readModel(bytes);
+  for (const [k, v] of Object.entries(metadata)) assert.equal(r.metadata[k], v, k);
+  assert.equal(r.metadata['stride.architecture'], JSON.stringify(model.toSpec()));
+  // Same model, same metadata: same bytes; the plain file differs and has none of the keys.
+  assert.deepEqual(serializeModel(model, { metadata }), bytes);
+  const plain = readModel(serializeModel(model));
+  assert.equal(plain.metadata.classes, undefined);
+  assert.notEqual(plain.checksum, r.checksum);
+  // The checksum covers the stride.* keys: change one character of 'stride.cli' and the file is
+  // rejected; a free-form key may be edited by other tools ("dog" -> "hog" still loads).
+  const text = new TextDecoder().decode(bytes);
+  const edit = (needle: string, offset: number): Uint8Array => {
+    const at = text.indexOf(needle);
+    assert.ok(at > 0, needle);
+    const b = bytes.slice();
+    b[at + offset] = 'h'.charCodeAt(0);
+    return b;
+  };
+  assert.equal(readModel(edit('dog', 0)).metadata.classes, JSON.stringify(['cat', 'hog']));
+  assert.throws(() => readModel(edit('{\\"x\\":1}', 3)), /checksum/);
+  for (const key of ['stride.format', 'stride.version', 'stride.checksum', 'stride.architecture', 'stride.rng']) {
+    assert.throws(() => serializeModel(model, { metadata: { [key]: 'x' } }), new RegExp(`serializeModel: metadata key '${key.replace('.', '\\.')}' is written by Stride itself`));
+  }
+  assert.throws(() => serializeModel(model, { metadata: { n: 3 as unknown as string } }), /serializeModel: metadata\['n'\] must be a string, got number/);
+  assert.throws(() => serializeModel(model, { metadata: [] as unknown as Record<string, string> }), /serializeModel: metadata must be an object of strings/);
 });

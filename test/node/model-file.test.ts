@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sequential, Conv2D, Dense, Flatten, ReLU, BatchNorm, Tensor } from '../../src/index.js';
-import { saveModel, loadModel } from '../../src/node/model-file.js';
+import { saveModel, loadModel, loadModelWithMetadata } from '../../src/node/model-file.js';
 import { ModelFormatError, serializeModel } from '../../src/model/serialize.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'stride-model-file-'));
@@ -133,4 +133,18 @@ test('saving into a path whose parent is a file fails without touching anything'
   await assert.rejects(() => saveModel(makeModel(1), join(dir, 'file', 'model.safetensors')), /EEXIST|ENOTDIR/);
   mkdirSync(join(dir, 'ok'));
   assert.deepEqual(readdirSync(dir).sort(), ['file', 'ok']);
+});
+
+test('saveModel metadata comes back from loadModelWithMetadata; errors name the path', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stride-meta-'));
+  const model = new Sequential([new Flatten(), new Dense({ units: 3 })], { inputShape: [2, 2, 1], seed: 5 });
+  const path = join(dir, 'm.safetensors');
+  await saveModel(model, path, { metadata: { 'stride.classes': '["a","b","c"]', author: 'me' } });
+  const r = await loadModelWithMetadata(path);
+  assert.equal(r.metadata['stride.classes'], '["a","b","c"]');
+  assert.equal(r.metadata.author, 'me');
+  assert.deepEqual(r.model.predict(Tensor.ones([1, 2, 2, 1])).data, model.predict(Tensor.ones([1, 2, 2, 1])).data);
+  await assert.rejects(loadModelWithMetadata(join(dir, 'missing.safetensors')), /loadModelWithMetadata: .*missing\.safetensors/);
+  await assert.rejects(saveModel(model, path, { metadata: { 'stride.rng': 'x' } }), /metadata key 'stride\.rng' is written by Stride itself/);
+  assert.equal((await loadModelWithMetadata(path)).metadata.author, 'me', 'a refused save leaves the file as it was');
 });

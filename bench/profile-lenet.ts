@@ -14,6 +14,7 @@ import { Sequential, Tensor, createPreset, ready, setThreads, getThreads, type L
 import { wasmRuntime } from '../src/kernels/wasm/index.js';
 import { JOB_FUNCTIONS } from '../src/kernels/wasm/threads.js';
 import { softmaxCrossEntropy } from '../src/losses/softmax-cross-entropy.js';
+import { disposeAllBut } from '../src/model/sequential.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,12 +117,7 @@ function profile(net: Sequential, x: Tensor, labels: Int32Array, training: boole
       }
       made.push(g);
     }
-    const seen = new Set<ArrayBufferLike>([x.data.buffer]);
-    for (const t of made) {
-      if (t.isDisposed || seen.has(t.data.buffer)) continue;
-      seen.add(t.data.buffer);
-      t.dispose();
-    }
+    disposeAllBut(made, x);
     for (const p of net.params()) p.grad.data.fill(0);
     const total = performance.now() - t0;
     if (r < 0) continue;

@@ -85,20 +85,33 @@ export class Sequential implements Layer {
     return this.outputShape;
   }
 
-  /** Runs every layer; with `training`, caches what backward needs (and dropout is active). */
-  forward(x: Tensor, training = false): Tensor {
+  /**
+   * Runs every layer; with `training`, caches what backward needs (and dropout is active).
+   * `made`, if given, receives every layer's output (trainStep disposes them after the step).
+   */
+  forward(x: Tensor, training = false, made?: Tensor[]): Tensor {
     checkInput('Sequential', x, this.inputShape);
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y, training);
+    for (const layer of this.layers) {
+      y = layer.forward(y, training);
+      made?.push(y);
+    }
     this.trained = training;
     return y;
   }
 
-  /** Backpropagates dy through the layers in reverse; returns dx and accumulates every param.grad. */
-  backward(dy: Tensor): Tensor {
+  /**
+   * Backpropagates dy through the layers in reverse; returns dx and accumulates every param.grad.
+   * `made`, if given, receives dy and every gradient between layers, dx included.
+   */
+  backward(dy: Tensor, made?: Tensor[]): Tensor {
     if (!this.trained) noCache('Sequential');
     let g = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
+    made?.push(g);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      g = this.layers[i].backward(g);
+      made?.push(g);
+    }
     return g;
   }
 
@@ -132,21 +145,12 @@ export class Sequential implements Layer {
   trainStep(x: Tensor, labels: ArrayLike<number>, optimizer: StepOptimizer): { loss: number; correct: number } {
     const params = this.params();
     optimizer.zeroGrad(params);
-    checkInput('Sequential', x, this.inputShape);
-    // forward(x, true), keeping every activation so they can be disposed after the step.
+    // Every activation and gradient of the step, to be disposed after it.
     const made: Tensor[] = [];
-    let logits = x;
-    for (const layer of this.layers) made.push((logits = layer.forward(logits, true)));
-    this.trained = true;
+    const logits = this.forward(x, true, made);
     if (logits.rank !== 2) throw new Error(`Sequential.trainStep: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
     const { loss, grad } = softmaxCrossEntropy(logits, labels);
-    let g = grad;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const next = this.layers[i].backward(g);
-      made.push(g);
-      g = next;
-    }
-    made.push(g);
+    this.backward(grad, made);
     optimizer.step(params);
     const correct = countCorrect(logits, labels);
     // Everything made in this step is dead now: the activations (the layers' caches hold them, so
@@ -241,7 +245,7 @@ export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
 /** Disposes each tensor of `ts` once, except those sharing an array with `keep`. */
-function disposeAllBut(ts: readonly Tensor[], keep: Tensor): void {
+export function disposeAllBut(ts: readonly Tensor[], keep: Tensor): void {
   const seen = new Set<ArrayBufferLike>([keep.data.buffer]);
   for (const t of ts) {
     if (t.isDisposed || seen.has(t.data.buffer)) continue;

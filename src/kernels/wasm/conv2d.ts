@@ -66,14 +66,7 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   rt.reset();
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
   const xP = rt.put(x.data);
-  const wP = rt.put(w.data);
-  const B = rt.alloc(K * Np);
-  rt.exports.packB(B, wP, 1, rt.putI32([0]), K, outC, 1, outC);
-  let biasP = 0;
-  if (bias !== null) {
-    biasP = rt.zeros(Np);
-    rt.f32.set(bias.data, biasP >> 2);
-  }
+  const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
   const zero = rt.zeros(roundUp(inC, 4));
   const M = batch * outH * outW;
   const out = rt.alloc(M * Np);

@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { Param, accumulate, checkInput, noCache, type Layer, type LayerSpec } from './layer.js';
+import { Param, accumulate, checkInput, noCache, type Layer, type LayerPlan, type LayerSpec } from './layer.js';
 
 export interface BatchNormOptions {
   /** Weight of the new batch in the running statistics (PyTorch convention; default 0.1). */
@@ -36,8 +36,14 @@ export class BatchNorm implements Layer {
     if (!(this.eps > 0)) throw new Error(`BatchNorm: eps must be positive, got ${opts.eps}`);
   }
 
-  build(inputShape: Shape, _rng: Rng): Shape {
+  plan(inputShape: Shape): LayerPlan {
     if (inputShape.length < 1) throw new Error('BatchNorm.build: input must have at least one dimension');
+    const c = [inputShape[inputShape.length - 1]];
+    return { output: inputShape, tensors: ['gamma', 'beta', 'runningMean', 'runningVar'].map((name) => ({ name, shape: c })) };
+  }
+
+  build(inputShape: Shape, _rng: Rng): Shape {
+    this.plan(inputShape);
     const c = inputShape[inputShape.length - 1];
     this.gamma = new Param('gamma', Tensor.ones([c]), false);
     this.beta = new Param('beta', Tensor.zeros([c]), false);

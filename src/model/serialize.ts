@@ -438,6 +438,16 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
   if (spec === null || typeof spec !== 'object' || spec.type !== 'Sequential') {
     fail(`architecture: expected a Sequential spec {type: 'Sequential', config}, got type ${JSON.stringify((spec as { type?: unknown } | null)?.type)}`);
   }
+  // The tensors the architecture implies, compared with the file's BEFORE the model is built: a
+  // tampered architecture (say a Dense of a million units, its checksum recomputed) is refused
+  // here, naming the tensor, instead of allocating and initialising every weight it declares.
+  let planned: { name: string; shape: Shape }[];
+  try {
+    planned = Sequential.planSpec(spec).tensors.map((t) => ({ name: `layers.${t.layer}.${t.name}`, shape: t.shape }));
+  } catch (e) {
+    return fail(`architecture: ${(e as Error).message}`, e);
+  }
+  checkTensorsMatch(fail, planned, file);
   let model: Sequential;
   try {
     model = Sequential.fromSpec(spec);
@@ -453,6 +463,15 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
   }
 
   const expected = modelTensors(model);
+  // The plan and the built model agree (a layer's plan() and build() share their shape code).
+  checkTensorsMatch(fail, expected.map(({ name, tensor }) => ({ name, shape: tensor.shape })), file);
+  if (!opts.allowNaN) for (const t of file.tensors) checkFinite(op, t);
+  for (const { name, tensor } of expected) tensor.data.set(file.byName.get(name)!.data);
+  return { model, checksum: file.metadata[CHECKSUM_KEY], metadata: file.metadata };
+}
+
+/** Fails unless the file holds exactly the `expected` tensors, with the same shapes. */
+function checkTensorsMatch(fail: (msg: string) => never, expected: readonly { name: string; shape: Shape }[], file: DecodedSafetensors): void {
   const expectedNames = new Set(expected.map((t) => t.name));
   const missing = expected.filter((t) => !file.byName.has(t.name)).map((t) => `'${t.name}'`);
   const unknown = file.tensors.filter((t) => !expectedNames.has(t.name)).map((t) => `'${t.name}'`);
@@ -462,15 +481,12 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
     if (unknown.length > 0) parts.push(`unknown tensor${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
     fail(`${parts.join('; ')} (the architecture has ${expected.length}: ${expected.map((t) => t.name).join(', ') || 'none'})`);
   }
-  for (const { name, tensor } of expected) {
+  for (const { name, shape } of expected) {
     const t = file.byName.get(name)!;
-    if (t.shape.length !== tensor.shape.length || t.shape.some((d, i) => d !== tensor.shape[i])) {
-      fail(`tensor '${name}' has shape [${t.shape.join(', ')}], but the architecture builds [${tensor.shape.join(', ')}]`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      fail(`tensor '${name}' has shape [${t.shape.join(', ')}], but the architecture builds [${shape.join(', ')}]`);
     }
   }
-  if (!opts.allowNaN) for (const t of file.tensors) checkFinite(op, t);
-  for (const { name, tensor } of expected) tensor.data.set(file.byName.get(name)!.data);
-  return { model, checksum: file.metadata[CHECKSUM_KEY], metadata: file.metadata };
 }
 
 /**

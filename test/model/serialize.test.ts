@@ -30,6 +30,7 @@ import {
   encodeSafetensors,
   serializeModel,
   strideChecksum,
+  modelTensors,
   type NamedTensor,
 } from '../../src/model/serialize.js';
 import { encodeCheckpoint } from '../../src/model/checkpoint.js';
@@ -340,4 +341,50 @@ test('serializeModel metadata: returned by readModel, stride.* keys under the ch
   }
   assert.throws(() => serializeModel(model, { metadata: { n: 3 as unknown as string } }), /serializeModel: metadata\['n'\] must be a string, got number/);
   assert.throws(() => serializeModel(model, { metadata: [] as unknown as Record<string, string> }), /serializeModel: metadata must be an object of strings/);
+});
+
+test('a tampered architecture (a million Dense units, checksum recomputed) is refused before any weight is allocated, naming the tensor', (t) => {
+  const small = new Sequential([new Flatten(), new Dense({ units: 100 })], { inputShape: [8, 8, 1], seed: 1 });
+  const good = serializeModel(small);
+  assert.ok(good.length > 25_000 && good.length < 27_000, `a 25 KB file, got ${good.length} bytes`);
+  const tampered = rewrite(good, (meta) => {
+    meta['stride.architecture'] = meta['stride.architecture'].replace('"units":100', '"units":1000000');
+  });
+  // Any allocation far beyond the file (the 64 x 1,000,000 weight would be 256 MB) fails the test
+  // instead of happening: every weight, bias and BatchNorm statistic starts as Tensor.zeros / full.
+  const limit = tampered.length;
+  const big: number[][] = [];
+  for (const name of ['zeros', 'full'] as const) {
+    const original = Tensor[name] as (...a: unknown[]) => Tensor;
+    t.mock.method(Tensor, name, (shape: number[], ...rest: unknown[]) => {
+      if (shape.reduce((a, b) => a * b, 1) * 4 > limit) {
+        big.push([...shape]);
+        throw new Error(`test: Tensor.${name}([${shape.join(', ')}]) allocates more than the whole file`);
+      }
+      return original.call(Tensor, shape, ...rest);
+    });
+  }
+  const start = performance.now();
+  expectError(tampered, /tensor 'layers\.1\.weight' has shape \[64, 100\], but the architecture builds \[64, 1000000\]/);
+  const ms = performance.now() - start;
+  assert.deepEqual(big, [], 'no tensor larger than the file was allocated');
+  assert.ok(ms < 500, `refused in ${ms.toFixed(1)} ms`);
+  // The same for a tampered input shape that makes Flatten, and so Dense's weight, enormous.
+  const wide = rewrite(good, (meta) => {
+    meta['stride.architecture'] = meta['stride.architecture'].replace('"inputShape":[8,8,1]', '"inputShape":[100000,100000,1]');
+  });
+  expectError(wide, /tensor 'layers\.1\.weight' has shape \[64, 100\], but the architecture builds \[10000000000, 100\]/);
+  assert.deepEqual(big, []);
+  // An untampered file still loads (the mock lets small tensors through).
+  assert.ok(deserializeModel(good) instanceof Sequential);
+});
+
+test('Sequential.planSpec gives exactly the tensors and shapes the built model has', () => {
+  const model = makeModel();
+  const plan = Sequential.planSpec(model.toSpec());
+  assert.deepEqual(
+    plan.tensors.map((t) => [`layers.${t.layer}.${t.name}`, [...t.shape]]),
+    modelTensors(model).map(({ name, tensor }) => [name, [...tensor.shape]]),
+  );
+  assert.deepEqual(plan.shapes.map((s) => [...s]), model.shapes.map((s) => [...s]));
 });

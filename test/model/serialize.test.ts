@@ -34,6 +34,7 @@ import {
   type NamedTensor,
 } from '../../src/model/serialize.js';
 import { encodeCheckpoint } from '../../src/model/checkpoint.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 
 function makeModel(seed = 7): Sequential {
   const model = new Sequential(
@@ -269,7 +270,7 @@ test('files that are not Stride model files say so', () => {
   expectError(plain, /not a Stride file: __metadata__\['stride\.format'\] is missing \(expected 'stride-model'; the metadata has no keys\)/);
   const state = encodeCheckpoint({ model: makeModel(), epoch: 1 }).state;
   expectError(state, /'stride-checkpoint', expected 'stride-model' \(this is a checkpoint state file/);
-  expectError(new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not a model'), /header length field says \d+ bytes, more than the 100000000-byte limit/);
+  expectError(new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not a model'), /^deserializeModel: this is not a Stride model file: it looks like a zip archive \(a PyTorch/);
   const noChecksum = rewrite(serializeModel(makeModel()), () => {});
   const file = decodeSafetensors(noChecksum);
   delete file.metadata['stride.checksum'];
@@ -387,4 +388,38 @@ test('Sequential.planSpec gives exactly the tensors and shapes the built model h
     modelTensors(model).map(({ name, tensor }) => [name, [...tensor.shape]]),
   );
   assert.deepEqual(plan.shapes.map((s) => [...s]), model.shapes.map((s) => [...s]));
+});
+
+test('a text, JSON, ONNX or other non-safetensors file says what it looks like, not a nonsense header length', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const onnx = exportOnnx(makeModel());
+  expectError(onnx, /^deserializeModel: this is not a Stride model file: it looks like an ONNX model \(Stride exports ONNX but cannot load it/);
+  expectError(enc('model: lenet\nepochs: 12\n'), /^deserializeModel: this is not a Stride model file: it looks like a text file, starting "model: lenet\\nepochs: 12\\n"$/);
+  expectError(enc('{"format":"stride-checkpoint-index","version":1}'), /it looks like a checkpoint index \(checkpoint\.json\): load its folder as a checkpoint/);
+  expectError(enc('  {"weights": [1, 2, 3]}'), /it looks like a JSON file, starting "\{\\"weights\\": \[1, 2, 3\]\}"/);
+  // Terminal escape codes in a text file are quoted, never printed raw.
+  expectError(enc('\u001b[31mred\n'), /its first 8 bytes, the header length, say \d+ bytes/);
+  assert.throws(() => deserializeModel(enc('\u001b[2Jhello')), (e: Error) => !e.message.includes('\u001b'));
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+  expectError(png, /it looks like a PNG image$/);
+  // Unrecognised binary: the length field is still explained.
+  const junk = new Uint8Array(64).fill(0xee);
+  expectError(junk, /this is not a Stride model file \(or it is corrupted\): its first 8 bytes, the header length, say \d+ bytes, more than the 100000000-byte limit/);
+  // A Stride file cut short is still "truncated", not "not a Stride file".
+  expectError(serializeModel(makeModel()).subarray(0, 8), /truncated: the header length field says \d+ bytes of JSON header, but only 0 bytes follow it/);
+});
+
+test('deeply nested JSON in the header or the metadata is refused with a message, not a stack overflow', () => {
+  const good = serializeModel(makeModel());
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  for (const key of ['stride.rng', 'stride.architecture']) {
+    const bytes = rewrite(good, (meta) => {
+      meta[key] = key === 'stride.rng' ? deep(100_000) : meta[key].replace('"units":4', `"units":${deep(100_000)}`);
+    });
+    expectError(bytes, new RegExp(`__metadata__\\['${key.replace('.', '\\.')}'\\] nests 100\\d+ levels deep, more than the 64`));
+  }
+  expectError(handmade(`{"x":${deep(100_000)}}`, 0), /the header nests 100001 levels deep, more than the 64/);
+  // Brackets inside strings do not count.
+  const quoted = rewrite(good, (meta) => void (meta['stride.note'] = JSON.stringify({ s: '['.repeat(1000) })));
+  assert.ok(deserializeModel(quoted) instanceof Sequential);
 });

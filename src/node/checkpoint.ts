@@ -23,7 +23,7 @@ import fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointInput } from '../model/checkpoint.js';
-import { ModelFormatError, type LoadOptions } from '../model/serialize.js';
+import { MAX_JSON_DEPTH, ModelFormatError, jsonDepth, type LoadOptions } from '../model/serialize.js';
 import { readFileChecked, syncDir, writeFileAtomic } from './model-file.js';
 import { FileReadError, readRegularFile } from './read-file.js';
 
@@ -169,6 +169,8 @@ export async function readIndex(op: string, dir: string): Promise<CheckpointInde
     throw new ModelFormatError(`${op}: ${path}: ${msg}`);
   };
   let raw: unknown;
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) bad(`nests ${depth} levels deep, more than the ${MAX_JSON_DEPTH} a checkpoint index can have`);
   try {
     raw = JSON.parse(text);
   } catch (e) {

@@ -73,6 +73,7 @@ export class Tensor {
   /** A tensor of zeros. */
   static zeros(shape: Shape): Tensor {
     checkShape('Tensor.zeros', 'shape', shape);
+    checkTensorSize('Tensor.zeros', 'shape', shape);
     return new Tensor(new Float32Array(shapeSize(shape)), shape);
   }
 
@@ -82,6 +83,8 @@ export class Tensor {
 
   static full(shape: Shape, value: number): Tensor {
     checkShape('Tensor.full', 'shape', shape);
+    checkTensorSize('Tensor.full', 'shape', shape);
+    if (typeof value !== 'number') throw new Error(`Tensor.full: value must be a number, got ${describe(value)}`);
     return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape);
   }
 
@@ -183,6 +186,24 @@ export class Tensor {
 
   toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}])`;
+  }
+}
+
+/**
+ * The most elements one tensor may have: 2^31 - 1 (8 GiB of float32). Factories and ops whose
+ * result would be larger throw, naming the op and the sizes, before anything is allocated (the
+ * WebAssembly kernels index with 32-bit integers; a typed array cannot be much larger anyway).
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/** Throws unless a tensor of `shape` (the `what` of `op`, e.g. 'the output') fits MAX_TENSOR_ELEMENTS. */
+export function checkTensorSize(op: string, what: string, shape: Shape): void {
+  const n = shapeSize(shape);
+  if (n > MAX_TENSOR_ELEMENTS) {
+    const gib = ((n * 4) / 2 ** 30).toFixed(1);
+    throw new Error(
+      `${op}: ${what} [${shape.join(', ')}] would have ${n.toLocaleString('en-US')} elements (${gib} GiB of float32), more than the ${MAX_TENSOR_ELEMENTS.toLocaleString('en-US')} a tensor can hold`,
+    );
   }
 }
 

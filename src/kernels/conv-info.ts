@@ -97,6 +97,11 @@ export function normalizePair(op: string, arg: string, v: number | [number, numb
   return pair(op, arg, v, dflt, 1);
 }
 
+/** Validates a padding option's form and values (its size against an input is checked by the ops). */
+export function checkPadding(op: string, padding: Padding | undefined): void {
+  resolvePadding(op, padding, 1, 1, 1, 1, 1, 1);
+}
+
 /**
  * Resolves a padding option for one spatial axis pair to `[top, bottom, left, right]` and the output size.
  * `effH`/`effW` are the effective window extents `(k - 1) * d + 1`.

@@ -29,11 +29,16 @@ export class BatchNorm implements Layer {
   private inputShape?: Shape;
   private cache?: { x: Tensor; xhat: Float32Array; invStd: Float64Array };
 
-  constructor(opts: BatchNormOptions = {}) {
+  constructor(options: BatchNormOptions | null = {}) {
+    const opts = options ?? {};
     this.momentum = opts.momentum ?? 0.1;
     this.eps = opts.eps ?? 1e-5;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`BatchNorm: momentum must be in [0, 1], got ${opts.momentum}`);
-    if (!(this.eps > 0)) throw new Error(`BatchNorm: eps must be positive, got ${opts.eps}`);
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`BatchNorm: momentum must be a number in [0, 1], got ${JSON.stringify(opts.momentum)}`);
+    }
+    if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {
+      throw new Error(`BatchNorm: eps must be a positive number, got ${JSON.stringify(opts.eps)}`);
+    }
   }
 
   plan(inputShape: Shape): LayerPlan {

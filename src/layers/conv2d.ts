@@ -1,7 +1,7 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { conv2d, conv2dBackward } from '../kernels/ops.js';
-import { computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
+import { checkPadding, computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
 import { checkInit, initWeights, type Init } from './init.js';
@@ -32,7 +32,12 @@ export class Conv2D extends WeightedLayer {
     super();
     const op = 'Conv2D';
     positiveInt(op, 'outChannels', opts?.outChannels);
+    if (opts.kernelSize === undefined) throw new Error(`${op}: kernelSize is required (a positive integer or [h, w])`);
     normalizePair(op, 'kernelSize', opts.kernelSize, 1);
+    normalizePair(op, 'stride', opts.stride, 1);
+    normalizePair(op, 'dilation', opts.dilation, 1);
+    checkPadding(op, opts.padding);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new Error(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     this.opts = {
       outChannels: opts.outChannels,
       kernelSize: opts.kernelSize,

@@ -21,6 +21,7 @@ export class Dense extends WeightedLayer {
   constructor(opts: DenseOptions) {
     super();
     positiveInt('Dense', 'units', opts?.units);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new Error(`Dense: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     this.opts = { units: opts.units, bias: opts.bias ?? true, init: checkInit('Dense', opts.init ?? 'he') };
   }
 

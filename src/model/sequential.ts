@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
-import { Param, checkInput, fmtShape, noCache, type Layer, type LayerSpec } from '../layers/layer.js';
+import { Param, checkInput, fmtShape, noCache, positiveInt, type Layer, type LayerSpec } from '../layers/layer.js';
 import { layerFromSpec } from '../layers/registry.js';
 import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
 
@@ -193,6 +193,7 @@ export class Sequential implements Layer {
    */
   predict(x: Tensor, batchSize = 256): Tensor {
     checkInput('Sequential.predict', x, this.inputShape);
+    positiveInt('Sequential.predict', 'batchSize', batchSize);
     const n = x.shape[0];
     if (n <= batchSize) return this.infer(x);
     const per = x.size / n;
@@ -225,6 +226,7 @@ export class Sequential implements Layer {
 
   /** Mean loss and accuracy of softmax cross-entropy over a labelled set, in batches. */
   evaluate(x: Tensor, labels: ArrayLike<number>, batchSize = 256): { loss: number; accuracy: number } {
+    positiveInt('Sequential.evaluate', 'batchSize', batchSize);
     const logits = this.predict(x, batchSize);
     const { loss } = softmaxCrossEntropy(logits, labels);
     return { loss, accuracy: countCorrect(logits, labels) / labels.length };

@@ -26,6 +26,7 @@ export {
 } from './image-folder.js';
 export { writePng, encodePng, type PngOptions } from './png.js';
 export { writeFileAtomic } from './atomic.js';
+export { readRegularFile, readRegularFileSync, FileReadError, MAX_READ_BYTES, type ReadRegularFileOptions } from './read-file.js';
 export { saveModel, loadModel, loadModelWithMetadata } from './model-file.js';
 export {
   saveCheckpoint,

@@ -40,6 +40,7 @@ import { dirname, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Dataset } from '../data/dataset.js';
 import { writeBufferAtomicSync } from './atomic.js';
+import { readRegularFileSync } from './read-file.js';
 
 export type MnistSplit = 'train' | 'test' | 'all';
 
@@ -75,6 +76,8 @@ const HEADER_BYTES = 40;
 const SIZE = 28;
 const PIXELS = SIZE * SIZE;
 const CLASSES = 10;
+/** A regular file only, and no larger than a cache of 100,000 images (MNIST has 70,000): a FIFO or device must not hang the read. */
+const MAX_CACHE_BYTES = HEADER_BYTES + 100_000 * (PIXELS + 1);
 
 /** Loads the embedded MNIST split as a Dataset (Uint8 storage, 28x28x1, classes '0'…'9'). */
 export function loadMnist(opts: MnistOptions = {}): Dataset {
@@ -213,7 +216,7 @@ type CacheResult = { ok: true; storage: Storage } | { ok: false; reason: string 
 function readCache(path: string, tag: number): CacheResult {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFileSync(path, { what: 'MNIST cache', maxBytes: MAX_CACHE_BYTES });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { ok: false, reason: code === 'ENOENT' ? 'missing' : `unreadable: ${(e as Error).message}` };

@@ -353,5 +353,7 @@ test('loadCheckpoint errors name the path and the problem', async () => {
   await assert.rejects(() => loadCheckpoint(ck), /checkpoint\.json: version 2 is not supported/);
   writeFileSync(join(ck, CHECKPOINT_INDEX), '{oops');
   await assert.rejects(() => loadCheckpoint(ck), /checkpoint\.json: not valid JSON/);
+  writeFileSync(join(ck, CHECKPOINT_INDEX), `{"format": "stride-checkpoint-index", "version": 1, "latest": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+  await assert.rejects(() => loadCheckpoint(ck), /checkpoint\.json: nests 100001 levels deep, more than the 64/);
   await assert.rejects(() => loadCheckpoint(ck, { which: 'newest' as 'latest' }), /which must be 'latest' or 'best', got "newest"/);
 });

@@ -78,7 +78,8 @@ export function buildProgram(): Command {
     .option('--test-limit <n>', 'use only the first n test images (class-balanced)', parsePositiveInt)
     .option('--checkpoint <dir>', 'save a checkpoint into dir after every epoch')
     .option('--resume', 'continue the run saved in --checkpoint dir')
-    .option('-o, --out <file>', 'where to save the model (default models/<model>-<data>.safetensors)')
+    .option('-o, --out <file>', 'where to save the model (default: models/<model>-<data>.safetensors, or the next free models/<model>-<data>-N.safetensors)')
+    .option('--force', 'replace an existing --out file; start a new run in a --checkpoint folder that holds one')
     .option('--no-save', 'do not save the model')
     .option('--plot <file>', 'write training curves (.svg or .png)')
     .option('--json', 'machine-readable progress: one JSON object per line on stdout');

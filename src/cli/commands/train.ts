@@ -14,7 +14,7 @@ import { fit, evaluateDataset, type EpochInfo, type EpochMetrics } from '../../m
 import { createOptimizer, type OptimizerName } from '../../optim/registry.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { createSchedule, type ScheduleKind, type ScheduleSpec } from '../../optim/schedule.js';
-import { loadCheckpoint, saveCheckpoint, hasCheckpoint } from '../../node/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, hasCheckpoint, readIndex } from '../../node/checkpoint.js';
 import type { Json } from '../../model/checkpoint.js';
 import { trainingCurvesSvg, batchEpoch, type BatchRecord } from '../../viz/plot.js';
 import type { Dataset } from '../../data/dataset.js';
@@ -24,7 +24,8 @@ import { loadData, isMnist } from '../data.js';
 import { readModelFile, resolveModel, writeModelFile, type ModelInfo } from '../models.js';
 import { isPreset } from '../../model/presets.js';
 import { Progress, formatLr } from '../progress.js';
-import { checkWritable, writeSvgOrPng } from '../images.js';
+import { writeSvgOrPng } from '../images.js';
+import { checkDistinct, checkOutputDir, checkOutputFile, freePath, shellQuote } from '../outputs.js';
 import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
 import { basename, extname } from 'node:path';
 import { randomAffine } from '../affine.js';
@@ -80,6 +81,8 @@ export interface TrainRunOptions {
   resume: boolean;
   out?: string;
   save: boolean;
+  /** Replace an existing --out file, or start a new run in a --checkpoint folder that holds one. */
+  force: boolean;
   plot?: string;
   json: boolean;
   backend?: BackendName;
@@ -194,6 +197,23 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
   if (raw.resume && raw.checkpoint === undefined) throw usageError('--resume needs --checkpoint DIR (the directory to resume from)');
 
+  // Every path train writes is checked before anything long happens (a run must not end unsaved).
+  if (raw.plot !== undefined) {
+    const ext = extname(raw.plot).toLowerCase();
+    if (ext !== '.svg' && ext !== '.png') throw usageError(`--plot '${raw.plot}': the file name must end in .svg or .png`);
+  }
+  checkDistinct([
+    ['--out', raw.save ? raw.out : undefined, 'file'],
+    ['--plot', raw.plot, 'file'],
+    ['--checkpoint', raw.checkpoint, 'path'],
+  ]);
+  if (raw.checkpoint !== undefined) {
+    await checkOutputDir(raw.checkpoint, '--checkpoint');
+    if (!raw.resume && !raw.force && (await hasCheckpoint(raw.checkpoint))) throw await startOverError(raw.checkpoint, given('epochs') ? (raw.epochs as number) : null);
+  }
+  if (raw.save && raw.out !== undefined) await checkOutputFile(raw.out, '--out', { overwrite: raw.force === true, hint: 'model.safetensors' });
+  if (raw.plot !== undefined) await checkOutputFile(raw.plot, '--plot', { overwrite: true });
+
   let config = configFrom(raw);
   let model: Sequential;
   let optimizer: Optimizer;
@@ -234,13 +254,16 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     if (config.lr === null) config.lr = optimizer.lr;
   }
 
-  // Output paths are checked before the long part.
-  const outPath = raw.save ? (raw.out ?? defaultOutPath(config)) : undefined;
-  if (outPath !== undefined) await checkWritable(outPath, '--out');
-  if (raw.plot !== undefined) {
-    const ext = extname(raw.plot).toLowerCase();
-    if (ext !== '.svg' && ext !== '.png') throw usageError(`--plot '${raw.plot}': the file name must end in .svg or .png`);
-    await checkWritable(raw.plot, '--plot');
+  // The default model file never replaces an existing one (e.g. `npm start`'s): it takes the next free name.
+  let outPath: string | undefined;
+  let outNote: string | null = null;
+  if (raw.save && raw.out !== undefined) {
+    outPath = raw.out;
+  } else if (raw.save) {
+    const wanted = defaultOutPath(config);
+    outPath = await freePath(wanted);
+    if (outPath !== wanted) outNote = `${wanted} exists, so the model will be saved to ${outPath} (-o FILE --force replaces a file)`;
+    await checkOutputFile(outPath, '--out', { overwrite: false });
   }
 
   const { backend, threads } = await selectBackend(raw.backend, raw.threads);
@@ -316,6 +339,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   );
   out.info(`backend  ${backend}${backend === 'wasm' ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`);
   if (startEpoch > 0) out.info(`resume   from epoch ${startEpoch} in ${raw.checkpoint}`);
+  if (outNote !== null) out.info(`out      ${outNote}`);
   out.event({
     event: 'start',
     model: config.model,
@@ -409,6 +433,21 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   const seconds = (performance.now() - started) / 1000;
   out.info(`done in ${duration(seconds)}`);
   out.event({ event: 'done', seconds, stopReason: result.stopReason, epochs: result.lastEpoch, testAccuracy: test.accuracy });
+}
+
+/** Starting over in a folder that holds a checkpoint would delete it after the first epoch: say how to resume. */
+async function startOverError(dir: string, epochs: number | null): Promise<CliError> {
+  let at = '';
+  try {
+    const index = await readIndex('train', dir);
+    if (index !== null) at = ` (after epoch ${index.latest.epoch})`;
+  } catch {
+    // An unreadable index still blocks starting over; the epoch is only for the message.
+  }
+  const cmd = `stride train --resume --checkpoint ${shellQuote(dir)}${epochs !== null ? ` --epochs ${epochs}` : ''}`;
+  return usageError(
+    `--checkpoint '${dir}' already holds a checkpoint${at}; to continue it: ${cmd}; to start a new run there instead (its checkpoint is replaced after the first epoch), add --force`,
+  );
 }
 
 function kebab(k: string): string {

@@ -21,6 +21,7 @@ import type { Param } from '../layers/layer.js';
 import type { Optimizer, OptimizerSpec, OptimizerStateDict, OptimizerStateDictInput } from '../optim/optimizer.js';
 import { optimizerFromSpec } from '../optim/registry.js';
 import { Sequential } from './sequential.js';
+import { firstNonFinite } from './fit.js';
 import {
   CHECKSUM_KEY,
   ModelFormatError,
@@ -142,6 +143,16 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
   checkJson(op, 'trainerState', trainerState);
   if (trainerTensors === null || typeof trainerTensors !== 'object') throw new Error(`${op}: trainerTensors must be an object of tensors`);
 
+  // loadCheckpoint refuses NaN and infinities, so a checkpoint holding them could never be resumed:
+  // refuse to write one (the previous checkpoint on disk stays the latest).
+  const refuse = (what: string, value: number, j: number): never => {
+    throw new Error(`${op}: ${what} holds ${value} (element ${j}); a checkpoint must hold finite values (training diverged? try a lower learning rate)`);
+  };
+  const finite = (what: string, data: ArrayLike<number>): void => {
+    for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j])) refuse(what, data[j], j);
+  };
+  const bad = firstNonFinite(model);
+  if (bad !== null) refuse(`parameter ${bad.name}`, bad.value, bad.index);
   const tensors: NamedTensor[] = [];
   let optRecord: CheckpointRecord['optimizer'] = null;
   if (optimizer !== null) {
@@ -153,7 +164,10 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
     const sd = optimizer.stateDict(params);
     const slots = Object.keys(sd.slots);
     for (const slot of slots) {
-      sd.slots[slot].forEach((data, i) => tensors.push({ name: `optimizer.${slot}.${names[i]}`, shape: params[i].value.shape, data }));
+      sd.slots[slot].forEach((data, i) => {
+        finite(`optimizer state '${slot}' of ${names[i]}`, data);
+        tensors.push({ name: `optimizer.${slot}.${names[i]}`, shape: params[i].value.shape, data });
+      });
     }
     optRecord = { kind: sd.kind, hyper: { ...sd.hyper }, step: sd.step, slots, params: names };
   }
@@ -163,6 +177,7 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
     if (t instanceof Tensor) tensors.push({ name: `trainer.${name}`, shape: t.shape, data: t.data });
     else if (t instanceof Float32Array) tensors.push({ name: `trainer.${name}`, shape: [t.length], data: t });
     else throw new Error(`${op}: trainerTensors.${name} must be a Tensor or Float32Array`);
+    finite(`trainer tensor '${name}'`, tensors[tensors.length - 1].data);
   }
 
   const modelBytes = serializeModel(model);

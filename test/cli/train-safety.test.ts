@@ -85,3 +85,21 @@ test('train: a checkpoint folder that holds a run is not started over without --
   assert.match(forced.stdout, /^epoch 1\/1 /m);
   assert.match(await readFile(join(dir, 'ck', 'checkpoint.json'), 'utf8'), /"epoch": 1/);
 });
+
+test('train: weights that overflow in the last update of an epoch are never saved; the last good checkpoint survives and resumes', async () => {
+  // 16 training images in one batch: the epoch's only update is its last, and its loss is finite.
+  const one = [...TINY('data'), '--batch-size', '16', '--no-augment'];
+  ok(await run([...one, '--epochs', '1', '--checkpoint', 'ckd', '--no-save']), 'epoch 1');
+  const index = await readFile(join(dir, 'ckd', 'checkpoint.json'), 'utf8');
+  const [diverged, fresh] = await Promise.all([
+    run(['train', '--resume', '--checkpoint', 'ckd', '--epochs', '2', '--lr', '1e300', '-o', 'div.safetensors', '--backend', 'reference']),
+    run([...one, '--epochs', '1', '--lr', '1e300', '-o', 'div2.safetensors']),
+  ]);
+  fails(diverged, 1, /training diverged in epoch 2: parameter layers\.\d\.(weight|bias) holds .*(Infinity|NaN).*checkpoint of epoch 1 in 'ckd' is kept.*lower --lr \(it was 1e\+300\)/, 'diverged resume');
+  fails(fresh, 1, /training diverged in epoch 1: .*nothing was saved.*lower --lr/, 'diverged run');
+  await assert.rejects(readFile(join(dir, 'div.safetensors')), /ENOENT/);
+  await assert.rejects(readFile(join(dir, 'div2.safetensors')), /ENOENT/);
+  assert.equal(await readFile(join(dir, 'ckd', 'checkpoint.json'), 'utf8'), index, 'the epoch-1 checkpoint is still the latest');
+  const resumed = ok(await run(['train', '--resume', '--checkpoint', 'ckd', '--epochs', '2', '--no-save', '--backend', 'reference']), 'resume after the failure');
+  assert.match(resumed.stdout, /^epoch 2\/2 {2}loss \d/m);
+});

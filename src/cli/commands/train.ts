@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { Rng } from '../../tensor/random.js';
-import { fit, evaluateDataset, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
+import { fit, evaluateDataset, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
 import { createOptimizer, type OptimizerName } from '../../optim/registry.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { createSchedule, type ScheduleKind, type ScheduleSpec } from '../../optim/schedule.js';
@@ -361,6 +361,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
 
   const progress = new Progress(out);
   const batchRecords: BatchRecord[] = [];
+  // The last epoch whose checkpoint is on disk (for the message if training diverges).
+  let savedEpoch: number | null = startEpoch > 0 ? startEpoch : null;
   let result;
   try {
     result = await fit(model, train, {
@@ -390,10 +392,14 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
             config: config as unknown as Json,
             trainerState: { rng: e.rng.getState() },
           });
+          savedEpoch = e.epoch;
           out.event({ event: 'checkpoint', epoch: e.epoch, path: saved.path });
         }
       },
     });
+  } catch (e) {
+    if (!(e instanceof TrainingDivergedError)) throw e;
+    throw divergedError(e, raw.checkpoint !== undefined ? savedEpoch : null, raw.checkpoint, baseLr);
   } finally {
     progress.clear();
   }
@@ -409,6 +415,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   out.event({ event: 'test', accuracy: test.accuracy, loss: test.loss, correct, count: test.count, classNames: data.classNames, confusion: rows(test.confusion, test.numClasses) });
 
   if (outPath !== undefined) {
+    const bad = firstNonFinite(model);
+    if (bad !== null) throw new CliError(`not saving the model: parameter ${bad.name} holds ${bad.value} at element ${bad.index}`);
     await writeModelFile(model, info, outPath);
     out.info(`saved model to ${outPath}`);
     out.event({ event: 'saved', path: outPath });
@@ -433,6 +441,15 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   const seconds = (performance.now() - started) / 1000;
   out.info(`done in ${duration(seconds)}`);
   out.event({ event: 'done', seconds, stopReason: result.stopReason, epochs: result.lastEpoch, testAccuracy: test.accuracy });
+}
+
+/** The message for a run whose loss or weights became non-finite: what, when, what was kept, what to try. */
+function divergedError(e: TrainingDivergedError, savedEpoch: number | null, checkpoint: string | undefined, lr: number): CliError {
+  const kept =
+    checkpoint !== undefined && savedEpoch !== null
+      ? `the checkpoint of epoch ${savedEpoch} in '${checkpoint}' is kept (to continue from it: stride train --resume --checkpoint ${shellQuote(checkpoint)} --lr ${formatLr(lr / 10)})`
+      : 'nothing was saved';
+  return new CliError(`training diverged in epoch ${e.epoch}: ${e.detail}; ${kept}; try a lower --lr (it was ${formatLr(lr)})`);
 }
 
 /** Starting over in a folder that holds a checkpoint would delete it after the first epoch: say how to resume. */

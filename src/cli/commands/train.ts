@@ -149,18 +149,60 @@ function buildOptimizer(c: TrainConfig): Optimizer {
   }
 }
 
+/**
+ * The schedule of a run. Warmup over w epochs trains epoch k (1-based, k <= w) at k/(w+1) of the rate:
+ * the library's warmup starts from `warmupStart` at t = 0, which is lr/(w+1) here, not 0 (an epoch at
+ * lr 0 would train nothing).
+ */
 function buildSchedule(c: TrainConfig, baseLr: number): ScheduleSpec {
   const warmup = c.warmup;
+  const w = warmup > 0 ? { warmup, warmupStart: baseLr / (warmup + 1) } : { warmup };
   switch (c.schedule) {
     case 'constant':
-      return { kind: 'constant', lr: baseLr, warmup };
+      return { kind: 'constant', lr: baseLr, ...w };
     case 'step':
-      return { kind: 'step', lr: baseLr, stepSize: c.stepSize ?? Math.max(1, Math.floor(c.epochs / 3)), gamma: c.gamma ?? 0.1, warmup };
+      return { kind: 'step', lr: baseLr, stepSize: c.stepSize ?? Math.max(1, Math.floor(c.epochs / 3)), gamma: c.gamma ?? 0.1, ...w };
     case 'exponential':
-      return { kind: 'exponential', lr: baseLr, gamma: c.gamma ?? 0.9, warmup };
+      return { kind: 'exponential', lr: baseLr, gamma: c.gamma ?? 0.9, ...w };
     case 'cosine':
-      return { kind: 'cosine', lr: baseLr, tMax: Math.max(1, c.epochs - warmup), minLr: c.minLr ?? 0, warmup };
+      return { kind: 'cosine', lr: baseLr, tMax: Math.max(1, c.epochs - warmup), minLr: c.minLr ?? 0, ...w };
   }
+}
+
+/**
+ * The optimizer as in its toString(), with the schedule's base rate as lr (a resumed optimizer holds the
+ * last scheduled rate, a long float) and numbers rounded to 4 significant digits.
+ */
+function describeOptimizer(o: Optimizer, baseLr: number): string {
+  return o
+    .toString()
+    .replace(/\blr=[^,)]*/, `lr=${baseLr}`)
+    .replace(/\d+\.\d+(?:e[-+]?\d+)?/g, (m) => String(Number(Number(m).toPrecision(4))));
+}
+
+/**
+ * What resuming with a different --epochs (or other schedule options) does to the learning rates,
+ * in words; null when nothing about the schedule changed. An exact extension is impossible when the
+ * schedule depends on the total (cosine anneals over --epochs, step's default size is epochs/3):
+ * epochs 1..start already ran on the old plan.
+ */
+function resumeNote(saved: TrainConfig, now: TrainConfig, start: number, history: readonly EpochMetrics[], schedule: (t: number) => number): string | null {
+  const base = saved.lr ?? 0;
+  const before = JSON.stringify(buildSchedule(saved, base));
+  const after = JSON.stringify(buildSchedule(now, now.lr ?? base));
+  const sameTotal = saved.epochs === now.epochs;
+  if (sameTotal && before === after) return null;
+  const n = now.epochs;
+  const head = sameTotal ? 'the schedule options changed' : `${n > saved.epochs ? 'extending' : 'shortening'} the run from ${saved.epochs} to ${n} epochs`;
+  if (!sameTotal && before === after) return `${head}: the ${now.schedule} schedule does not depend on --epochs, so this is the same as a straight ${n}-epoch run`;
+  const span = start + 1 === n ? `epoch ${n}` : `epochs ${start + 1}-${n}`;
+  const last = history.length > 0 ? history[history.length - 1].lr : null;
+  const rates = `lr ${formatLr(schedule(start))} in epoch ${start + 1}${last !== null && start > 0 ? `, after ${formatLr(last)} in epoch ${start}` : ''}`;
+  const onlyTotal = JSON.stringify(buildSchedule({ ...saved, epochs: n }, base)) === after;
+  if (onlyTotal) {
+    return `${head}: the ${now.schedule} schedule is re-planned over ${n} epochs, so ${span} get the rates a run of ${n} epochs has there (${rates}); epochs 1-${start} were trained on the ${saved.epochs}-epoch plan, so this is not the same model as a straight ${n}-epoch run`;
+  }
+  return `${head}: ${span} follow the new ${now.schedule} schedule (${rates}); this is not the same model as a straight run with these options`;
 }
 
 function describeSchedule(s: ScheduleSpec): string {
@@ -220,6 +262,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   let startEpoch = 0;
   let history: EpochMetrics[] = [];
   let rngState: number[] | null = null;
+  /** The configuration the checkpoint was trained with (resuming only). */
+  let savedConfig: TrainConfig | null = null;
 
   if (raw.resume) {
     if (!(await hasCheckpoint(raw.checkpoint!))) throw new CliError(`--resume: no checkpoint in '${raw.checkpoint}' (expected ${raw.checkpoint}/checkpoint.json)`);
@@ -228,6 +272,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     if (saved === null || typeof saved !== 'object' || typeof saved.model !== 'string') {
       throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' was not written by 'stride train' (no training config)`);
     }
+    savedConfig = saved;
     const merged: TrainConfig = { ...saved };
     for (const k of CONFIG_KEYS) {
       if (!given(k)) continue;
@@ -319,6 +364,9 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   if (train.length === 0) throw usageError('no training images (check --limit and --val-split)');
   if (config.earlyStopping !== null && config.epochs <= startEpoch) out.warn('--early-stopping has no effect: no epochs left to run');
 
+  if (config.warmup > 0 && config.warmup >= config.epochs) {
+    throw usageError(`--warmup ${config.warmup} leaves no epoch for the schedule: it must be less than --epochs (${config.epochs})`);
+  }
   const baseLr = config.lr ?? optimizer.lr;
   const scheduleSpec = buildSchedule(config, baseLr);
   let schedule;
@@ -326,6 +374,11 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     schedule = createSchedule(scheduleSpec);
   } catch (e) {
     throw usageError((e as Error).message);
+  }
+  const notes: string[] = [];
+  if (savedConfig !== null && startEpoch < config.epochs) {
+    const note = resumeNote(savedConfig, config, startEpoch, history, schedule);
+    if (note !== null) notes.push(note);
   }
   if (rngState !== null) trainRng.setState(rngState);
 
@@ -335,10 +388,11 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     `data     ${data.name}: ${train.length.toLocaleString('en-US')} train${validation ? ` + ${validation.length.toLocaleString('en-US')} validation` : ''}, ${data.test.length.toLocaleString('en-US')} test, ${data.classNames.length} classes`,
   );
   out.info(
-    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${optimizer.toString()}, lr schedule ${describeSchedule(scheduleSpec)}, ${describeAugment(config)}, seed ${config.seed}`,
+    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${describeOptimizer(optimizer, baseLr)}, lr schedule ${describeSchedule(scheduleSpec)}, ${describeAugment(config)}, seed ${config.seed}`,
   );
   out.info(`backend  ${backend}${backend === 'wasm' ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`);
   if (startEpoch > 0) out.info(`resume   from epoch ${startEpoch} in ${raw.checkpoint}`);
+  for (const n of notes) out.info(`resume   ${n}`);
   if (outNote !== null) out.info(`out      ${outNote}`);
   out.event({
     event: 'start',
@@ -357,6 +411,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     backend,
     threads,
     startEpoch,
+    notes,
   });
 
   const progress = new Progress(out);

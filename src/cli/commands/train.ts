@@ -130,17 +130,21 @@ const CONFIG_KEYS: (keyof TrainConfig)[] = [
   'schedule', 'warmup', 'stepSize', 'gamma', 'minLr', 'seed', 'valSplit', 'earlyStopping', 'augment', 'rotate', 'scale', 'limit', 'testLimit',
 ];
 
+/**
+ * Where `train`'s optimizer settings differ from the library's defaults (SGD: TRAIN_DEFAULTS' rate and
+ * weight decay, momentum 0.9). `train --help` states the defaults from these, so they cannot drift apart.
+ */
+export function trainOptimizerOptions(name: OptimizerName): Record<string, number> {
+  return name === 'sgd' ? { lr: TRAIN_DEFAULTS.sgdLr, weightDecay: TRAIN_DEFAULTS.sgdWeightDecay, momentum: 0.9 } : {};
+}
+
 function buildOptimizer(c: TrainConfig): Optimizer {
-  const opts: Record<string, number> = {};
+  const opts: Record<string, number> = trainOptimizerOptions(c.optimizer);
   if (c.lr !== null) opts.lr = c.lr;
-  else if (c.optimizer === 'sgd') opts.lr = TRAIN_DEFAULTS.sgdLr;
   if (c.weightDecay !== null) opts.weightDecay = c.weightDecay;
-  else if (c.optimizer === 'sgd') opts.weightDecay = TRAIN_DEFAULTS.sgdWeightDecay;
   if (c.momentum !== null) {
     if (c.optimizer !== 'sgd' && c.optimizer !== 'rmsprop') throw usageError(`--momentum applies to --optimizer sgd or rmsprop, not ${c.optimizer}`);
     opts.momentum = c.momentum;
-  } else if (c.optimizer === 'sgd') {
-    opts.momentum = 0.9;
   }
   try {
     return createOptimizer(c.optimizer, opts);

@@ -65,6 +65,11 @@ export interface CheckpointInput {
   trainerState?: Json;
   /** Named float32 tensors of the trainer (e.g. an EMA of the weights). */
   trainerTensors?: Record<string, Float32Array | Tensor>;
+  /**
+   * Extra `__metadata__` entries of the checkpoint's model file (`serializeModel`'s `metadata`, e.g. the
+   * class names), so the model file inside a checkpoint is as complete as a saved model.
+   */
+  modelMetadata?: Record<string, string>;
 }
 
 /** A decoded checkpoint: everything rebuilt, ready to continue training. */
@@ -77,6 +82,8 @@ export interface Checkpoint {
   config: Json;
   trainerState: Json;
   trainerTensors: Record<string, Tensor>;
+  /** Every `__metadata__` entry of the model file (the `modelMetadata` saved, and Stride's own keys). */
+  modelMetadata: Record<string, string>;
 }
 
 /** The two files of a checkpoint. */
@@ -132,7 +139,7 @@ export function checkJson(op: string, path: string, v: unknown): void {
 export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
   const op = 'encodeCheckpoint';
   if (input === null || typeof input !== 'object') throw new Error(`${op}: expected {model, optimizer, epoch, ...}, got ${String(input)}`);
-  const { model, optimizer = null, epoch, metrics = [], config = null, trainerState = null, trainerTensors = {} } = input;
+  const { model, optimizer = null, epoch, metrics = [], config = null, trainerState = null, trainerTensors = {}, modelMetadata } = input;
   if (!(model instanceof Sequential)) throw new Error(`${op}: model must be a Sequential`);
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
     throw new Error(`${op}: epoch must be a non-negative integer (completed epochs), got ${JSON.stringify(epoch)}`);
@@ -180,7 +187,7 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
     finite(`trainer tensor '${name}'`, tensors[tensors.length - 1].data);
   }
 
-  const modelBytes = serializeModel(model);
+  const modelBytes = serializeModel(model, modelMetadata === undefined ? {} : { metadata: modelMetadata });
   const modelChecksum = readChecksum(modelBytes);
   const record: CheckpointRecord = { epoch, metrics, config, trainerState, modelChecksum, optimizer: optRecord, trainerTensors: trainerNames };
   const state = encodeStrideFile(CHECKPOINT_FORMAT, tensors, { [CHECKPOINT_KEY]: JSON.stringify(record) });
@@ -207,7 +214,7 @@ export function decodeCheckpoint(files: CheckpointFiles, opts: LoadOptions = {},
     throw new ModelFormatError(`${op}: ${msg}`, cause === undefined ? undefined : { cause });
   }
   if (files === null || typeof files !== 'object') fail('expected {model, state} bytes');
-  const { model, checksum } = readModel(files.model, opts, `${op}: model file`);
+  const { model, checksum, metadata: modelMetadata } = readModel(files.model, opts, `${op}: model file`);
   const stateOp = `${op}: state file`;
   const state = decodeStrideFile(files.state, CHECKPOINT_FORMAT, stateOp);
   const rec = parseMetaJson(stateOp, state.metadata, CHECKPOINT_KEY) as Partial<CheckpointRecord> | null;
@@ -264,5 +271,6 @@ export function decodeCheckpoint(files: CheckpointFiles, opts: LoadOptions = {},
     config: rec.config ?? null,
     trainerState: rec.trainerState ?? null,
     trainerTensors,
+    modelMetadata,
   };
 }

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TINY, fails, makeFolder, ok, stride } from './run-stride.js';
+import { readModel } from '../../src/model/serialize.js';
+import { TINY, fails, jsonLines, makeFolder, ok, stride } from './run-stride.js';
 
 let dir = '';
 const run = (args: string[]) => stride(dir, args);
@@ -102,4 +103,15 @@ test('train: weights that overflow in the last update of an epoch are never save
   assert.equal(await readFile(join(dir, 'ckd', 'checkpoint.json'), 'utf8'), index, 'the epoch-1 checkpoint is still the latest');
   const resumed = ok(await run(['train', '--resume', '--checkpoint', 'ckd', '--epochs', '2', '--no-save', '--backend', 'reference']), 'resume after the failure');
   assert.match(resumed.stdout, /^epoch 2\/2 {2}loss \d/m);
+});
+
+test('train: the model file in a checkpoint keeps the class names and the data source', async () => {
+  ok(await train('--checkpoint', 'ckm', '--no-save'), 'train');
+  const file = join('ckm', 'epoch-1', 'model.safetensors');
+  const { metadata } = readModel(await readFile(join(dir, file)));
+  const info = JSON.parse(metadata['stride.cli']) as { classNames: string[]; data: string };
+  assert.deepEqual(info.classNames, ['cat', 'dog']);
+  assert.equal(info.data, 'data');
+  const p = jsonLines(ok(await run(['predict', file, join('data', 'dog', '00.png'), '--backend', 'reference', '--json']), 'predict'));
+  assert.ok(['cat', 'dog'].includes(p[0].prediction as string), `the class names label the prediction: ${JSON.stringify(p[0])}`);
 });

@@ -21,7 +21,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { Sequential } from '../../model/sequential.js';
 import { selectBackend, type BackendName } from '../backend.js';
 import { loadData, isMnist } from '../data.js';
-import { readModelFile, resolveModel, writeModelFile, type ModelInfo } from '../models.js';
+import { infoFromMetadata, infoMetadata, readModelFile, resolveModel, writeModelFile, type ModelInfo } from '../models.js';
 import { isPreset } from '../../model/presets.js';
 import { Progress, formatLr } from '../progress.js';
 import { writeSvgOrPng } from '../images.js';
@@ -268,6 +268,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   let rngState: number[] | null = null;
   /** The configuration the checkpoint was trained with (resuming only). */
   let savedConfig: TrainConfig | null = null;
+  /** What the checkpoint's model file records about its data (class names, resize mode). */
+  let resumedInfo: ModelInfo = {};
 
   if (raw.resume) {
     if (!(await hasCheckpoint(raw.checkpoint!))) throw new CliError(`--resume: no checkpoint in '${raw.checkpoint}' (expected ${raw.checkpoint}/checkpoint.json)`);
@@ -288,6 +290,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     }
     config = merged;
     model = ck.model;
+    resumedInfo = infoFromMetadata(ck.modelMetadata);
     if (ck.optimizer === null) throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' has no optimizer state`);
     optimizer = ck.optimizer;
     if (given('lr')) optimizer.lr = config.lr!;
@@ -322,7 +325,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   const splitRng = rootRng.fork();
   const trainRng = rootRng.fork();
   let shape: [number, number, number] = [config.imageSize?.[0] ?? 28, config.imageSize?.[1] ?? 28, config.channels ?? 1];
-  let fileInfo: ModelInfo = {};
+  let fileInfo: ModelInfo = resumedInfo;
   if (model === undefined && !isPreset(config.model.toLowerCase())) {
     const peek = await readModelFile(config.model);
     {
@@ -450,6 +453,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
             metrics: e.history as unknown as Json[],
             config: config as unknown as Json,
             trainerState: { rng: e.rng.getState() },
+            modelMetadata: infoMetadata(info),
           });
           savedEpoch = e.epoch;
           out.event({ event: 'checkpoint', epoch: e.epoch, path: saved.path });

@@ -318,7 +318,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     await checkOutputFile(outPath, '--out', { overwrite: false });
   }
 
-  const { backend, threads } = await selectBackend(raw.backend, raw.threads);
+  const { backend, threads } = await selectBackend(raw.backend, raw.threads, (m) => out.warn(m));
 
   // The model decides the image shape when it comes from a file; a preset takes --image-size/--channels.
   const rootRng = new Rng(config.seed);

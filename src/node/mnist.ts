@@ -86,7 +86,7 @@ const SIZE = 28;
 const PIXELS = SIZE * SIZE;
 const CLASSES = 10;
 
-/** Loads the embedded MNIST split as a Dataset (Uint8 storage, 28x28x1, classes '0'…'9'). */
+/** Loads the `mnist` package's split (mnist-10k) as a Dataset (Uint8 storage, 28x28x1, classes '0'…'9'). */
 export function loadMnist(opts: MnistOptions = {}): Dataset {
   return loadMnistWithInfo(opts).dataset;
 }

@@ -13,6 +13,7 @@ export {
   type LabelStorage,
 } from './data/dataset.js';
 export { drawTransform, type AugmentOptions, type SampleTransform } from './data/augment.js';
+export { parseIdx, parseIdxImages, parseIdxLabels, checkIdxPair, type IdxArray, type IdxImages, type IdxLabels } from './data/idx.js';
 export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
 export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';

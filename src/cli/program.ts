@@ -63,9 +63,9 @@ export function buildProgram(): Command {
 
   const train = program
     .command('train')
-    .description('train a model (default: LeNet on the embedded MNIST split), then report test accuracy and save it')
+    .description('train a model (default: LeNet on the standard MNIST), then report test accuracy and save it')
     .option('-m, --model <name|file>', `a preset (${presetNames().join(', ')}) or a model file to continue training`, TRAIN_DEFAULTS.model)
-    .option('-d, --data <mnist|dir>', "'mnist' (the embedded split) or an image folder root/<class>/<image>", TRAIN_DEFAULTS.data)
+    .option('-d, --data <mnist|dir>', "'mnist' (the standard 60,000 + 10,000 images), 'mnist-10k' (the mnist package's 10,000 digits, split 80/20) or an image folder root/<class>/<image>", TRAIN_DEFAULTS.data)
     .option('--test-data <dir>', 'a separate test image folder (default: for a folder, the last 20% of each class)')
     .option('--image-size <HxW>', 'input size of a preset model for an image folder (default: 28x28)', parseSize)
     .addOption(channelsOption())
@@ -102,7 +102,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('evaluate a model file: accuracy, per-class precision/recall/F1 and the confusion matrix')
     .argument('<model>', 'model file (.safetensors)')
-    .option('-d, --data <mnist|dir>', "'mnist' or an image folder (default: the data the model was trained on)")
+    .option('-d, --data <mnist|dir>', "'mnist', 'mnist-10k' or an image folder (default: the data the model was trained on)")
     .addOption(new Option('--split <name>', "which images: MNIST's split, or for a folder the last 20% of each class (test), the rest (train) or all").choices(['test', 'train', 'all']).default('test'))
     .option('--limit <n>', 'evaluate only the first n images (class-balanced)', parsePositiveInt)
     .option('-b, --batch-size <n>', 'inference batch size', parsePositiveInt, 256)

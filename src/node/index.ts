@@ -12,6 +12,12 @@ export {
   type MnistOptions,
   type MnistSplit,
   type MnistLoadInfo,
+  loadStandardMnist,
+  loadStandardMnistWithInfo,
+  standardMnistFiles,
+  STANDARD_MNIST_COUNTS,
+  type StandardMnistOptions,
+  type StandardMnist,
 } from './mnist.js';
 export {
   loadImageFolder,

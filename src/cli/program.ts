@@ -181,6 +181,21 @@ export function buildProgram(): Command {
     .option('--json', 'print what was written as JSON');
   backendOptions(visualize).action(async (model: string, opts) => (await import('./commands/visualize.js')).visualizeCommand(model, opts));
 
+  program
+    .command('pack-data')
+    .description('write a dataset as one compact binary file (uint8 pixels + labels) for a web page (docs/worker.md)')
+    .option('-d, --data <mnist|dir>', "'mnist' or an image folder root/<class>/<image>", 'mnist')
+    .option('--test-data <dir>', 'a separate test image folder (default for folders: the last 20% of each class)')
+    .requiredOption('-o, --out <file>', 'the file to write (e.g. digits.bin)')
+    .option('--limit <n>', 'keep only the first n training images (class-balanced)', parsePositiveInt)
+    .option('--test-limit <n>', 'keep only the first n test images (class-balanced)', parsePositiveInt)
+    .option('--seed <n>', 'store each split in a seeded random order (default: classes interleaved)', parseSeed)
+    .option('--gzip', 'gzip the file (pages unpack it with DecompressionStream)')
+    .option('--image-size <HxW>', 'image folders: resize to this size (default 28x28)', parseSize)
+    .addOption(channelsOption())
+    .option('--json', 'print what was written as JSON')
+    .action(async (opts) => (await import('./commands/pack-data.js')).packDataCommand(opts));
+
   return program;
 }
 

@@ -71,7 +71,7 @@ async function run(c: Case, query = ''): Promise<{ r: InfoReport; log: PageLog }
   const { result, log } = await loadPage<InfoReport | { error: string }>(browser!, `${origin}/${c}/index.html${query}`, '__strideInfo');
   if ('error' in result) assert.fail(`${c} page threw: ${result.error}; page errors: ${log.errors.join(' | ')}`);
   const r = result;
-  console.log(`# ${c}${query}: ${JSON.stringify(r.info)}, ready() ${r.readyMs.toFixed(0)} ms, work ${JSON.stringify(r.work)}, warnings ${JSON.stringify(log.warnings)}`);
+  console.log(`# ${c}${query}: ${JSON.stringify(r.info)}, ready() ${r.readyMs.toFixed(0)} ms, conv ${r.convMs.toFixed(1)} ms, work ${JSON.stringify(r.work)}, warnings ${JSON.stringify(log.warnings)}`);
   return { r, log };
 }
 

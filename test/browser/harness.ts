@@ -60,8 +60,13 @@ export interface Route {
 export async function startServer(route: (url: URL, req: IncomingMessage) => Route | null): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const r = route(url, req);
-    if (r === null) {
+    let r: Route | null;
+    try {
+      r = route(url, req);
+    } catch {
+      r = null;
+    }
+    if (r === null || typeof r.file !== 'string') {
       res.writeHead(404).end();
       return;
     }

@@ -201,6 +201,10 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export async function fit(model: Sequential, train: Dataset, opts: FitOptions): Promise<FitResult> {
   const op = 'fit';
   const o = resolveFitOptions(op, model, train, opts);
+  // Nothing to learn from would otherwise "complete" with NaN metrics.
+  if (train.length === 0) throw new Error(`${op}: the training set is empty (0 images)`);
+  if (opts.validation !== undefined && opts.validation.length === 0) throw new Error(`${op}: the validation set is empty (0 images); leave validation out or give it images`);
+  if (o.dropLast && train.length < o.batchSize) throw new Error(`${op}: dropLast with batchSize ${o.batchSize} leaves no batch of the ${train.length} training images`);
   const history: EpochMetrics[] = [...(opts.history ?? [])];
   const rng = opts.rng ?? new Rng(opts.shuffleSeed ?? 0);
   const batches = train.numBatches(o.batchSize, o.dropLast);
@@ -347,6 +351,8 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   const k = model.outputShape.length === 1 ? model.outputShape[0] : 0;
   if (k === 0) throw new Error(`evaluateDataset: the model must output logits [N, classes], got [N, ${model.outputShape.join(', ')}]`);
   checkDataFits('evaluateDataset', model, data);
+  // An accuracy of 0/0 or over NaN logits is not a result (argmax of NaN is class 0).
+  if (data.length === 0) throw new Error('evaluateDataset: the dataset is empty (0 images)');
   const confusion = new Int32Array(k * k);
   const predictions = new Int32Array(data.length);
   let lossSum = 0;
@@ -354,6 +360,7 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   let at = 0;
   for (const { x, y } of data.batches(batchSize)) {
     const logits = model.predict(x, batchSize);
+    checkFinite(logits.data, k, at);
     lossSum += softmaxCrossEntropy(logits, y).loss * y.length;
     correct += countCorrect(logits, y);
     for (let r = 0; r < y.length; r++) {
@@ -366,6 +373,20 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   }
   const n = data.length;
   return { loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? correct / n : NaN, count: n, numClasses: k, confusion, predictions };
+}
+
+/** Throws for the first sample whose outputs (rows of `k` values, numbered from `first`) are not all finite. */
+function checkFinite(out: Float32Array, k: number, first: number): void {
+  for (let i = 0; i < out.length; i++) {
+    if (Number.isFinite(out[i])) continue;
+    const row = Math.floor(i / k);
+    let rows = 0;
+    for (let r = row; r < out.length / k; r++) if (out.subarray(r * k, (r + 1) * k).some((v) => !Number.isFinite(v))) rows++;
+    throw new Error(
+      `evaluateDataset: the model's outputs are not finite (${out[i]}) for sample ${first + row}${rows > 1 ? ` and ${rows - 1} more in its batch` : ''}; ` +
+        'the weights probably hold NaN or Infinity (a diverged training run?) or an activation overflowed',
+    );
+  }
 }
 
 /** Per-class precision, recall and F1 from a confusion matrix (rows true, columns predicted). */

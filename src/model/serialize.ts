@@ -276,7 +276,7 @@ function readLayout(input: Uint8Array | ArrayBuffer, op: string, what: string): 
   // A plain Uint8Array view: Node's Buffer overrides slice() to share memory, and readF32 relies on slice copying.
   const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
   if (bytes.length === 0) fail('the file is empty (0 bytes)');
-  if (bytes.length < 8) fail(`truncated: the file has ${plural(bytes.length, 'byte')}, fewer than the 8-byte header length field`);
+  if (bytes.length < 8) notSafetensors(`truncated: the file has ${plural(bytes.length, 'byte')}, fewer than the 8-byte header length field`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);

@@ -73,7 +73,7 @@ test('grayscale loading: exact bytes for PNG and lossless WebP, BT.601 luma for 
   assert.equal(batch.x.data[3 * 16 + 5], Math.fround(80 / 255));
 });
 
-test('one-channel, 16-bit and RGBA files decode to 8-bit values; alpha is dropped, colours kept', async () => {
+test('one-channel, 16-bit and RGBA files decode to 8-bit values; alpha is composited onto black', async () => {
   const grey = await encode(ramp, 4, 4, 1, 'png');
   assert.equal((await sharp(grey).metadata()).channels, 1);
   assert.deepEqual([...(await decodeImage(grey, { height: 4, width: 4, channels: 1 }))], ramp);
@@ -85,7 +85,8 @@ test('one-channel, 16-bit and RGBA files decode to 8-bit values; alpha is droppe
   assert.deepEqual([...(await decodeImage(grey16, { height: 4, width: 4, channels: 1 }))], ramp);
   // RGBA: red fully transparent, green half, blue opaque, grey 40 nearly transparent.
   const rgba = await encode([255, 0, 0, 0, 0, 255, 0, 128, 0, 0, 255, 255, 40, 40, 40, 10], 2, 2, 4, 'png');
-  assert.deepEqual([...(await decodeImage(rgba, { height: 2, width: 2, channels: 3 }))], [255, 0, 0, 0, 255, 0, 0, 0, 255, 40, 40, 40]);
+  // What the image looks like on black: v * alpha / 255 (40 * 10 / 255 = 1.6 → 1); a transparent pixel's stored colour does not show.
+  assert.deepEqual([...(await decodeImage(rgba, { height: 2, width: 2, channels: 3 }))], [0, 0, 0, 0, 128, 0, 0, 0, 255, 1, 1, 1]);
 });
 
 test('RGB loading keeps the colours; a grey image gives three equal channels', async () => {

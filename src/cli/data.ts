@@ -127,8 +127,9 @@ async function loadFolder(dir: string, image: ImageSpec, classes: readonly strin
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new CliError(`${flag} '${dir}': no such folder (expected 'mnist' or a folder of class sub-folders)`);
+  } catch (e) {
+    const problem = (e as NodeJS.ErrnoException).code === 'ELOOP' ? 'is a loop of symbolic links' : 'no such folder';
+    throw new CliError(`${flag} '${dir}': ${problem} (expected 'mnist' or a folder of class sub-folders)`);
   }
   if (!isDir) throw new CliError(`${flag} '${dir}' is not a folder (expected 'mnist' or a folder of class sub-folders)`);
   const { dataset } = await loadImageFolder(dir, { ...image, classes, onWarning });

@@ -99,7 +99,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions): P
         images.set(await decodeImage(files[i], opts), i * per);
         ok[i] = 1;
       } catch (e) {
-        const message = `${op}: ${opts.skipBad ? 'skipped' : 'cannot read'} image '${files[i]}': ${(e as Error).message}`;
+        const message = `${op}: ${opts.skipBad ? 'skipped' : 'cannot read'} image '${files[i]}': ${fileProblem(files[i]) ?? (e as Error).message}`;
         if (!opts.skipBad) {
           failed = true;
           throw new Error(message, { cause: e });
@@ -141,8 +141,9 @@ export function listImageFolder(root: string, classes?: readonly string[]): { cl
   let st;
   try {
     st = statSync(dir);
-  } catch {
-    throw new Error(`${op}: root folder '${root}' does not exist`);
+  } catch (e) {
+    const loop = (e as NodeJS.ErrnoException).code === 'ELOOP';
+    throw new Error(`${op}: root folder '${root}' ${loop ? 'is a loop of symbolic links (too many levels of links)' : 'does not exist'}`, { cause: e });
   }
   if (!st.isDirectory()) throw new Error(`${op}: root '${root}' is not a folder`);
   const folders = entries(dir)

@@ -221,7 +221,8 @@ test('messages: folders and symlink loops as files, no op prefixes, no raw termi
   await folder('esc', 4, ['h', evil]);
   await writeFile(join(dir, 'esc.safetensors'), modelFileBytes(barsModel(), {}));
   await sharp(Buffer.alloc(28 * 28, 99), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(join(dir, `${evil}.png`));
-  const [dirImage, loopModel, loopImage, text, escEval, escPredict, escMissing] = await Promise.all([
+  const [loopData, dirImage, loopModel, loopImage, text, escEval, escPredict, escMissing] = await Promise.all([
+    stride(['train', ...TINY, '--data', 'loop-a', '--no-save']),
     stride(['predict', 'split.safetensors', 'adir.png', '--backend', 'reference']),
     stride(['eval', 'loop-a']),
     stride(['predict', 'split.safetensors', 'loop-a', '--backend', 'reference']),
@@ -230,6 +231,7 @@ test('messages: folders and symlink loops as files, no op prefixes, no raw termi
     stride(['predict', 'esc.safetensors', `${evil}.png`, '--backend', 'reference']),
     stride(['predict', 'esc.safetensors', `${evil}-missing.png`, '--backend', 'reference']),
   ]);
+  fails(loopData, /--data 'loop-a': is a loop of symbolic links/, 'a symlink loop as data');
   fails(dirImage, /image 'adir\.png' is a folder, not an image file/, 'a folder as image');
   fails(loopModel, /model file 'loop-a' is a loop of symbolic links/, 'a symlink loop as model');
   fails(loopImage, /image 'loop-a' is a loop of symbolic links/, 'a symlink loop as image');

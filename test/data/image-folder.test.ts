@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -184,4 +184,23 @@ test('structural errors: missing root, no class folders, a class without images,
   await assert.rejects(loadImageFolder(good, { ...opts, classes: ['apple', 'zebra', 'kiwi'] }), /class folder\(s\) '.*kiwi' not found/);
   await assert.rejects(loadImageFolder(good, { height: 4, width: 4, channels: 2 as 1 }), /channels must be 1 or 3, got 2/);
   await assert.rejects(loadImageFolder(good, { ...opts, fit: 'stretch' as 'fill' }), /fit must be 'fill', 'contain' or 'cover', got stretch/);
+});
+
+test('a folder, a symbolic-link loop or a missing file given as an image is named as such, not "unsupported image format"', async () => {
+  const opts = { height: 4, width: 4, channels: 1 } as const;
+  const base = join(tmp, 'odd');
+  mkdirSync(join(base, 'a.png'), { recursive: true });
+  symlinkSync('loop2', join(base, 'loop1'));
+  symlinkSync('loop1', join(base, 'loop2'));
+  await assert.rejects(loadImage(join(base, 'a.png'), opts), /loadImage: image '.*a\.png' is a folder, not an image file/);
+  await assert.rejects(loadImage(join(base, 'loop1'), opts), /loadImage: image '.*loop1' is a loop of symbolic links/);
+  await assert.rejects(loadImage(join(base, 'gone.png'), opts), /loadImage: image '.*gone\.png' does not exist/);
+  await assert.rejects(loadImageFolder(join(base, 'loop1'), opts), /loadImageFolder: root folder '.*loop1' is a loop of symbolic links/);
+  // A looping entry inside a class folder.
+  const cls = join(tmp, 'looped', 'c');
+  await put(join(tmp, 'looped', 'b', '1.png'), encode(ramp, 4, 4, 1, 'png'));
+  mkdirSync(cls, { recursive: true });
+  symlinkSync('y.png', join(cls, 'x.png'));
+  symlinkSync('x.png', join(cls, 'y.png'));
+  await assert.rejects(loadImageFolder(join(tmp, 'looped'), opts), /cannot read image '.*x\.png': is a loop of symbolic links/);
 });

@@ -13,13 +13,29 @@ export {
   type LabelStorage,
 } from './data/dataset.js';
 export { drawTransform, type AugmentOptions, type SampleTransform } from './data/augment.js';
+export { parseIdx, parseIdxImages, parseIdxLabels, checkIdxPair, type IdxArray, type IdxImages, type IdxLabels } from './data/idx.js';
+// Compact dataset files for web pages (issue 7; docs/worker.md): `stride pack-data` writes them.
+export {
+  encodeCompactDataset,
+  decodeCompactDataset,
+  readCompactDataset,
+  loadCompactDataset,
+  isGzip,
+  CompactDatasetError,
+  COMPACT_MAGIC,
+  COMPACT_VERSION,
+  type CompactDataset,
+  type CompactDatasetInput,
+  type LoadCompactOptions,
+} from './data/compact.js';
 export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
 export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
 export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
-// WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available.
-export { wasm, ready, setThreads, getThreads } from './kernels/wasm/index.js';
+// WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available;
+// nothing is compiled or started until the first op, ready() or setThreads() (issue #7).
+export { wasm, ready, setThreads, getThreads, backendInfo, setFallbackWarnings, threadWork, type BackendInfo } from './kernels/wasm/index.js';
 export {
   conv2d,
   conv2dBackward,

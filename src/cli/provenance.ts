@@ -11,7 +11,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { loadImageFolder } from '../node/image-folder.js';
-import { isMnist, limitBalanced, loadEvalData, type ImageSpec, type LoadedData } from './data.js';
+import { isMnist, isMnist10k, limitBalanced, loadEvalData, type ImageSpec, type LoadedData } from './data.js';
 import { CliError, pathProblem, personMessage } from './util.js';
 
 /** One set of images a model saw. */
@@ -41,9 +41,9 @@ export interface DataRecord {
 
 export type EvalSplit = 'train' | 'test' | 'all';
 
-/** An image folder (not a built-in name such as 'mnist', which wins over a folder of that name, as in loadData). */
+/** An image folder (not a built-in name such as 'mnist' or 'mnist-10k', which wins over a folder of that name, as in loadData). */
 const isFolder = (p: string): boolean => {
-  if (isMnist(p)) return false;
+  if (isMnist(p) || isMnist10k(p)) return false;
   try {
     return statSync(p).isDirectory();
   } catch {

@@ -157,6 +157,41 @@ export interface FitResult {
   bestEpoch: number | null;
 }
 
+/**
+ * Training went numerically wrong: the loss or the weights became NaN or infinite (typically a
+ * learning rate too high). `fit` throws it before `onEpoch` would see the broken weights, so a
+ * checkpoint or model written from `onEpoch` is always one from before the divergence.
+ */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    /** The epoch (1-based) in which it happened. */
+    readonly epoch: number,
+    /** The parameter or buffer that holds a non-finite value (`layers.<i>.<name>`), or null for the loss. */
+    readonly tensor: string | null,
+    /** What went wrong, without the epoch, e.g. "parameter layers.0.weight holds Infinity at element 3". */
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/**
+ * The first parameter or buffer of `model` holding NaN or ±Infinity, as `{ name: 'layers.<i>.<name>',
+ * index, value }`, or null when every value is finite.
+ */
+export function firstNonFinite(model: Sequential): { name: string; index: number; value: number } | null {
+  for (let i = 0; i < model.layers.length; i++) {
+    const layer = model.layers[i];
+    for (const t of [...layer.params(), ...layer.buffers()]) {
+      const d = t.value.data;
+      for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) return { name: `layers.${i}.${t.name}`, index: j, value: d[j] };
+    }
+  }
+  return null;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
@@ -200,7 +235,8 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
       if (opts.schedule && o.scheduleUnit === 'batch') optimizer.lr = checkLr(opts.schedule(e * batches + k), e * batches + k);
       const step = model.trainStep(x, y, optimizer);
       if (!Number.isFinite(step.loss)) {
-        throw new Error(`fit: the training loss became ${step.loss} at epoch ${epoch}, batch ${k + 1}; try a lower learning rate`);
+        const detail = `the training loss became ${step.loss} in batch ${k + 1}`;
+        throw new TrainingDivergedError(`fit: ${detail} of epoch ${epoch}; try a lower learning rate`, epoch, null, detail);
       }
       lossSum += step.loss * y.length;
       correct += step.correct;
@@ -223,6 +259,13 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
         });
       }
       k++;
+    }
+    // The loss of a batch is computed before its update, so the epoch's last update can overflow
+    // unseen: check the weights themselves before anyone (onEpoch, a checkpoint) gets them.
+    const bad = firstNonFinite(model);
+    if (bad !== null) {
+      const detail = `parameter ${bad.name} holds ${bad.value} at element ${bad.index}`;
+      throw new TrainingDivergedError(`fit: the weights became non-finite in epoch ${epoch} (${detail}); try a lower learning rate`, epoch, bad.name, detail);
     }
     const record: EpochMetrics = {
       epoch,

@@ -240,7 +240,7 @@ export async function loadImage(file: string, opts: ImageDecodeOptions & { norma
 }
 
 /**
- * Why `file` cannot be an image file, in words (undefined when it is a regular file): decoders say
+ * Why `file` cannot be an image file, in words (undefined when it exists and is not a folder): decoders say
  * "unsupported image format" for a folder and "missing" for a loop of symbolic links.
  */
 export function fileProblem(file: string): string | undefined {
@@ -255,7 +255,7 @@ export function fileProblem(file: string): string | undefined {
     return `cannot be read (${(e as Error).message})`;
   }
   if (st.isDirectory()) return 'is a folder, not an image file';
-  if (!st.isFile()) return 'is not a regular file (a device, pipe or socket)';
+  // A FIFO or device: readRegularFile refuses it with its kind ("is a FIFO (named pipe) ...").
   return undefined;
 }
 

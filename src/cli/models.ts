@@ -64,13 +64,16 @@ export async function readModelFile(path: string): Promise<LoadedModel> {
         : `model file '${path}' ${problem}`,
     );
   }
-  if (!isFile) throw new CliError(`model '${path}' is not a file`);
   let read;
   try {
-    read = readModel(await readFileChecked('loadModel', path), {}, `loadModel: ${path}`);
+    // Not a regular file: readFileChecked says what it is (a checkpoint folder, a directory, a FIFO, a device).
+    const bytes = await readFileChecked('loadModel', path);
+    if (!isFile) throw new CliError(`model '${path}' is not a file`);
+    read = readModel(bytes, {}, `loadModel: ${path}`);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     // The library's message names its op (loadModel:) for programmers; a person gets the file and the reason.
-    throw new CliError(`model file '${path}': ${personMessage((e as Error).message, path)}`);
+    throw new CliError(`model file '${path}': ${personMessage((e as Error).message, path)}`, 1);
   }
   const { model, metadata } = read;
   return { model, info: infoFromMetadata(metadata), source: path, isFile: true };

@@ -80,7 +80,7 @@ export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from './layers/activations.js
 export { Dropout } from './layers/dropout.js';
 export { BatchNorm, type BatchNormOptions } from './layers/batch-norm.js';
 export { type Init, initWeights } from './layers/init.js';
-export { layerFromSpec, layerTypes } from './layers/registry.js';
+export { layerFromSpec, layerTypes, isLayerType, builtinLayerType, LAYER_CLASSES, type LayerType, type LayerOf } from './layers/registry.js';
 export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer } from './model/sequential.js';
 // Model files (safetensors), checkpoints and ONNX export (issue #4 items 5-7; docs/model-format.md).
 export {

@@ -10,9 +10,30 @@ import { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from './activations.js';
 import { Dropout } from './dropout.js';
 import { BatchNorm, type BatchNormOptions } from './batch-norm.js';
 
-type Factory = (config: Record<string, unknown>) => Layer;
+/** Every layer class by its type tag: the one table that registry, model files and ONNX export key on. */
+export const LAYER_CLASSES = {
+  Conv2D,
+  Dense,
+  MaxPool2D,
+  AvgPool2D,
+  GlobalAvgPool2D,
+  Flatten,
+  ReLU,
+  LeakyReLU,
+  Sigmoid,
+  Tanh,
+  Softmax,
+  Dropout,
+  BatchNorm,
+} as const;
 
-const registry: Record<string, Factory> = {
+/** A built-in layer type tag. */
+export type LayerType = keyof typeof LAYER_CLASSES;
+/** The layer class of a type tag. */
+export type LayerOf<K extends LayerType> = InstanceType<(typeof LAYER_CLASSES)[K]>;
+
+/** One factory per type; tsc checks that every type of LAYER_CLASSES has one, of its own class. */
+const registry: { readonly [K in LayerType]: (config: Record<string, unknown>) => LayerOf<K> } = {
   Conv2D: (c) => new Conv2D(c as unknown as Conv2DOptions),
   Dense: (c) => new Dense(c as unknown as DenseOptions),
   MaxPool2D: (c) => new MaxPool2D(c as unknown as PoolOptions),
@@ -28,6 +49,21 @@ const registry: Record<string, Factory> = {
   BatchNorm: (c) => new BatchNorm(c as BatchNormOptions),
 };
 
+/** Whether `type` is a built-in layer type tag. */
+export function isLayerType(type: string): type is LayerType {
+  return Object.prototype.hasOwnProperty.call(LAYER_CLASSES, type);
+}
+
+/**
+ * The built-in type of `layer`, checked on the tag AND the class (a subclass with a tag of its own
+ * is not mistaken for its base, nor an object of another class with a borrowed tag for a
+ * built-in); null if it is not a built-in layer.
+ */
+export function builtinLayerType(layer: Layer): LayerType | null {
+  const t = layer.type;
+  return isLayerType(t) && layer instanceof LAYER_CLASSES[t] ? t : null;
+}
+
 /** The layer types a model file may contain. */
 export const layerTypes = (): string[] => Object.keys(registry);
 
@@ -36,10 +72,10 @@ export function layerFromSpec(spec: LayerSpec): Layer {
   if (spec === null || typeof spec !== 'object' || typeof spec.type !== 'string') {
     throw new Error(`layerFromSpec: expected {type, config}, got ${JSON.stringify(spec)}`);
   }
-  const make = registry[spec.type];
-  if (make === undefined || !Object.prototype.hasOwnProperty.call(registry, spec.type)) {
+  if (!isLayerType(spec.type)) {
     throw new Error(`layerFromSpec: unknown layer type '${spec.type}'; known: ${layerTypes().join(', ')}`);
   }
+  const make: (config: Record<string, unknown>) => Layer = registry[spec.type];
   const config = spec.config ?? {};
   if (typeof config !== 'object' || Array.isArray(config)) throw new Error(`layerFromSpec: ${spec.type}.config must be an object`);
   return make(config);

@@ -31,12 +31,10 @@
 import type { Shape } from '../tensor/tensor.js';
 import { computeConv2DInfo, computePool2DInfo } from '../kernels/conv-info.js';
 import type { Layer } from '../layers/layer.js';
-import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten } from '../layers/pooling.js';
-import { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from '../layers/activations.js';
+import { MaxPool2D, AvgPool2D } from '../layers/pooling.js';
+import { Softmax } from '../layers/activations.js';
 import { Dropout } from '../layers/dropout.js';
-import { BatchNorm } from '../layers/batch-norm.js';
+import { builtinLayerType, type LayerOf, type LayerType } from '../layers/registry.js';
 import { Sequential } from '../model/sequential.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -274,9 +272,27 @@ function metadataProps(op: string, model: Sequential, opts: OnnxExportOptions, s
   return props;
 }
 
-/** Adds the nodes of one layer. Dispatch is on the type tag AND the class, so a subclass with its own tag is not mistaken for its base. */
-function addLayer(g: GraphBuilder, layer: Layer, name: string, inShape: Shape, index: number): void {
-  if (layer.type === 'Conv2D' && layer instanceof Conv2D) {
+/** The nodes of one built-in layer type (its input is `g.value`, in layout `g.layout`). */
+type Exporter<K extends LayerType> = (g: GraphBuilder, layer: LayerOf<K>, name: string, inShape: Shape) => void;
+
+function exportPool(g: GraphBuilder, layer: MaxPool2D | AvgPool2D, name: string, inShape: Shape): void {
+  const info = computePool2DInfo('exportOnnx', [1, ...inShape], layer.opts);
+  g.toLayout('NCHW', name);
+  const attrs: Attr[] = [
+    { name: 'kernel_shape', ints: [info.kH, info.kW] },
+    { name: 'strides', ints: [info.strideH, info.strideW] },
+    { name: 'pads', ints: [info.padTop, info.padLeft, info.padBottom, info.padRight] },
+  ];
+  if (layer instanceof AvgPool2D) attrs.push({ name: 'count_include_pad', i: 0 });
+  g.add(layer instanceof MaxPool2D ? 'MaxPool' : 'AveragePool', name, [g.value], attrs);
+}
+
+/**
+ * The ONNX mapping of every built-in layer, keyed by type tag: tsc refuses this table if a type of
+ * the layer registry (LAYER_CLASSES) has no entry, so a new layer cannot be forgotten here.
+ */
+const EXPORTERS: { readonly [K in LayerType]: Exporter<K> } = {
+  Conv2D: (g, layer, name, inShape) => {
     const w = layer.weight!.value;
     const [kH, kW, inC, outC] = w.shape;
     const info = computeConv2DInfo('exportOnnx', [1, ...inShape], w.shape, {
@@ -294,31 +310,27 @@ function addLayer(g: GraphBuilder, layer: Layer, name: string, inShape: Shape, i
       { name: 'pads', ints: [info.padTop, info.padLeft, info.padBottom, info.padRight] },
       { name: 'group', i: 1 },
     ]);
-  } else if ((layer.type === 'MaxPool2D' && layer instanceof MaxPool2D) || (layer.type === 'AvgPool2D' && layer instanceof AvgPool2D)) {
-    const info = computePool2DInfo('exportOnnx', [1, ...inShape], layer.opts);
-    g.toLayout('NCHW', name);
-    const attrs: Attr[] = [
-      { name: 'kernel_shape', ints: [info.kH, info.kW] },
-      { name: 'strides', ints: [info.strideH, info.strideW] },
-      { name: 'pads', ints: [info.padTop, info.padLeft, info.padBottom, info.padRight] },
-    ];
-    if (layer instanceof AvgPool2D) attrs.push({ name: 'count_include_pad', i: 0 });
-    g.add(layer instanceof MaxPool2D ? 'MaxPool' : 'AveragePool', name, [g.value], attrs);
-  } else if (layer.type === 'GlobalAvgPool2D' && layer instanceof GlobalAvgPool2D) {
+  },
+  MaxPool2D: exportPool,
+  AvgPool2D: exportPool,
+  GlobalAvgPool2D: (g, _layer, name) => {
     g.toLayout('NCHW', name);
     g.add('GlobalAveragePool', name, [g.value]);
     g.add('Flatten', name, [g.value], [{ name: 'axis', i: 1 }]);
     g.layout = 'plain';
-  } else if (layer.type === 'Flatten' && layer instanceof Flatten) {
+  },
+  Flatten: (g, _layer, name) => {
     g.toLayout('NHWC', name);
     g.add('Flatten', name, [g.value], [{ name: 'axis', i: 1 }]);
     g.layout = 'plain';
-  } else if (layer.type === 'Dense' && layer instanceof Dense) {
+  },
+  Dense: (g, layer, name) => {
     const w = layer.weight!.value;
     const inputs = [g.value, g.init(`${name}.weight`, w.shape, w.data)];
     if (layer.biasParam) inputs.push(g.init(`${name}.bias`, layer.biasParam.value.shape, layer.biasParam.value.data));
     g.add('Gemm', name, inputs);
-  } else if (layer.type === 'BatchNorm' && layer instanceof BatchNorm) {
+  },
+  BatchNorm: (g, layer, name, inShape) => {
     const c = layer.gamma!.value.size;
     const inputs = (v: string) => [
       v,
@@ -342,19 +354,21 @@ function addLayer(g: GraphBuilder, layer: Layer, name: string, inShape: Shape, i
       g.add('BatchNormalization', name, inputs(g.value), attrs);
       g.add('Transpose', name, [g.value], [{ name: 'perm', ints: back }]);
     }
-  } else if (layer.type === 'ReLU' && layer instanceof ReLU) {
-    g.add('Relu', name, [g.value]);
-  } else if (layer.type === 'LeakyReLU' && layer instanceof LeakyReLU) {
-    g.add('LeakyRelu', name, [g.value], [{ name: 'alpha', f: layer.alpha }]);
-  } else if (layer.type === 'Sigmoid' && layer instanceof Sigmoid) {
-    g.add('Sigmoid', name, [g.value]);
-  } else if (layer.type === 'Tanh' && layer instanceof Tanh) {
-    g.add('Tanh', name, [g.value]);
-  } else if (layer.type === 'Softmax' && layer instanceof Softmax) {
-    g.add('Softmax', name, [g.value], [{ name: 'axis', i: g.layout === 'NCHW' ? 1 : -1 }]);
-  } else if (layer.type === 'Dropout' && layer instanceof Dropout) {
-    // The identity at inference: no node.
-  } else {
-    throw new Error(`exportOnnx: layer ${index} (${layer.type}) has no ONNX mapping; supported: Conv2D, Dense, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, BatchNorm, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Dropout`);
+  },
+  ReLU: (g, _layer, name) => void g.add('Relu', name, [g.value]),
+  LeakyReLU: (g, layer, name) => void g.add('LeakyRelu', name, [g.value], [{ name: 'alpha', f: layer.alpha }]),
+  Sigmoid: (g, _layer, name) => void g.add('Sigmoid', name, [g.value]),
+  Tanh: (g, _layer, name) => void g.add('Tanh', name, [g.value]),
+  Softmax: (g, _layer, name) => void g.add('Softmax', name, [g.value], [{ name: 'axis', i: g.layout === 'NCHW' ? 1 : -1 }]),
+  // The identity at inference: no node.
+  Dropout: () => undefined,
+};
+
+/** Adds the nodes of one layer: its type's entry of EXPORTERS (dispatch on tag and class: `builtinLayerType`). */
+function addLayer(g: GraphBuilder, layer: Layer, name: string, inShape: Shape, index: number): void {
+  const type = builtinLayerType(layer);
+  if (type === null) {
+    throw new Error(`exportOnnx: layer ${index} (${layer.type}) has no ONNX mapping; supported: ${Object.keys(EXPORTERS).join(', ')}`);
   }
+  (EXPORTERS[type] as Exporter<LayerType>)(g, layer as LayerOf<LayerType>, name, inShape);
 }

@@ -208,7 +208,7 @@ test('bad options and unsupported layers are rejected with the reason', () => {
   assert.throws(() => exportOnnx({} as Sequential), /model must be a Sequential/);
   // A layer type the exporter does not know: a user's custom layer (here a ReLU under another tag).
   class Swish extends StatelessLayer {
-    readonly type = 'Swish';
+    readonly type: string = 'Swish';
     protected outShape = (s: Shape) => s;
     protected compute(x: Tensor) {
       return { y: x, cache: { x, y: x } };
@@ -217,4 +217,10 @@ test('bad options and unsupported layers are rejected with the reason', () => {
   }
   const withCustom = new Sequential([new Dense({ units: 2 }), new Swish()], { inputShape: [2] });
   assert.throws(() => exportOnnx(withCustom), /layer 1 \(Swish\) has no ONNX mapping/);
+  // A custom layer that borrows a built-in's tag is not exported as that built-in: dispatch checks the class too.
+  class FakeRelu extends Swish {
+    override readonly type: string = 'ReLU';
+  }
+  const borrowed = new Sequential([new Dense({ units: 2 }), new FakeRelu()], { inputShape: [2] });
+  assert.throws(() => exportOnnx(borrowed), /layer 1 \(ReLU\) has no ONNX mapping; supported: Conv2D, /);
 });

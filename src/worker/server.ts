@@ -56,15 +56,19 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 function yieldToEvents(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown };
   if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (yieldChannel === null) {
+    yieldChannel = new MessageChannel();
+    yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+  }
+  const channel = yieldChannel;
   return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
+    yieldWaiters.push(resolve);
     channel.port2.postMessage(null);
   });
 }
+
+let yieldChannel: MessageChannel | null = null;
+const yieldWaiters: (() => void)[] = [];
 
 interface Run {
   id: number;

@@ -32,8 +32,9 @@ export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/con
 export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
 export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
-// WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available.
-export { wasm, ready, setThreads, getThreads } from './kernels/wasm/index.js';
+// WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available;
+// nothing is compiled or started until the first op, ready() or setThreads() (issue #7).
+export { wasm, ready, setThreads, getThreads, backendInfo, setFallbackWarnings, threadWork, type BackendInfo } from './kernels/wasm/index.js';
 export {
   conv2d,
   conv2dBackward,

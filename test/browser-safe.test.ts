@@ -14,7 +14,7 @@
  *    only inside `if (g.process?.versions?.node !== undefined) { ... }` (the dynamic `import(spec)`,
  *    its `'node:worker_threads'` specifier, and a type-only `typeof import('node:worker_threads')`,
  *    which is erased), and in the worker-script string, only as
- *    `if (typeof require === 'function' && typeof self === 'undefined') { workerMain(require('node:worker_threads')...` —
+ *    `if (typeof require === 'function' && typeof self === 'undefined') { strideMain(require('node:worker_threads')...` —
  *    the browser's Blob worker takes the `self.onmessage` branch. Anything else in that file fails too.
  *
  * 2. Bundle: esbuild bundles src/index.ts for platform 'browser' without errors or warnings; it
@@ -38,7 +38,7 @@ const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 const THREADS_FILE = 'src/kernels/wasm/threads.ts';
 const NODE_GUARD = /\bprocess\?\.versions\?\.node !== undefined\b/;
 const WORKER_SCRIPT_GUARD =
-  /if \(typeof require === 'function' && typeof self === 'undefined'\) \{\s*workerMain\(require\('node:worker_threads'\)\.workerData\);\s*\} else \{\s*self\.onmessage/;
+  /if \(typeof require === 'function' && typeof self === 'undefined'\) \{\s*strideMain\(require\('node:worker_threads'\)\.workerData, strideWork\);\s*\} else \{\s*self\.onmessage/;
 
 /** Whether a module specifier names a Node built-in or a Node-only package. */
 function isNodeOnly(spec: string): boolean {
@@ -156,9 +156,9 @@ test('the scanner flags every way of reaching a Node-only module, and allows onl
   assert.ok(scanSource(THREADS_FILE, unguarded).length === 2 && scanSource(THREADS_FILE, unguarded).every((h) => !h.allowed), 'unguarded in threads.ts');
   const elseBranch = "if (g.process?.versions?.node !== undefined) {} else { const wt = await import('node:worker_threads'); }";
   assert.ok(scanSource(THREADS_FILE, elseBranch).every((h) => !h.allowed), 'the else branch of the guard is not Node');
-  const script = "const S = `if (typeof require === 'function' && typeof self === 'undefined') {\n  workerMain(require('node:worker_threads').workerData);\n} else {\n  self.onmessage = f;\n}`;";
+  const script = "const S = `if (typeof require === 'function' && typeof self === 'undefined') {\n  strideMain(require('node:worker_threads').workerData, strideWork);\n} else {\n  self.onmessage = f;\n}`;";
   assert.ok(scanSource(THREADS_FILE, script).length === 1 && scanSource(THREADS_FILE, script)[0].allowed);
-  const scriptNoGuard = "const S = `workerMain(require('node:worker_threads').workerData);`;";
+  const scriptNoGuard = "const S = `strideMain(require('node:worker_threads').workerData, strideWork);`;";
   assert.ok(scanSource(THREADS_FILE, scriptNoGuard).every((h) => !h.allowed));
 });
 

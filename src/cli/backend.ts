@@ -10,7 +10,7 @@ export type BackendName = 'reference' | 'wasm';
 export const BACKENDS: readonly BackendName[] = ['reference', 'wasm'];
 
 interface WasmModule {
-  ready(): Promise<string>;
+  ready(): Promise<{ backend: string; threads: number }>;
   setThreads(n: number): number;
   getThreads(): number;
 }

@@ -184,7 +184,7 @@ async function main(): Promise<PageReport> {
   // and waits until they run).
   rep.setThreads2 = S.setThreads(2);
   const t0 = performance.now();
-  rep.backendAfterReady = await S.ready();
+  rep.backendAfterReady = (await S.ready()).backend;
   rep.readyMs = performance.now() - t0;
   rep.backends = S.listBackends();
   rep.threads = S.getThreads();

@@ -61,7 +61,7 @@ test('the random configs cover strides, dilations, padding forms, odd channels a
 });
 
 test('conv2d wasm = reference with 2 threads, and the workers do part of the work', async () => {
-  assert.equal(await ready(), 'wasm');
+  assert.equal((await ready()).backend, 'wasm');
   const rt = wasmRuntime()!;
   assert.ok(rt.pool !== null, 'Node has shared memory');
   assert.equal(setThreads(2), 2);

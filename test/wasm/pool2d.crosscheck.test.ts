@@ -73,7 +73,7 @@ test('W2 shape: 2x2 stride 2 max pooling of [32, 28, 28, 32]', () => {
 });
 
 test(`max/avg pooling wasm = reference with 2 threads (the batch split between them) on ${CONFIGS} random configs`, async () => {
-  assert.equal(await ready(), 'wasm');
+  assert.equal((await ready()).backend, 'wasm');
   const rt = wasmRuntime()!;
   assert.ok(rt.pool !== null, 'Node has shared memory');
   assert.equal(setThreads(2), 2);

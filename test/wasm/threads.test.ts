@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Tensor, reference, computeConv2DInfo, computePool2DInfo } from '../../src/index.js';
 import { wasm, ready, setThreads, getThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { FN_GATHER, FN_MAXPOOL } from '../../src/kernels/wasm/runtime.js';
-import { CTRL_BYTES, hostCores, loadSpawner } from '../../src/kernels/wasm/threads.js';
+import { CTRL, CTRL_BYTES, hostCores, loadSpawner } from '../../src/kernels/wasm/threads.js';
 import { assertCloseToRef } from './helpers.js';
 import { availableParallelism } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -110,10 +110,10 @@ test('a chunk claimed and never finished makes the caller give up with an error,
   const rt = wasmRuntime()!;
   const pool = rt.pool!;
   pool.stallMs = 300;
-  const ctl = new Int32Array(rt.memory.buffer, CTRL_BYTES, 16);
+  const ctl64 = new BigInt64Array(rt.memory.buffer, CTRL_BYTES, 8);
   // A job whose first chunk, on the caller, marks every chunk as claimed (as if a dead thread held them) and returns.
-  const fns = [(): void => void Atomics.store(ctl, 1, (Atomics.load(ctl, 1) & ~0xffff) | 0xffff)];
-  assert.throws(() => pool.run(fns, 0, 0, 64, 1), /worker threads stopped responding \(1 of 64 chunks/);
+  const fns = [(): void => void Atomics.store(ctl64, CTRL.CLAIM64, Atomics.load(ctl64, CTRL.CLAIM64) | BigInt(0xffff))];
+  assert.throws(() => pool.run(fns, 0, 0, 64, 1, 1), /worker threads stopped responding \(1 of 64 chunks/);
   assert.equal(pool.size, 1);
   assert.equal(setThreads(2), 1, 'a broken pool stays single-threaded');
   const x = Tensor.randn([2, 9, 9, 4], { seed: 7 });

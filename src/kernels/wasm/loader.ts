@@ -35,10 +35,15 @@ function validate(bytes: Uint8Array<ArrayBuffer>): boolean {
   }
 }
 
-/** The features of this engine that the kernels can use. */
-export function detectFeatures(): WasmFeatures {
+/** SIMD and relaxed SIMD, by validating two tiny modules (no compilation, no memory: safe at import). */
+export function detectSimd(): { simd: boolean; relaxedSimd: boolean } {
   const simd = validate(tinyModule(SIMD_BODY));
-  const relaxedSimd = simd && validate(tinyModule(RELAXED_BODY));
+  return { simd, relaxedSimd: simd && validate(tinyModule(RELAXED_BODY)) };
+}
+
+/** The features of this engine that the kernels can use (creates a one-page shared memory to test threads). */
+export function detectFeatures(): WasmFeatures {
+  const { simd, relaxedSimd } = detectSimd();
   let threads = false;
   if (simd && typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object') {
     try {

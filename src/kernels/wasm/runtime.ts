@@ -48,6 +48,7 @@ export class Runtime {
   readonly jobFns: JobFunction[];
   readonly pool: ThreadPool | null;
   private top = ARENA_BASE;
+  private callThreads = 1;
   private f32v: Float32Array;
   private i32v: Int32Array;
   /** Testing aid: when a number, every arena allocation is filled with it (NaN finds unwritten outputs). */
@@ -83,9 +84,14 @@ export class Runtime {
     this.i32v = new Int32Array(this.memory.buffer);
   }
 
-  /** Frees every allocation (at the start of each kernel call). */
+  /**
+   * Frees every allocation, and fixes the call's thread count (at the start of each kernel call):
+   * the scratch a kernel sizes with `threads` and the jobs it runs then agree by construction,
+   * whatever `setThreads` or a failing worker does in between.
+   */
   reset(): void {
     this.top = ARENA_BASE;
+    this.callThreads = this.pool?.size ?? 1;
   }
 
   /** Allocates `bytes` (64-byte aligned) and returns the byte offset. */
@@ -138,9 +144,9 @@ export class Runtime {
     return out;
   }
 
-  /** Threads that take part in a job (1 without a pool). */
+  /** Threads that take part in this call's jobs (1 without a pool), as of the last `reset()`. */
   get threads(): number {
-    return this.pool?.size ?? 1;
+    return this.callThreads;
   }
 
   /**
@@ -151,7 +157,7 @@ export class Runtime {
     const threads = this.threads;
     const chunk = Math.max(minChunk, Math.ceil(units / (threads * 8)));
     if (this.pool !== null && threads > 1 && units > chunk) {
-      this.pool.run(this.jobFns, fnId, p, units, chunk, during);
+      this.pool.run(this.jobFns, fnId, p, units, chunk, threads, during);
       return;
     }
     during?.();

@@ -9,8 +9,8 @@ const trainer = new TrainerClient(new Worker(new URL('./trainer.js', import.meta
 
 const model = await trainer.build(createPreset('small', { seed: 1 }).toSpec());
 const data = await trainer.loadData({ url: './digits.bin' }); // `stride pack-data -o digits.bin --limit 5000`
-const { backend, threads } = await trainer.info();
-log.textContent = `${model.params} parameters, ${data.train} training digits, backend ${JSON.stringify(backend)} on ${threads} thread(s)\n`;
+const { backend } = await trainer.info(); // backendInfo() in the worker
+log.textContent = `${model.params} parameters, ${data.train} training digits; ${backend.backend} ${backend.build ?? ''} on ${backend.threads} thread(s)${backend.reason ? ` (${backend.reason})` : ''}\n`;
 
 const result: TrainResult = await trainer.train(
   { epochs: 1, batchSize: 32, optimizer: { name: 'adam', lr: 0.002 }, seed: 1, limit: 1000 },

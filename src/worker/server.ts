@@ -25,7 +25,7 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createSchedule } from '../optim/schedule.js';
 import { softmax } from '../losses/softmax.js';
-import { ready, getThreads } from '../kernels/wasm/index.js';
+import { ready } from '../kernels/wasm/index.js';
 import {
   TRAINER_PROTOCOL,
   type BatchProgress,
@@ -97,7 +97,8 @@ export class Trainer {
     const id = m.id;
     try {
       // The wasm runtime (and its threads) start here, not at import.
-      // A failed start (no wasm: CSP, no SIMD) leaves the reference kernels; info reports it.
+      // The runtime and its threads start with the first request, not at import. A fallback (no
+      // SIMD, CSP) leaves the reference kernels; ready() reports it rather than rejecting, and info shows it.
       await (this.started ??= ready().catch(() => null));
       const request = m.request;
       if (request === null || typeof request !== 'object') throw new Error(`trainer: request must be an object, got ${String(request)}`);
@@ -216,7 +217,6 @@ export class Trainer {
         return {
           result: {
             backend: await ready(),
-            threads: getThreads(),
             model: this.model === null ? null : modelInfo(this.model),
             data: this.data === null ? null : this.dataInfo(),
             state: this.run === null ? 'idle' : this.run.paused ? 'paused' : 'training',

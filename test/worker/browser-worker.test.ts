@@ -28,6 +28,7 @@ import { encodeCompactDataset } from '../../src/data/compact.js';
 import { loadMnistSplits } from '../../src/node/mnist.js';
 import { packOrder } from '../../src/cli/commands/pack-data.js';
 import type { WorkerPageReport } from './page.js';
+import type { BackendInfo } from '../../src/kernels/wasm/index.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -133,11 +134,11 @@ async function open(path: string): Promise<{ page: Page; problems: string[] }> {
  * The page's run in Node (test/worker/node-run.ts in a child process): same bytes, spec, seeds and
  * the same wasm build as Chromium's (relaxed SIMD, which Node 20 enables with a flag).
  */
-async function nodeRun(): Promise<{ backend: string; threads: number; losses: number[]; imagesPerSecond: number; model: Uint8Array }> {
+async function nodeRun(): Promise<{ backend: BackendInfo; losses: number[]; imagesPerSecond: number; model: Uint8Array }> {
   const file = join(dir, 'digits.bin');
   writeFileSync(file, digits);
   const { stdout } = await run(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', join(ROOT, 'test/worker/node-run.ts'), file, String(LIMIT), String(BATCH)], { cwd: ROOT, timeout: 60_000 });
-  const r = JSON.parse(stdout) as { backend: string; threads: number; losses: number[]; imagesPerSecond: number; model: string };
+  const r = JSON.parse(stdout) as { backend: BackendInfo; losses: number[]; imagesPerSecond: number; model: string };
   return { ...r, model: new Uint8Array(Buffer.from(r.model, 'base64')) };
 }
 
@@ -167,6 +168,9 @@ test('a page trains the small model in a module worker: main thread free, same n
   assert.equal(control.seen, 1, 'the observer sees a deliberate 150 ms task');
 
   assert.equal(report.crossOriginIsolated, true);
+  // In the isolated page the worker's kernels run on wasm with 2 threads really working.
+  assert.equal(report.backend.backend, 'wasm');
+  assert.equal(report.backend.threads, 2, `threads in the worker: ${JSON.stringify(report.backend)}`);
   assert.equal(report.batches, LIMIT / BATCH);
   const during = report.longTasks.filter((l) => l.start + l.duration > report.trainStart && l.start < report.trainEnd);
   const tooLong = during.filter((l) => l.duration > LONG_TASK_MS);
@@ -175,6 +179,7 @@ test('a page trains the small model in a module worker: main thread free, same n
   assert.ok(report.paused.after === report.paused.before, `no batch while paused: ${JSON.stringify(report.paused)}`);
 
   const node = await nodeRun();
+  assert.equal(node.backend.build, report.backend.build, 'Node runs the same wasm build as the page');
   // The weights are float32 from the same wasm code: bit-identical. The reported loss is a JS
   // double from Math.log / Math.exp, which two V8 versions may round 1 ulp apart.
   assert.deepEqual(report.model, Array.from(node.model), "the page's model file equals Node's, byte for byte");
@@ -183,8 +188,8 @@ test('a page trains the small model in a module worker: main thread free, same n
   assert.ok(report.testAccuracy > 0.5, `test accuracy after one pass over ${LIMIT} digits: ${report.testAccuracy}`);
   const ratio = report.imagesPerSecond / node.imagesPerSecond;
   t.diagnostic(
-    `worker ${report.imagesPerSecond.toFixed(0)} images/s on ${report.threads} threads (backend ${JSON.stringify(report.backend)}; trainStep ${(report.trainStepMs / (report.trainEnd - report.trainStart - 200)).toFixed(2)} of the time), ` +
-      `Node ${node.imagesPerSecond.toFixed(0)} images/s on ${node.threads}: ratio ${ratio.toFixed(2)}; ${during.length} long tasks while training, longest ${Math.max(0, ...during.map((l) => l.duration)).toFixed(0)} ms`,
+    `worker ${report.imagesPerSecond.toFixed(0)} images/s on ${report.backend.threads} threads (${report.backend.build}; trainStep ${(report.trainStepMs / (report.trainEnd - report.trainStart - 200)).toFixed(2)} of the time), ` +
+      `Node ${node.imagesPerSecond.toFixed(0)} images/s on ${node.backend.threads} (${node.backend.build}): ratio ${ratio.toFixed(2)}; ${during.length} long tasks while training, longest ${Math.max(0, ...during.map((l) => l.duration)).toFixed(0)} ms`,
   );
 });
 

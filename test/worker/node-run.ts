@@ -11,7 +11,7 @@ import { createOptimizer } from '../../src/optim/registry.js';
 import { serializeModel } from '../../src/model/serialize.js';
 import { Rng } from '../../src/tensor/random.js';
 import { decodeCompactDataset } from '../../src/data/compact.js';
-import { ready, getThreads } from '../../src/kernels/wasm/index.js';
+import { ready } from '../../src/kernels/wasm/index.js';
 
 const [file, limit, batch] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
 const backend = await ready();
@@ -28,5 +28,5 @@ for (const { x, y } of train.take(limit).batches(batch, { shuffle: true, rng }))
   images += y.length;
 }
 const imagesPerSecond = (images * 1000) / (performance.now() - t0);
-process.stdout.write(JSON.stringify({ backend, threads: getThreads(), losses, imagesPerSecond, model: Buffer.from(serializeModel(model)).toString('base64') }) + '\n');
+process.stdout.write(JSON.stringify({ backend, losses, imagesPerSecond, model: Buffer.from(serializeModel(model)).toString('base64') }) + '\n');
 process.exit(0);

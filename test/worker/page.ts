@@ -3,7 +3,7 @@
  * bundled examples/worker/trainer.ts) on the compact digits while a PerformanceObserver records
  * every long task of the main thread, then reports to the test through `globalThis.__workerReport`.
  */
-import { createPreset } from '../../src/index.js';
+import { createPreset, type BackendInfo } from '../../src/index.js';
 import { TrainerClient } from '../../src/worker/index.js';
 
 export interface LongTask {
@@ -13,8 +13,7 @@ export interface LongTask {
 
 export interface WorkerPageReport {
   crossOriginIsolated: boolean;
-  backend: unknown;
-  threads: number;
+  backend: BackendInfo;
   losses: number[];
   imagesPerSecond: number;
   trainStepMs: number;
@@ -76,7 +75,6 @@ async function main(): Promise<WorkerPageReport> {
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     backend: info.backend,
-    threads: info.threads,
     losses,
     imagesPerSecond: result.imagesPerSecond,
     trainStepMs: result.trainStepMs,

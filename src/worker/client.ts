@@ -24,6 +24,10 @@ import {
   type TrainerRequest,
 } from './protocol.js';
 
+// `stride-cnn/worker/client` is this file: the client and the protocol's types, without the trainer
+// (and so without the kernels) for a main thread that needs nothing else of Stride.
+export * from './protocol.js';
+
 /** A request the trainer refused or that failed there; `message` is the trainer's, `remoteName` its error class. */
 export class TrainerError extends Error {
   override name = 'TrainerError';

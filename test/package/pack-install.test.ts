@@ -183,5 +183,11 @@ async function bundleProblems(entry: string): Promise<string[]> {
 test('the browser entries bundle for the browser with no node: import leaking; stride-cnn/node does not', async () => {
   assert.deepEqual(await bundleProblems('stride-cnn'), []);
   assert.deepEqual(await bundleProblems('stride-cnn/worker'), []);
+  assert.deepEqual(await bundleProblems('stride-cnn/worker/client'), []);
   await assert.rejects(bundleProblems('stride-cnn/node'), /node:|Could not resolve/);
+  // The client alone carries no kernels: a few KB, where stride-cnn/worker carries the whole trainer.
+  const size = async (entry: string): Promise<number> =>
+    (await build({ stdin: { contents: `export { TrainerClient } from '${entry}';`, resolveDir: app, loader: 'js' }, bundle: true, minify: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' })).outputFiles[0].contents.length;
+  const [client, full] = [await size('stride-cnn/worker/client'), await size('stride-cnn/worker')];
+  assert.ok(client < 8_000 && full > 40_000, `TrainerClient minified: ${client} bytes from stride-cnn/worker/client, ${full} from stride-cnn/worker`);
 });

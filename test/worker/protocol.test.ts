@@ -26,7 +26,8 @@ import { decodeCompactDataset, encodeCompactDataset } from '../../src/data/compa
 import { loadMnistSplits } from '../../src/node/mnist.js';
 import { saveModel, loadModel } from '../../src/node/model-file.js';
 import { packOrder } from '../../src/cli/commands/pack-data.js';
-import { serveTrainer, TrainerClient, TrainerError, type BatchProgress } from '../../src/worker/index.js';
+import { serveTrainer, TrainerClient, TrainerError, type BatchProgress, type EpochProgress } from '../../src/worker/index.js';
+import { createSchedule } from '../../src/optim/schedule.js';
 
 /** A small net with dropout (so the model's own generator matters too). */
 const SPEC: SequentialSpec = new Sequential(
@@ -96,6 +97,24 @@ test('training through the protocol gives the weights of a trainStep loop and of
     const model = Sequential.fromSpec(SPEC, 3);
     await fit(model, train, { epochs: 2, batchSize: 16, optimizer: createOptimizer('adam', { lr: 0.003 }), rng: new Rng(5), augment: { shift: 2 } });
     assert.deepEqual(bytes, serializeModel(model));
+  } finally {
+    done();
+  }
+});
+
+test('a schedule and per-epoch validation match fit with the same schedule and validation set', async () => {
+  const { client, done } = connect();
+  try {
+    await client.build(SPEC, 2);
+    await client.loadData({ bytes: BYTES.slice() });
+    const epochs: EpochProgress[] = [];
+    const schedule = { kind: 'cosine', lr: 0.004, tMax: 3 } as const;
+    await client.train({ epochs: 3, batchSize: 24, optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9 }, seed: 9, schedule, validate: true }, { onEpoch: (e) => epochs.push(e) });
+    const { train, test: testSet } = decodeCompactDataset(BYTES.slice());
+    const model = Sequential.fromSpec(SPEC, 2);
+    const r = await fit(model, train, { epochs: 3, batchSize: 24, optimizer: createOptimizer('sgd', { lr: 0.1, momentum: 0.9 }), rng: new Rng(9), schedule: createSchedule(schedule), validation: testSet });
+    assert.deepEqual(await client.saveModel(), serializeModel(model));
+    assert.deepEqual(epochs.map((e) => [e.lr, e.loss, e.accuracy, e.valLoss, e.valAccuracy]), r.history.map((h) => [h.lr, h.loss, h.accuracy, h.valLoss, h.valAccuracy]));
   } finally {
     done();
   }

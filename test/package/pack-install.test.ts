@@ -89,7 +89,7 @@ test('the docs import Stride only through package entry points, and every entry 
   for (const e of entries) assert.equal(typeof (PKG.exports[e] as { types?: unknown }).types, 'string', `exports['${e}'] has types`);
 });
 
-test('in the installed project every documented entry point imports with every name the docs use; saveModel/loadModel work', async () => {
+test('in the installed project every entry point imports, starting no thread, with every name the docs use; saveModel/loadModel work', async () => {
   const wanted = new Map<string, Set<string>>();
   for (const i of docImports().filter((d) => isStride(d.spec))) {
     const set = wanted.get(i.spec) ?? new Set<string>();
@@ -97,6 +97,17 @@ test('in the installed project every documented entry point imports with every n
     wanted.set(i.spec, set);
   }
   const script = `
+    import { readdirSync } from 'node:fs';
+    import { readFile } from 'node:fs/promises';
+    const tasks = () => readdirSync('/proc/self/task').length;
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    await readFile('package.json'); // starts libuv's thread pool, which is not Stride's
+    await sleep(200);
+    const beforeImport = tasks();
+    const entries = ${JSON.stringify(Object.keys(PKG.exports).filter((e) => e !== './package.json').map((e) => (e === '.' ? PKG.name : PKG.name + e.slice(1))))};
+    for (const e of entries) await import(e);
+    await sleep(800);
+    const afterImport = tasks();
     const wanted = ${JSON.stringify(Object.fromEntries([...wanted].map(([k, v]) => [k, [...v]])))};
     const missing = [];
     const mods = {};
@@ -115,11 +126,18 @@ test('in the installed project every documented entry point imports with every n
     let deep = 'resolved';
     try { await import('stride-cnn/dist/node/index.js'); } catch (e) { deep = e.code; }
     const where = (await import('node:module')).createRequire(import.meta.url).resolve('stride-cnn/package.json');
-    console.log(JSON.stringify({ missing, same, params: again.paramCount(), digits: loadMnist({ split: 'test' }).length, deep, where }));
+    const core = await import('stride-cnn');
+    core.setFallbackWarnings(false);
+    core.setThreads(2);
+    const info = await core.ready();
+    await sleep(300);
+    console.log(JSON.stringify({ missing, same, params: again.paramCount(), digits: loadMnist({ split: 'test' }).length, deep, where, beforeImport, afterImport, afterReady: tasks(), threads: info.threads }));
   `;
   await writeFile(join(app, 'check.mjs'), script);
   const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: app, timeout: 30_000 });
-  const r = JSON.parse(stdout) as { missing: string[]; same: boolean; params: number; digits: number; deep: string; where: string };
+  const r = JSON.parse(stdout) as { missing: string[]; same: boolean; params: number; digits: number; deep: string; where: string; beforeImport: number; afterImport: number; afterReady: number; threads: number };
+  assert.equal(r.afterImport, r.beforeImport, 'importing every entry point starts no thread (OS threads of the process)');
+  assert.ok(r.threads === 2 && r.afterReady > r.afterImport, `ready() with setThreads(2) does: ${JSON.stringify(r)}`);
   assert.ok(wanted.has('stride-cnn/node') && wanted.has('stride-cnn/worker'), `the docs import ${[...wanted.keys()].join(', ')}`);
   assert.deepEqual(r.missing, []);
   assert.equal(r.same, true, 'the loaded model predicts as the saved one');

@@ -222,8 +222,8 @@ export type ResponseMessage =
 /**
  * Either side of the channel: a Worker, a worker's `self`, a MessagePort (browser or Node's
  * worker_threads), ... Anything with `postMessage(message, transfer)` and an `onmessage` property
- * that is called with `{ data }`. Typed loosely on purpose: the DOM, webworker and Node typings of
- * these objects differ.
+ * that is called with `{ data }`; `TrainerClient` also takes Node's worker_threads `Worker` (an
+ * EventEmitter). Typed loosely on purpose: the DOM, webworker and Node typings of these differ.
  */
 export interface Endpoint {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

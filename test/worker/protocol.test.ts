@@ -262,3 +262,19 @@ test('the same protocol across a real worker_threads Worker', async () => {
     await worker.terminate();
   }
 });
+
+test("TrainerClient takes Node's Worker itself (the trainer on parentPort); a worker that dies fails what is pending", async () => {
+  const worker = new Worker(new URL('./node-trainer.mjs', import.meta.url));
+  const client = new TrainerClient(worker);
+  try {
+    const info = await client.build(SPEC, 3);
+    assert.equal(info.params, Sequential.fromSpec(SPEC, 3).paramCount());
+    await client.loadData({ bytes: BYTES.slice() });
+    const pending = client.train({ epochs: 50, batchSize: 8, optimizer: { name: 'sgd' }, startPaused: true });
+    await worker.terminate();
+    await assert.rejects(pending, /train: the trainer worker exited \(code 1\)/);
+  } finally {
+    client.close();
+    await worker.terminate();
+  }
+});

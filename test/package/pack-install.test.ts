@@ -4,8 +4,10 @@
  *
  * - every entry point the docs import (README.md, docs/*.md) is in package.json `exports`, and the
  *   docs import nothing else from Stride (no `../src/node`, which exists only in a clone);
- * - a child process in that project imports every documented entry point and finds every name the
- *   docs import from it, and saves and loads a model through `stride-cnn/node`;
+ * - a child process in that project imports every entry point (starting no OS thread: the threads
+ *   start at ready()), finds every name the docs import, and saves and loads a model through
+ *   `stride-cnn/node`;
+ * - the installed `stride pack-data` writes a compact dataset the installed package decodes;
  * - TypeScript resolves the `types` of every entry point there (NodeNext);
  * - esbuild bundles the browser entries (`stride-cnn`, `stride-cnn/worker`) for platform browser
  *   with no warning, no external import and no `node:` import outside the guarded Node branch,
@@ -170,6 +172,19 @@ export { opts, f, g, h, l, bad, TrainerClient, serveTrainer };
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 60_000 }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
   assert.equal('failed' in r, false, `tsc in the installed project:\n${r.stdout}`);
+});
+
+test("the installed `stride pack-data` writes a file the installed package's loader reads", async () => {
+  await run(join(app, 'node_modules/.bin/stride'), ['pack-data', '-o', 'digits.bin', '--limit', '100', '--test-limit', '30'], { cwd: app, timeout: 60_000 });
+  await writeFile(
+    join(app, 'read.mjs'),
+    `import { readFileSync } from 'node:fs';
+import { decodeCompactDataset } from 'stride-cnn';
+const { train, test } = decodeCompactDataset(readFileSync('digits.bin'));
+console.log(JSON.stringify({ train: train.length, test: test.length, shape: train.imageShape, counts: Array.from(train.classCounts()) }));`,
+  );
+  const { stdout } = await run(process.execPath, ['read.mjs'], { cwd: app, timeout: 30_000 });
+  assert.deepEqual(JSON.parse(stdout), { train: 100, test: 30, shape: [28, 28, 1], counts: Array(10).fill(10) });
 });
 
 /** Problems of a browser bundle: warnings, external imports, `node:` imports outside the Node-only branch. */

@@ -251,7 +251,7 @@ export class Trainer {
     const optimizer = this.optimizer;
     const schedule = opts.schedule === undefined ? null : createSchedule(opts.schedule);
     const rng = new Rng(opts.seed ?? 0);
-    await ready();
+    // No await between the idle check and claiming the run: a second train cannot slip in.
     const run: Run = { id, paused: opts.startPaused ?? false, stopRequested: false, stepWaiters: [], wake: null };
     this.run = run;
     const batches = train.numBatches(batchSize, opts.dropLast ?? false);

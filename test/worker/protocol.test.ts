@@ -169,6 +169,7 @@ test('pause, step, resume and stop act between batches; a paused run trains exac
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(seen.length, at, 'no batch while paused');
     await assert.rejects(client.build(SPEC), (e: Error) => e instanceof TrainerError && /build: a train request is running; stop it first/.test(e.message));
+    await assert.rejects(client.train({ optimizer: { name: 'sgd' } }), /train: a train request is running; stop it first/);
     await client.resume();
     while (seen.length < at + 2) await new Promise((r) => setTimeout(r, 1));
     await assert.rejects(client.step(), /step: training is running; pause it first/);

@@ -120,7 +120,7 @@ test('in the installed project every entry point imports, starting no thread, wi
       for (const n of names) if (!(n in m)) missing.push(spec + ': ' + n);
     }
     const { createPreset, Tensor } = mods['stride-cnn'] ?? await import('stride-cnn');
-    const { saveModel, loadModel, loadMnist } = await import('stride-cnn/node');
+    const { saveModel, loadModel, loadMnist, loadStandardMnist } = await import('stride-cnn/node');
     const model = createPreset('tiny', { seed: 7 });
     await saveModel(model, 'models/tiny.safetensors');
     const again = await loadModel('models/tiny.safetensors');
@@ -134,11 +134,11 @@ test('in the installed project every entry point imports, starting no thread, wi
     core.setThreads(2);
     const info = await core.ready();
     await sleep(300);
-    console.log(JSON.stringify({ missing, same, params: again.paramCount(), digits: loadMnist({ split: 'test' }).length, deep, where, beforeImport, afterImport, afterReady: tasks(), threads: info.threads }));
+    console.log(JSON.stringify({ missing, same, params: again.paramCount(), digits: loadMnist({ split: 'test' }).length, standard: [loadStandardMnist().train.length, loadStandardMnist().test.length], deep, where, beforeImport, afterImport, afterReady: tasks(), threads: info.threads }));
   `;
   await writeFile(join(app, 'check.mjs'), script);
   const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: app, timeout: 30_000 });
-  const r = JSON.parse(stdout) as { missing: string[]; same: boolean; params: number; digits: number; deep: string; where: string; beforeImport: number; afterImport: number; afterReady: number; threads: number };
+  const r = JSON.parse(stdout) as { missing: string[]; same: boolean; params: number; digits: number; standard: number[]; deep: string; where: string; beforeImport: number; afterImport: number; afterReady: number; threads: number };
   assert.equal(r.afterImport, r.beforeImport, 'importing every entry point starts no thread (OS threads of the process)');
   assert.ok(r.threads === 2 && r.afterReady > r.afterImport, `ready() with setThreads(2) does: ${JSON.stringify(r)}`);
   assert.ok(wanted.has('stride-cnn/node') && wanted.has('stride-cnn/worker'), `the docs import ${[...wanted.keys()].join(', ')}`);
@@ -146,6 +146,7 @@ test('in the installed project every entry point imports, starting no thread, wi
   assert.equal(r.same, true, 'the loaded model predicts as the saved one');
   assert.equal(r.params, 2010);
   assert.ok(r.digits > 1000, `loadMnist from the installed package: ${r.digits} test digits`);
+  assert.deepEqual(r.standard, [60000, 10000], 'the standard MNIST from the installed package');
   assert.equal(r.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'only the entry points are importable');
   assert.ok(r.where.startsWith(join(app, 'node_modules')), `stride-cnn resolved in the app: ${r.where}`);
 });

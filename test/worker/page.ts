@@ -39,7 +39,8 @@ async function main(): Promise<WorkerPageReport> {
   const batchSize = Number(params.get('batch') ?? 32);
   const trainer = new TrainerClient(new Worker(new URL('./trainer.js', import.meta.url), { type: 'module' }));
   await trainer.build(createPreset('small', { seed: 1 }).toSpec(), 1);
-  await trainer.loadData({ url: './digits.bin' });
+  // The gzipped file: the worker unpacks it with the browser's DecompressionStream.
+  await trainer.loadData({ url: params.get('data') ?? './digits.bin' });
   const info = await trainer.info();
 
   let frames = 0;

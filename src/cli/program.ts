@@ -188,7 +188,7 @@ export function buildProgram(): Command {
   program
     .command('pack-data')
     .description('write a dataset as one compact binary file (uint8 pixels + labels) for a web page (docs/worker.md)')
-    .option('-d, --data <mnist|dir>', "'mnist' or an image folder root/<class>/<image>", 'mnist')
+    .option('-d, --data <mnist|dir>', "'mnist' (the standard 60,000 + 10,000), 'mnist-10k' or an image folder root/<class>/<image>", 'mnist')
     .option('--test-data <dir>', 'a separate test image folder (default for folders: the last 20% of each class)')
     .requiredOption('-o, --out <file>', 'the file to write (e.g. digits.bin)')
     .option('--limit <n>', 'keep only the first n training images (class-balanced)', parsePositiveInt)

@@ -24,6 +24,10 @@ import {
   type TrainerRequest,
 } from './protocol.js';
 
+// `stride-cnn/worker/client` is this file: the client and the protocol's types, without the trainer
+// (and so without the kernels) for a main thread that needs nothing else of Stride.
+export * from './protocol.js';
+
 /** A request the trainer refused or that failed there; `message` is the trainer's, `remoteName` its error class. */
 export class TrainerError extends Error {
   override name = 'TrainerError';
@@ -60,7 +64,15 @@ export class TrainerClient {
     if (endpoint === null || typeof endpoint !== 'object' || typeof endpoint.postMessage !== 'function') {
       throw new Error('TrainerClient: endpoint must have postMessage (a Worker or a MessagePort)');
     }
-    endpoint.onmessage = (event: { data: unknown }) => this.receive(event.data);
+    const emitter = endpoint as { on?: (event: string, f: (value: unknown) => void) => void };
+    if (!('onmessage' in endpoint) && typeof emitter.on === 'function') {
+      // Node's worker_threads Worker: an EventEmitter whose 'message' listeners get the value itself.
+      emitter.on('message', (value) => this.receive(value));
+      emitter.on('error', (err) => this.failAll(`the trainer worker failed: ${(err as Error)?.message ?? String(err)}`));
+      emitter.on('exit', (code) => this.failAll(`the trainer worker exited (code ${String(code)})`));
+    } else {
+      endpoint.onmessage = (event: { data: unknown }) => this.receive(event.data);
+    }
     const e = endpoint as { onerror?: unknown; onmessageerror?: unknown };
     // A Worker that fails to load or throws outside a request: every waiting request fails with it.
     if ('onerror' in e) e.onerror = (ev: { message?: string }) => this.failAll(`the trainer worker failed: ${ev?.message || 'error event without a message (did the worker script load? check its URL, type: "module" and its COEP header)'}`);
@@ -166,7 +178,7 @@ export class TrainerClient {
     if (this.closed) return;
     this.failAll('the trainer client was closed');
     this.closed = true;
-    this.endpoint.onmessage = null;
+    if ('onmessage' in this.endpoint) this.endpoint.onmessage = null;
     if (typeof this.endpoint.terminate === 'function') this.endpoint.terminate();
     else if (typeof this.endpoint.close === 'function') this.endpoint.close();
   }

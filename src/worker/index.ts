@@ -29,3 +29,4 @@ export {
   type EvaluateResult,
   type InfoResult,
 } from './protocol.js';
+export type { BackendInfo } from '../kernels/wasm/index.js';

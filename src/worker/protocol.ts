@@ -7,6 +7,7 @@
 import type { SequentialSpec } from '../model/sequential.js';
 import type { AugmentOptions } from '../data/augment.js';
 import type { ScheduleSpec } from '../optim/schedule.js';
+import type { BackendInfo } from '../kernels/wasm/index.js';
 
 /** Tags every message of the protocol, so a worker can share its port with other traffic. */
 export const TRAINER_PROTOCOL = 'stride-trainer/1';
@@ -178,9 +179,8 @@ export interface EvaluateResult {
 }
 
 export interface InfoResult {
-  /** What `ready()` reports in the trainer's thread. */
-  backend: unknown;
-  threads: number;
+  /** `backendInfo()` in the trainer's thread: the backend, the wasm build, the threads really working and, when fewer than asked or not wasm, the reason. */
+  backend: BackendInfo;
   model: ModelInfo | null;
   data: DataInfo | null;
   state: 'idle' | 'training' | 'paused';
@@ -222,8 +222,8 @@ export type ResponseMessage =
 /**
  * Either side of the channel: a Worker, a worker's `self`, a MessagePort (browser or Node's
  * worker_threads), ... Anything with `postMessage(message, transfer)` and an `onmessage` property
- * that is called with `{ data }`. Typed loosely on purpose: the DOM, webworker and Node typings of
- * these objects differ.
+ * that is called with `{ data }`; `TrainerClient` also takes Node's worker_threads `Worker` (an
+ * EventEmitter). Typed loosely on purpose: the DOM, webworker and Node typings of these differ.
  */
 export interface Endpoint {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

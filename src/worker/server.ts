@@ -25,7 +25,7 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createSchedule } from '../optim/schedule.js';
 import { softmax } from '../losses/softmax.js';
-import { ready, getThreads } from '../kernels/wasm/index.js';
+import { ready } from '../kernels/wasm/index.js';
 import {
   TRAINER_PROTOCOL,
   type BatchProgress,
@@ -56,15 +56,19 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 function yieldToEvents(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown };
   if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (yieldChannel === null) {
+    yieldChannel = new MessageChannel();
+    yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+  }
+  const channel = yieldChannel;
   return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
+    yieldWaiters.push(resolve);
     channel.port2.postMessage(null);
   });
 }
+
+let yieldChannel: MessageChannel | null = null;
+const yieldWaiters: (() => void)[] = [];
 
 interface Run {
   id: number;
@@ -93,7 +97,8 @@ export class Trainer {
     const id = m.id;
     try {
       // The wasm runtime (and its threads) start here, not at import.
-      // A failed start (no wasm: CSP, no SIMD) leaves the reference kernels; info reports it.
+      // The runtime and its threads start with the first request, not at import. A fallback (no
+      // SIMD, CSP) leaves the reference kernels; ready() reports it rather than rejecting, and info shows it.
       await (this.started ??= ready().catch(() => null));
       const request = m.request;
       if (request === null || typeof request !== 'object') throw new Error(`trainer: request must be an object, got ${String(request)}`);
@@ -212,7 +217,6 @@ export class Trainer {
         return {
           result: {
             backend: await ready(),
-            threads: getThreads(),
             model: this.model === null ? null : modelInfo(this.model),
             data: this.data === null ? null : this.dataInfo(),
             state: this.run === null ? 'idle' : this.run.paused ? 'paused' : 'training',
@@ -247,7 +251,7 @@ export class Trainer {
     const optimizer = this.optimizer;
     const schedule = opts.schedule === undefined ? null : createSchedule(opts.schedule);
     const rng = new Rng(opts.seed ?? 0);
-    await ready();
+    // No await between the idle check and claiming the run: a second train cannot slip in.
     const run: Run = { id, paused: opts.startPaused ?? false, stopRequested: false, stepWaiters: [], wake: null };
     this.run = run;
     const batches = train.numBatches(batchSize, opts.dropLast ?? false);

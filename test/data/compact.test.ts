@@ -21,7 +21,7 @@ import {
   readCompactDataset,
 } from '../../src/data/compact.js';
 import { run } from '../../src/cli/program.js';
-import { loadStandardMnist } from '../../src/node/mnist.js';
+import { loadData } from '../../src/cli/data.js';
 import { packOrder } from '../../src/cli/commands/pack-data.js';
 
 /** A seeded random uint8 dataset of n images, h x w x c, labels in [0, k). */
@@ -156,7 +156,7 @@ test('loadCompactDataset fetches the file; HTTP errors and bad bodies name the U
   );
 });
 
-test('stride pack-data writes the CLI\'s MNIST (class-balanced first n); --seed reorders reproducibly; --gzip', async () => {
+test('stride pack-data writes what the CLI loads for --data mnist (class-balanced first n); --seed reorders reproducibly; --gzip', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'stride-pack-'));
   try {
     const quiet = process.stdout.write;
@@ -173,7 +173,8 @@ test('stride pack-data writes the CLI\'s MNIST (class-balanced first n); --seed 
       process.stdout.write = quiet;
     }
     assert.deepEqual(codes, [0, 0, 0, 0]);
-    const { train, test: testSet } = loadStandardMnist(); // what the CLI's --data mnist loads
+    // What the CLI's loader gives for --data mnist (whichever MNIST that is).
+    const { train, test: testSet } = await loadData({ data: 'mnist', image: { height: 28, width: 28, channels: 1 } });
     const a = decodeCompactDataset(await readFile(join(dir, 'a.bin')));
     assert.deepEqual(contents(a.train), contents(packOrder(train, 50, undefined)));
     assert.deepEqual(contents(a.test), contents(packOrder(testSet, 20, undefined)));

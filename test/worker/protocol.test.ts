@@ -26,7 +26,8 @@ import { decodeCompactDataset, encodeCompactDataset } from '../../src/data/compa
 import { loadMnistSplits } from '../../src/node/mnist.js';
 import { saveModel, loadModel } from '../../src/node/model-file.js';
 import { packOrder } from '../../src/cli/commands/pack-data.js';
-import { serveTrainer, TrainerClient, TrainerError, type BatchProgress } from '../../src/worker/index.js';
+import { serveTrainer, TrainerClient, TrainerError, type BatchProgress, type EpochProgress } from '../../src/worker/index.js';
+import { createSchedule } from '../../src/optim/schedule.js';
 
 /** A small net with dropout (so the model's own generator matters too). */
 const SPEC: SequentialSpec = new Sequential(
@@ -101,6 +102,24 @@ test('training through the protocol gives the weights of a trainStep loop and of
   }
 });
 
+test('a schedule and per-epoch validation match fit with the same schedule and validation set', async () => {
+  const { client, done } = connect();
+  try {
+    await client.build(SPEC, 2);
+    await client.loadData({ bytes: BYTES.slice() });
+    const epochs: EpochProgress[] = [];
+    const schedule = { kind: 'cosine', lr: 0.004, tMax: 3 } as const;
+    await client.train({ epochs: 3, batchSize: 24, optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9 }, seed: 9, schedule, validate: true }, { onEpoch: (e) => epochs.push(e) });
+    const { train, test: testSet } = decodeCompactDataset(BYTES.slice());
+    const model = Sequential.fromSpec(SPEC, 2);
+    const r = await fit(model, train, { epochs: 3, batchSize: 24, optimizer: createOptimizer('sgd', { lr: 0.1, momentum: 0.9 }), rng: new Rng(9), schedule: createSchedule(schedule), validation: testSet });
+    assert.deepEqual(await client.saveModel(), serializeModel(model));
+    assert.deepEqual(epochs.map((e) => [e.lr, e.loss, e.accuracy, e.valLoss, e.valAccuracy]), r.history.map((h) => [h.lr, h.loss, h.accuracy, h.valLoss, h.valAccuracy]));
+  } finally {
+    done();
+  }
+});
+
 test('saveModel gives the bytes saveModel writes; loadModel takes a model file and continues from it', async () => {
   const { client, done } = connect();
   const dir = await mkdtemp(join(tmpdir(), 'stride-worker-'));
@@ -150,6 +169,7 @@ test('pause, step, resume and stop act between batches; a paused run trains exac
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(seen.length, at, 'no batch while paused');
     await assert.rejects(client.build(SPEC), (e: Error) => e instanceof TrainerError && /build: a train request is running; stop it first/.test(e.message));
+    await assert.rejects(client.train({ optimizer: { name: 'sgd' } }), /train: a train request is running; stop it first/);
     await client.resume();
     while (seen.length < at + 2) await new Promise((r) => setTimeout(r, 1));
     await assert.rejects(client.step(), /step: training is running; pause it first/);
@@ -238,6 +258,22 @@ test('the same protocol across a real worker_threads Worker', async () => {
     assert.deepEqual(losses, ref.losses);
     assert.deepEqual(deserializeModel(await client.saveModel()).toSpec(), SPEC);
     assert.deepEqual(await client.saveModel(), serializeModel(ref.model));
+  } finally {
+    client.close();
+    await worker.terminate();
+  }
+});
+
+test("TrainerClient takes Node's Worker itself (the trainer on parentPort); a worker that dies fails what is pending", async () => {
+  const worker = new Worker(new URL('./node-trainer.mjs', import.meta.url));
+  const client = new TrainerClient(worker);
+  try {
+    const info = await client.build(SPEC, 3);
+    assert.equal(info.params, Sequential.fromSpec(SPEC, 3).paramCount());
+    await client.loadData({ bytes: BYTES.slice() });
+    const pending = client.train({ epochs: 50, batchSize: 8, optimizer: { name: 'sgd' }, startPaused: true });
+    await worker.terminate();
+    await assert.rejects(pending, /train: the trainer worker exited \(code 1\)/);
   } finally {
     client.close();
     await worker.terminate();

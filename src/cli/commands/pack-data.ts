@@ -1,12 +1,12 @@
 /**
- * `stride pack-data`: any dataset the CLI reads (`--data mnist` or an image folder) → one compact
+ * `stride pack-data`: any dataset the CLI reads (`--data mnist`, `mnist-10k` or an image folder) → one compact
  * dataset file (src/data/compact.ts) that a page fetches from its own origin (docs/worker.md).
  */
 import { gzipSync } from 'node:zlib';
 import { Rng } from '../../tensor/random.js';
 import type { Dataset } from '../../data/dataset.js';
 import { encodeCompactDataset } from '../../data/compact.js';
-import { interleaveClasses, isMnist, loadData } from '../data.js';
+import { interleaveClasses, isMnist, isMnist10k, loadData } from '../data.js';
 import { writeAtomic } from '../images.js';
 import { makeOutput, usageError } from '../util.js';
 
@@ -36,8 +36,8 @@ export function packOrder(ds: Dataset, limit: number | undefined, seed: number |
 
 export async function packDataCommand(opts: PackDataOptions): Promise<void> {
   const out = makeOutput(opts.json ?? false);
-  if (isMnist(opts.data) && (opts.imageSize !== undefined || opts.channels !== undefined)) {
-    throw usageError('--image-size and --channels apply to image folders; --data mnist is 28x28 grey');
+  if ((isMnist(opts.data) || isMnist10k(opts.data)) && (opts.imageSize !== undefined || opts.channels !== undefined)) {
+    throw usageError(`--image-size and --channels apply to image folders; --data ${opts.data.toLowerCase()} is 28x28 grey`);
   }
   const [height, width] = opts.imageSize ?? [28, 28];
   const data = await loadData({ data: opts.data, testData: opts.testData, image: { height, width, channels: opts.channels ?? 1 }, onWarning: (m) => out.warn(m) });

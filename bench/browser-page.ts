@@ -10,7 +10,9 @@ import type { InferRequest } from './browser-worker.js';
 export type PageRequest =
   | { kind: 'init'; threads: number }
   | { kind: 'w3'; model: 'small' | 'lenet'; images: number }
-  | { kind: 'w4'; reps: number };
+  | { kind: 'w4'; reps: number }
+  /** W3 through `fit` called directly in a worker (no trainer). */
+  | { kind: 'fit'; model: 'small' | 'lenet'; images: number };
 
 const trainer = new TrainerClient(new Worker('./trainer.js', { type: 'module' }));
 const infer = new Worker('./infer.js', { type: 'module' });
@@ -39,6 +41,7 @@ async function handle(req: PageRequest): Promise<unknown> {
       return { imagesPerSec: (req.images * 1000) / (performance.now() - t0), trainerRate: r.imagesPerSecond, batches: r.batches };
     }
     case 'w4':
+    case 'fit':
       return askInfer(req);
   }
 }

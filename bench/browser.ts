@@ -2,7 +2,8 @@
  * `npm run bench:browser` (issue #7): W3 (training, small and lenet) and W4 (lenet inference, batch
  * 256) in Chromium and in Node, interleaved round by round in one run (who goes first alternates).
  * In Chromium the library runs in module workers of a cross-origin-isolated page with 2 threads:
- * W3 through the `stride-cnn/worker` trainer driven by TrainerClient, as a page would train; W4
+ * W3 through the `stride-cnn/worker` trainer driven by TrainerClient, as a page would train, and
+ * through `fit` called directly in a worker (what the trainer's messages and yields cost); W4
  * through Sequential.predict. In Node: W3 through `fit` (the run the trainer repeats batch by
  * batch), W4 through the same predict, 2 threads. Prints the browser/Node ratios; `--write` records
  * the section in bench/RESULTS.md.
@@ -66,8 +67,8 @@ async function digitsFile(): Promise<Uint8Array> {
   return S.encodeCompactDataset({ train: part(0, nTrain), test: part(nTrain, nTest) });
 }
 
-type Work = 'W3 small' | 'W3 lenet' | 'W4 lenet';
-const WORKS: Work[] = ['W3 small', 'W3 lenet', 'W4 lenet'];
+type Work = 'W3 small' | 'W3 small, fit' | 'W3 lenet' | 'W3 lenet, fit' | 'W4 lenet';
+const WORKS: Work[] = ['W3 small', 'W3 small, fit', 'W3 lenet', 'W3 lenet, fit', 'W4 lenet'];
 
 async function main(): Promise<void> {
   const file = await digitsFile();
@@ -114,8 +115,16 @@ async function main(): Promise<void> {
         browser: async () => (await ask<{ imagesPerSec: number }>({ kind: 'w3', model: 'small', images: IMAGES.small })).imagesPerSec,
         node: () => trainW3(S, train.take(IMAGES.small), 'small'),
       },
+      'W3 small, fit': {
+        browser: async () => (await ask<{ imagesPerSec: number }>({ kind: 'fit', model: 'small', images: IMAGES.small })).imagesPerSec,
+        node: () => trainW3(S, train.take(IMAGES.small), 'small'),
+      },
       'W3 lenet': {
         browser: async () => (await ask<{ imagesPerSec: number }>({ kind: 'w3', model: 'lenet', images: IMAGES.lenet })).imagesPerSec,
+        node: () => trainW3(S, train.take(IMAGES.lenet), 'lenet'),
+      },
+      'W3 lenet, fit': {
+        browser: async () => (await ask<{ imagesPerSec: number }>({ kind: 'fit', model: 'lenet', images: IMAGES.lenet })).imagesPerSec,
         node: () => trainW3(S, train.take(IMAGES.lenet), 'lenet'),
       },
       'W4 lenet': {
@@ -143,8 +152,10 @@ async function main(): Promise<void> {
 
     const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
     const what: Record<Work, string> = {
-      'W3 small': `training, ${IMAGES.small / W3_BATCH} batches of ${W3_BATCH}`,
-      'W3 lenet': `training, ${IMAGES.lenet / W3_BATCH} batches of ${W3_BATCH}`,
+      'W3 small': `training, ${IMAGES.small / W3_BATCH} batches of ${W3_BATCH}, trainer`,
+      'W3 small, fit': `the same, \`fit\` in a worker`,
+      'W3 lenet': `training, ${IMAGES.lenet / W3_BATCH} batches of ${W3_BATCH}, trainer`,
+      'W3 lenet, fit': `the same, \`fit\` in a worker`,
       'W4 lenet': `inference, batch ${W4_BATCH}, ${W4_REPS} calls`,
     };
     const rows = WORKS.map((w) => {
@@ -159,7 +170,7 @@ async function main(): Promise<void> {
       '## Browser vs Node (`npm run bench:browser`)',
       '',
       `- Machine: ${cpu} (lscpu model name), ${os.availableParallelism()} cores; Node ${process.version}; Chromium ${browser.version()}; ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
-      `- Chromium: module workers of a cross-origin-isolated page (COOP same-origin, COEP require-corp), \`${init.trainer.build}\`, ${init.trainer.threads} threads; W3 through the \`stride-cnn/worker\` trainer (TrainerClient from the page, timed there around \`train\`), W4 through \`Sequential.predict\` in a worker of its own. Node: \`${nodeInfo.build}\`, ${nodeInfo.threads} threads; W3 through \`fit\`, W4 through \`predict\`.`,
+      `- Chromium: module workers of a cross-origin-isolated page (COOP same-origin, COEP require-corp), \`${init.trainer.build}\`, ${init.trainer.threads} threads; W3 through the \`stride-cnn/worker\` trainer (TrainerClient from the page, timed there around \`train\`), and again through \`fit\` called directly in another module worker (the ", fit" rows: what the trainer's messages and yields between batches cost, if anything); W4 through \`Sequential.predict\` in that other worker. Node: \`${nodeInfo.build}\`, ${nodeInfo.threads} threads; W3 through \`fit\`, W4 through \`predict\`.`,
       `- Data: the W3 MNIST train split (WORKLOADS.md) in a seeded order, the first ${Math.max(IMAGES.small, IMAGES.lenet)} images as a compact dataset file that the trainer fetches from the page's origin and Node decodes; fresh preset models (seed ${1}), SGD lr 0.01, batch ${W3_BATCH}, shuffle seed ${SHUFFLE_SEED}. W4 on its first ${W4_BATCH} images.`,
       `- One untimed run of each workload on each side, then ${rounds} rounds, interleaved (one run of each side per workload and round, who goes first alternating). Figures are medians of images/s; the ratio is browser ÷ Node of the medians, the range that of the per-round ratios.`,
       `- Load average (1 min) ${load0[0].toFixed(2)} at the start of the rounds, ${load1[0].toFixed(2)} at the end${busy ? ': other work shared the 2 cores during this run, so the absolute figures are low and noisy; the ratios, measured in the same rounds, are the figures that count' : ''}.`,

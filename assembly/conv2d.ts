@@ -15,16 +15,12 @@
 
 import { tile4x8, interleave4 } from './gemm';
 import { fma } from './simd';
+// Parameter-block indices (G_*, F_*, S_*, D_*) and prm(): generated from src/kernels/wasm/abi.ts.
+import { prm, G_SRC, G_SRCH, G_SRCW, G_C, G_N, G_GH, G_GW, G_MULY, G_MULX, G_T, G_TAPS, G_B, G_NP, G_OUT, G_OUTH, G_OUTW, G_OY0, G_OSY, G_OX0, G_OSX, G_BIAS, G_SCRATCH, G_SCRATCHSTRIDE, G_ZERO, G_TPB } from './abi';
+import { F_X, F_HP, F_WP, F_C, F_N, F_HO, F_WO, F_SH, F_SW, F_T, F_TAPS, F_DY, F_COUT, F_NP, F_KC, F_DW, F_DWSTRIDE, F_SCRATCH, F_SCRATCHSTRIDE, F_KGROUPS, F_UCHUNK } from './abi';
+import { S_X, S_HP, S_WP, S_C, S_N, S_HO, S_WO, S_SH, S_SW, S_DH, S_DW, S_KH, S_KW, S_B, S_NP, S_OUT, S_BIAS, S_SCRATCH, S_SCRATCHSTRIDE } from './abi';
+import { D_DY, D_HO, D_WO, D_COUT, D_H, D_W, D_C, D_KH, D_KW, D_SH, D_SW, D_DH, D_DW, D_PT, D_PL, D_WGT, D_DX, D_SCRATCH, D_SCRATCHSTRIDE } from './abi';
 
-// convGather parameter block (i32 indices).
-const G_SRC = 0, G_SRCH = 1, G_SRCW = 2, G_C = 3, G_N = 4, G_GH = 5, G_GW = 6, G_MULY = 7, G_MULX = 8;
-const G_T = 9, G_TAPS = 10, G_B = 11, G_NP = 12, G_OUT = 13, G_OUTH = 14, G_OUTW = 15;
-const G_OY0 = 16, G_OSY = 17, G_OX0 = 18, G_OSX = 19, G_BIAS = 20, G_SCRATCH = 21, G_SCRATCHSTRIDE = 22, G_ZERO = 23;
-const G_TPB = 24;
-
-@inline function prm(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
 
 /**
  * Row tiles [tile0, tile1) of a gather GEMM (4 rows per tile). Output rows have Np floats
@@ -106,10 +102,6 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
   }
 }
 
-// convFilterGrad parameter block (i32 indices).
-const F_X = 0, F_HP = 1, F_WP = 2, F_C = 3, F_N = 4, F_HO = 5, F_WO = 6, F_SH = 7, F_SW = 8, F_T = 9, F_TAPS = 10;
-const F_DY = 11, F_COUT = 12, F_NP = 13, F_KC = 14, F_DW = 15, F_DWSTRIDE = 16, F_SCRATCH = 17, F_SCRATCHSTRIDE = 18;
-const F_KGROUPS = 19, F_UCHUNK = 20;
 
 /**
  * dW work units [u0, u1): unit u is block u / G of the reduction (output pixels [blk*KC, (blk+1)*KC))
@@ -248,9 +240,6 @@ export function addInto(dst: usize, src: usize, n: i32): void {
   }
 }
 
-// convSmallC parameter block (i32 indices).
-const S_X = 0, S_HP = 1, S_WP = 2, S_C = 3, S_N = 4, S_HO = 5, S_WO = 6, S_SH = 7, S_SW = 8, S_DH = 9, S_DW = 10;
-const S_KH = 11, S_KW = 12, S_B = 13, S_NP = 14, S_OUT = 15, S_BIAS = 16, S_SCRATCH = 17, S_SCRATCHSTRIDE = 18;
 
 /**
  * Forward for few input channels (Cin < 4, e.g. a first layer on grey or RGB images), from a
@@ -311,9 +300,6 @@ export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
   }
 }
 
-// convDxSmallC parameter block (i32 indices).
-const D_DY = 0, D_HO = 1, D_WO = 2, D_COUT = 3, D_H = 4, D_W = 5, D_C = 6, D_KH = 7, D_KW = 8, D_SH = 9, D_SW = 10;
-const D_DH = 11, D_DW = 12, D_PT = 13, D_PL = 14, D_WGT = 15, D_DX = 16, D_SCRATCH = 17, D_SCRATCHSTRIDE = 18;
 
 /**
  * dX for few input channels (Cin < 4), where a GEMM over Cin columns would waste most of each

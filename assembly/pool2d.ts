@@ -3,12 +3,8 @@
 // are never candidates and never counted; max ties go to the first maximum in (ky, kx) order; a
 // NaN wins its window. Geometry arrives as a parameter block (P_* indices), computed by conv-info.
 
-const P_X = 0, P_N = 1, P_H = 2, P_W = 3, P_C = 4, P_HO = 5, P_WO = 6, P_KH = 7, P_KW = 8, P_SH = 9, P_SW = 10;
-const P_PT = 11, P_PL = 12, P_Y = 13, P_DY = 14, P_DX = 15, P_MODE = 16;
-
-@inline function prm(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
+// Parameter-block indices and prm(): generated from src/kernels/wasm/abi.ts.
+import { prm, P_X, P_N, P_H, P_W, P_C, P_HO, P_WO, P_KH, P_KW, P_SH, P_SW, P_PT, P_PL, P_Y, P_DY, P_DX, P_MODE } from './abi';
 
 /** The later cell v replaces best where v > best, or v is NaN and best is not. */
 @inline function takeMask(v: v128, best: v128): v128 {

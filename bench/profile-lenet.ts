@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { Sequential, Tensor, createPreset, ready, setThreads, getThreads, type Layer } from '../src/index.js';
 import { wasmRuntime } from '../src/kernels/wasm/index.js';
-import { JOB_FUNCTIONS } from '../src/kernels/wasm/threads.js';
+import { JOB_FUNCTIONS } from '../src/kernels/wasm/abi.js';
 import { softmaxCrossEntropy } from '../src/losses/softmax-cross-entropy.js';
 import { disposeAllBut } from '../src/model/sequential.js';
 

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { Dataset } from '../data/dataset.js';
 import { loadMnistSplits, loadStandardMnist } from '../node/mnist.js';
-import { loadImageFolder, type ResizeFit } from '../node/image-folder.js';
+import { listImageFolder, loadImageFolder, type ResizeFit } from '../node/image-folder.js';
 import { CliError } from './util.js';
 
 export interface ImageSpec {
@@ -25,6 +25,8 @@ export interface LoadedData {
   classNames: readonly string[];
   /** How the test split was made, for the log. */
   testSource: string;
+  /** With `skipBad`: the image files that could not be read and were left out, and how many were listed. */
+  skipped?: { files: string[]; of: number };
 }
 
 /** `name` is 'mnist' (case-insensitive): the standard MNIST. */
@@ -86,6 +88,8 @@ export interface LoadDataOptions {
   limit?: number;
   testLimit?: number;
   onWarning?: (message: string) => void;
+  /** Leave unreadable images of a folder out (reported in `skipped`) instead of stopping. */
+  skipBad?: boolean;
 }
 
 /**
@@ -108,19 +112,21 @@ export async function loadData(opts: LoadDataOptions): Promise<LoadedData> {
       testSource: mnist.testSource,
     };
   }
-  const all = await loadFolder(opts.data, opts.image, opts.classes, opts.onWarning);
+  const skipped = { files: [] as string[], of: 0 };
+  const skip = opts.skipBad ? skipped : undefined;
+  const all = await loadFolder(opts.data, opts.image, opts.classes, opts.onWarning, '--data', skip);
   let train: Dataset;
   let test: Dataset;
   let testSource: string;
   if (opts.testData !== undefined) {
     train = all;
-    test = await loadFolder(opts.testData, opts.image, all.classNames, opts.onWarning, '--test-data');
+    test = await loadFolder(opts.testData, opts.image, all.classNames, opts.onWarning, '--test-data', skip);
     testSource = opts.testData;
   } else {
     ({ train, validation: test } = all.splitValidation(0.2));
     testSource = `the last 20% of each class in ${opts.data}`;
   }
-  return { name: opts.data, train: limitBalanced(train, opts.limit), test: limitBalanced(test, opts.testLimit), classNames: all.classNames, testSource };
+  return { name: opts.data, train: limitBalanced(train, opts.limit), test: limitBalanced(test, opts.testLimit), classNames: all.classNames, testSource, skipped };
 }
 
 /**
@@ -150,7 +156,14 @@ function concatViews(a: Dataset, b: Dataset): Dataset {
   return new Dataset({ images: a.images, labels: a.labels, height: a.height, width: a.width, channels: a.channels, classNames: a.classNames, indices });
 }
 
-async function loadFolder(dir: string, image: ImageSpec, classes: readonly string[] | undefined, onWarning?: (m: string) => void, flag = '--data'): Promise<Dataset> {
+async function loadFolder(
+  dir: string,
+  image: ImageSpec,
+  classes: readonly string[] | undefined,
+  onWarning?: (m: string) => void,
+  flag = '--data',
+  skip?: { files: string[]; of: number },
+): Promise<Dataset> {
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
@@ -158,6 +171,13 @@ async function loadFolder(dir: string, image: ImageSpec, classes: readonly strin
     throw new CliError(`${flag} '${dir}': no such folder (${EXPECTED_DATA})`);
   }
   if (!isDir) throw new CliError(`${flag} '${dir}' is not a folder (${EXPECTED_DATA})`);
-  const { dataset } = await loadImageFolder(dir, { ...image, classes, onWarning });
+  const { dataset, files } = await loadImageFolder(dir, { ...image, classes, onWarning, skipBad: skip !== undefined });
+  if (skip !== undefined) {
+    // The skipped files are the listed ones that did not make it into the dataset.
+    const listed = listImageFolder(dir, classes).files;
+    const kept = new Set(files);
+    skip.files.push(...listed.filter((f) => !kept.has(f)));
+    skip.of += listed.length;
+  }
   return dataset;
 }

@@ -60,8 +60,9 @@ export async function readModelFile(path: string): Promise<LoadedModel> {
         : `model file '${path}' does not exist`,
     );
   }
-  if (!isFile) throw new CliError(`model '${path}' is not a file`);
+  // Not a regular file: readFileChecked says what it is (a checkpoint folder, a directory, a FIFO, a device).
   const bytes = await readFileChecked('loadModel', path);
+  if (!isFile) throw new CliError(`model '${path}' is not a file`);
   const { model, metadata } = readModel(bytes, {}, `loadModel: ${path}`);
   return { model, info: infoFromMetadata(metadata), source: path, isFile: true };
 }

@@ -89,6 +89,7 @@ export function buildProgram(): Command {
     .option('--scale <fraction>', 'random zoom of up to ±fraction, e.g. 0.1 for 90%-110% (default: 0, off)', parseFraction)
     .option('--limit <n>', 'use only the first n training images (class-balanced), for quick runs (default: all)', parsePositiveInt)
     .option('--test-limit <n>', 'use only the first n test images (class-balanced) (default: all)', parsePositiveInt)
+    .option('--skip-bad', 'leave unreadable images of an image folder out, naming them, instead of stopping')
     .option('--checkpoint <dir>', 'save a checkpoint into dir after every epoch')
     .option('--resume', 'continue the run saved in --checkpoint dir')
     .option('-o, --out <file>', 'where to save the model (default: models/<model>-<data>.safetensors, or the next free models/<model>-<data>-N.safetensors)')

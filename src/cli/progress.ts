@@ -1,7 +1,8 @@
 /**
  * Training progress for the terminal: a live bar per epoch (loss, accuracy, images/s, ETA),
- * redrawn in place with '\r' on a TTY, or a few plain lines per epoch otherwise; then one summary
- * line per epoch. In JSON mode every batch and epoch is one JSON object per line instead.
+ * redrawn in place with '\r' on a TTY (narrower than the terminal, see `progressLine`), or a few
+ * plain lines per epoch otherwise (at most 79 characters); then one summary line per epoch. In
+ * JSON mode every batch and epoch is one JSON object per line instead.
  */
 import type { BatchInfo, EpochInfo } from '../model/fit.js';
 import { duration, num, pct, type Output } from './util.js';
@@ -9,8 +10,10 @@ import { duration, num, pct, type Output } from './util.js';
 export interface ProgressOptions {
   /** Redraw in place (default: stdout is a TTY). */
   tty?: boolean;
-  /** Columns of the bar itself (default 24). */
+  /** Columns of the bar itself at most (default 24; less when the terminal is narrow). */
   barWidth?: number;
+  /** Width of the terminal (default: process.stdout.columns on a TTY, else 80). Lines stay narrower. */
+  columns?: number;
   /** Milliseconds between TTY redraws (default 100). */
   redrawMs?: number;
 }
@@ -18,6 +21,7 @@ export interface ProgressOptions {
 export class Progress {
   private readonly tty: boolean;
   private readonly barWidth: number;
+  private readonly columns: number | undefined;
   private readonly redrawMs: number;
   private lastDraw = 0;
   private lastDecile = -1;
@@ -29,6 +33,7 @@ export class Progress {
   ) {
     this.tty = opts.tty ?? Boolean(process.stdout.isTTY);
     this.barWidth = opts.barWidth ?? 24;
+    this.columns = opts.columns;
     this.redrawMs = opts.redrawMs ?? 100;
   }
 
@@ -110,20 +115,62 @@ export class Progress {
     }
   }
 
-  private line(b: BatchInfo, rate: number): string {
-    const frac = b.total > 0 ? b.seen / b.total : 1;
-    const filled = Math.min(this.barWidth, Math.floor(frac * this.barWidth));
-    const bar = '='.repeat(filled) + (filled < this.barWidth ? '>' : '') + ' '.repeat(Math.max(0, this.barWidth - filled - 1));
-    const eta = rate > 0 ? (b.total - b.seen) / rate : NaN;
-    const w = String(b.total).length;
-    return [
-      `epoch ${b.epoch}/${b.epochs} [${bar}] ${String(b.seen).padStart(w)}/${b.total}`,
-      `loss ${num(b.epochLoss)}`,
-      `acc ${pct(b.epochAccuracy)}`,
-      `${Math.round(rate)} img/s`,
-      `ETA ${duration(eta)}`,
-    ].join('  ');
+  /** The terminal's width now (it can change while training), 80 when unknown or not a terminal. */
+  private width(): number {
+    if (this.columns !== undefined) return this.columns;
+    const c = this.tty ? process.stdout.columns : undefined;
+    return typeof c === 'number' && c > 0 ? c : 80;
   }
+
+  private line(b: BatchInfo, rate: number): string {
+    return progressLine(b, rate, this.width(), this.barWidth);
+  }
+}
+
+/** The narrowest bar worth drawing; below it the bar goes before the numbers do. */
+const MIN_BAR = 10;
+
+/**
+ * One progress line, at most `columns - 1` characters (a line as wide as the terminal makes some
+ * terminals wrap, and a redraw with '\r' then leaves the wrapped part behind). When the full line
+ * does not fit, the bar narrows (down to MIN_BAR), then parts are dropped, least useful first:
+ * images/s, the sample count, accuracy, loss, then the bar itself; the ETA stays longest.
+ */
+export function progressLine(b: BatchInfo, rate: number, columns: number, barWidth = 24): string {
+  const max = Math.max(1, columns - 1);
+  const frac = b.total > 0 ? b.seen / b.total : 1;
+  const eta = rate > 0 ? (b.total - b.seen) / rate : NaN;
+  const w = String(b.total).length;
+  const prefix = `epoch ${b.epoch}/${b.epochs}`;
+  const parts: { key: string; text: string }[] = [
+    { key: 'count', text: `${String(b.seen).padStart(w)}/${b.total}` },
+    { key: 'loss', text: `loss ${num(b.epochLoss)}` },
+    { key: 'acc', text: `acc ${pct(b.epochAccuracy)}` },
+    { key: 'rate', text: `${Math.round(rate)} img/s` },
+    { key: 'eta', text: `ETA ${duration(eta)}` },
+  ];
+  const dropOrder = ['rate', 'count', 'acc', 'loss', 'eta'];
+  const layout = (keep: typeof parts, bar: string | null): string => {
+    const count = keep.find((p) => p.key === 'count');
+    const rest = keep.filter((p) => p.key !== 'count').map((p) => `  ${p.text}`).join('');
+    const head = bar === null ? prefix : `${prefix} [${bar}]`;
+    return head + (count ? ` ${count.text}` : '') + rest;
+  };
+  const drawBar = (width: number): string => {
+    const filled = Math.min(width, Math.floor(frac * width));
+    return '='.repeat(filled) + (filled < width ? '>' : '') + ' '.repeat(Math.max(0, width - filled - 1));
+  };
+  for (let dropped = 0; dropped < dropOrder.length; dropped++) {
+    const keep = parts.filter((p) => !dropOrder.slice(0, dropped).includes(p.key));
+    const room = max - layout(keep, '').length;
+    if (room >= Math.min(MIN_BAR, barWidth)) return layout(keep, drawBar(Math.min(barWidth, room)));
+  }
+  // Not even the smallest bar fits: the numbers without it, cut to the width as a last resort.
+  for (let dropped = 0; dropped <= dropOrder.length; dropped++) {
+    const line = layout(parts.filter((p) => !dropOrder.slice(0, dropped).includes(p.key)), null);
+    if (line.length <= max) return line;
+  }
+  return prefix.slice(0, max);
 }
 
 /** A learning rate in few characters: 0.001, 3e-4. */

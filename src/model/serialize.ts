@@ -105,6 +105,17 @@ function f32Bytes(data: Float32Array): Uint8Array {
   return out;
 }
 
+/** Copies the little-endian float32 values of `bytes[begin, end)` into `dst` (a view, no temporary, when aligned). */
+function copyF32Into(dst: Float32Array, bytes: Uint8Array, begin: number, end: number): void {
+  const n = (end - begin) / 4;
+  if (LITTLE_ENDIAN && (bytes.byteOffset + begin) % 4 === 0) {
+    dst.set(new Float32Array(bytes.buffer, bytes.byteOffset + begin, n));
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + begin, end - begin);
+  for (let i = 0; i < n; i++) dst[i] = view.getFloat32(i * 4, true);
+}
+
 /** A float32 array read from little-endian bytes (always a copy). */
 function readF32(bytes: Uint8Array, begin: number, end: number): Float32Array {
   const n = (end - begin) / 4;
@@ -225,6 +236,14 @@ export function sniffFileKind(bytes: Uint8Array): string | null {
   return `a text file, starting ${preview}`;
 }
 
+/** A validated safetensors file before any tensor is copied: its entries point into `bytes`. */
+interface SafetensorsLayout {
+  metadata: Record<string, string>;
+  /** In data-offset order; `begin` / `end` are offsets into `bytes`. */
+  entries: { name: string; shape: number[]; begin: number; end: number }[];
+  bytes: Uint8Array;
+}
+
 /**
  * Decodes and structurally validates a safetensors file holding only F32 tensors: the header length
  * against the file size, UTF-8 and JSON of the header, `__metadata__` (strings only), each entry's
@@ -232,6 +251,17 @@ export function sniffFileKind(bytes: Uint8Array): string | null {
  * bounds, no gaps or overlaps, no trailing bytes). Errors are `ModelFormatError`s prefixed with `op`.
  */
 export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeSafetensors', what = 'safetensors file'): DecodedSafetensors {
+  return materialize(readLayout(input, op, what));
+}
+
+/** Every tensor of a layout copied out (the copies share nothing with the file's bytes). */
+function materialize(layout: SafetensorsLayout): DecodedSafetensors {
+  const tensors: NamedTensor[] = layout.entries.map((t) => ({ name: t.name, shape: t.shape, data: readF32(layout.bytes, t.begin, t.end) }));
+  return { metadata: layout.metadata, tensors, byName: new Map(tensors.map((t) => [t.name, t])) };
+}
+
+/** `decodeSafetensors`'s validation, allocating nothing but the parsed header. */
+function readLayout(input: Uint8Array | ArrayBuffer, op: string, what: string): SafetensorsLayout {
   function fail(msg: string): never {
     throw new ModelFormatError(`${op}: ${msg}`);
   }
@@ -246,7 +276,7 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeS
   // A plain Uint8Array view: Node's Buffer overrides slice() to share memory, and readF32 relies on slice copying.
   const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
   if (bytes.length === 0) fail('the file is empty (0 bytes)');
-  if (bytes.length < 8) fail(`truncated: the file has ${plural(bytes.length, 'byte')}, fewer than the 8-byte header length field`);
+  if (bytes.length < 8) notSafetensors(`truncated: the file has ${plural(bytes.length, 'byte')}, fewer than the 8-byte header length field`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
@@ -330,8 +360,8 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeS
   if (expect > dataLen) fail(`truncated: the header says ${expect} bytes of tensor data, the file has ${dataLen}`);
   if (expect < dataLen) fail(`the file has ${dataLen} bytes of tensor data, but the header accounts for only ${expect} (trailing bytes)`);
 
-  const tensors: NamedTensor[] = found.map((t) => ({ name: t.name, shape: t.shape, data: readF32(bytes, dataStart + t.begin, dataStart + t.end) }));
-  return { metadata, tensors, byName: new Map(tensors.map((t) => [t.name, t])) };
+  const layout = found.map((t) => ({ name: t.name, shape: t.shape, begin: dataStart + t.begin, end: dataStart + t.end }));
+  return { metadata, entries: layout, bytes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +381,11 @@ export const CHECKSUM_KEY = 'stride.checksum';
  * tools add (keys not starting with `stride.`) is not covered. Returns `'crc32:xxxxxxxx'`.
  */
 export function strideChecksum(metadata: Record<string, string>, tensors: readonly NamedTensor[]): string {
+  return checksumOf(metadata, tensors.map((t) => ({ name: t.name, bytes: f32Bytes(t.data) })));
+}
+
+/** `strideChecksum` over each tensor's little-endian bytes (a file's own bytes: nothing is copied). */
+function checksumOf(metadata: Record<string, string>, tensors: readonly { name: string; bytes: Uint8Array }[]): string {
   const zero = new Uint8Array(1);
   let c = 0;
   for (const key of Object.keys(metadata).sort()) {
@@ -363,7 +398,7 @@ export function strideChecksum(metadata: Record<string, string>, tensors: readon
   for (const t of [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     c = crc32Update(c, encoder.encode(t.name));
     c = crc32Update(c, zero);
-    c = crc32Update(c, f32Bytes(t.data));
+    c = crc32Update(c, t.bytes);
   }
   return `crc32:${hex8(c)}`;
 }
@@ -380,7 +415,13 @@ export function encodeStrideFile(format: string, tensors: readonly NamedTensor[]
  * `stride.format`, `stride.version` (a newer major version is rejected), then the checksum.
  */
 export function decodeStrideFile(bytes: Uint8Array | ArrayBuffer, format: string, op: string): DecodedSafetensors {
-  const file = decodeSafetensors(bytes, op, format === MODEL_FORMAT ? 'Stride model file' : format === 'stride-checkpoint' ? 'Stride checkpoint state file' : `Stride file ('${format}')`);
+  return materialize(readStrideLayout(bytes, format, op));
+}
+
+/** `decodeStrideFile`'s validation, checksum included, on the file's own bytes (no tensor is copied). */
+function readStrideLayout(bytes: Uint8Array | ArrayBuffer, format: string, op: string): SafetensorsLayout {
+  const what = format === MODEL_FORMAT ? 'Stride model file' : format === 'stride-checkpoint' ? 'Stride checkpoint state file' : `Stride file ('${format}')`;
+  const file = readLayout(bytes, op, what);
   function fail(msg: string): never {
     throw new ModelFormatError(`${op}: ${msg}`);
   }
@@ -408,7 +449,7 @@ export function decodeStrideFile(bytes: Uint8Array | ArrayBuffer, format: string
   const stored = m[CHECKSUM_KEY];
   if (stored === undefined) fail(`__metadata__['${CHECKSUM_KEY}'] is missing`);
   if (!/^crc32:[0-9a-f]{8}$/.test(stored)) fail(`__metadata__['${CHECKSUM_KEY}'] must be 'crc32:' and 8 hex digits, got ${JSON.stringify(stored)}`);
-  const computed = strideChecksum(m, file.tensors);
+  const computed = checksumOf(m, file.entries.map((t) => ({ name: t.name, bytes: file.bytes.subarray(t.begin, t.end) })));
   if (computed !== stored) {
     fail(`checksum mismatch: the file says ${stored} but its contents give ${computed}; the file is corrupted`);
   }
@@ -506,7 +547,10 @@ export interface ReadModel {
 
 /** `deserializeModel`, also returning the checksum and metadata. */
 export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {}, op = 'deserializeModel'): ReadModel {
-  const file = decodeStrideFile(bytes, MODEL_FORMAT, op);
+  // Everything is validated on the file's own bytes (structure, checksum, the tensors the
+  // architecture implies) before anything is allocated; weights are then copied straight into the model.
+  const file = readStrideLayout(bytes, MODEL_FORMAT, op);
+  const byName = new Map(file.entries.map((t) => [t.name, t]));
   function fail(msg: string, cause?: unknown): never {
     throw new ModelFormatError(`${op}: ${msg}`, cause === undefined ? undefined : { cause });
   }
@@ -523,7 +567,7 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
   } catch (e) {
     return fail(`architecture: ${(e as Error).message}`, e);
   }
-  checkTensorsMatch(fail, planned, file);
+  checkTensorsMatch(fail, planned, file.entries, byName);
   let model: Sequential;
   try {
     model = Sequential.fromSpec(spec);
@@ -540,17 +584,25 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
 
   const expected = modelTensors(model);
   // The plan and the built model agree (a layer's plan() and build() share their shape code).
-  checkTensorsMatch(fail, expected.map(({ name, tensor }) => ({ name, shape: tensor.shape })), file);
-  if (!opts.allowNaN) for (const t of file.tensors) checkFinite(op, t);
-  for (const { name, tensor } of expected) tensor.data.set(file.byName.get(name)!.data);
+  checkTensorsMatch(fail, expected.map(({ name, tensor }) => ({ name, shape: tensor.shape })), file.entries, byName);
+  for (const { name, tensor } of expected) {
+    const t = byName.get(name)!;
+    copyF32Into(tensor.data, file.bytes, t.begin, t.end);
+    if (!opts.allowNaN) checkFinite(op, { name, shape: tensor.shape, data: tensor.data });
+  }
   return { model, checksum: file.metadata[CHECKSUM_KEY], metadata: file.metadata };
 }
 
 /** Fails unless the file holds exactly the `expected` tensors, with the same shapes. */
-function checkTensorsMatch(fail: (msg: string) => never, expected: readonly { name: string; shape: Shape }[], file: DecodedSafetensors): void {
+function checkTensorsMatch(
+  fail: (msg: string) => never,
+  expected: readonly { name: string; shape: Shape }[],
+  present: readonly { name: string; shape: Shape }[],
+  byName: ReadonlyMap<string, { shape: Shape }>,
+): void {
   const expectedNames = new Set(expected.map((t) => t.name));
-  const missing = expected.filter((t) => !file.byName.has(t.name)).map((t) => `'${t.name}'`);
-  const unknown = file.tensors.filter((t) => !expectedNames.has(t.name)).map((t) => `'${t.name}'`);
+  const missing = expected.filter((t) => !byName.has(t.name)).map((t) => `'${t.name}'`);
+  const unknown = present.filter((t) => !expectedNames.has(t.name)).map((t) => `'${t.name}'`);
   if (missing.length > 0 || unknown.length > 0) {
     const parts: string[] = [];
     if (missing.length > 0) parts.push(`missing tensor${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -558,7 +610,7 @@ function checkTensorsMatch(fail: (msg: string) => never, expected: readonly { na
     fail(`${parts.join('; ')} (the architecture has ${expected.length}: ${expected.map((t) => t.name).join(', ') || 'none'})`);
   }
   for (const { name, shape } of expected) {
-    const t = file.byName.get(name)!;
+    const t = byName.get(name)!;
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       fail(`tensor '${name}' has shape [${t.shape.join(', ')}], but the architecture builds [${shape.join(', ')}]`);
     }

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModel } from '../../src/model/serialize.js';
@@ -114,4 +114,16 @@ test('train: the model file in a checkpoint keeps the class names and the data s
   assert.equal(info.data, 'data');
   const p = jsonLines(ok(await run(['predict', file, join('data', 'dog', '00.png'), '--backend', 'reference', '--json']), 'predict'));
   assert.ok(['cat', 'dog'].includes(p[0].prediction as string), `the class names label the prediction: ${JSON.stringify(p[0])}`);
+});
+
+test('train --skip-bad: unreadable images are skipped and reported, by name; without it the error suggests the option', async () => {
+  await cp(join(dir, 'data'), join(dir, 'broken'), { recursive: true });
+  await writeFile(join(dir, 'broken', 'cat', 'zz-bad.png'), 'not a png');
+  await writeFile(join(dir, 'broken', 'dog', 'zz-bad.jpg'), 'not a jpeg');
+  const args = [...TINY('broken'), '--epochs', '1', '--no-save'];
+  const [stopped, skipped] = await Promise.all([run(args), run([...args, '--skip-bad'])]);
+  fails(stopped, 1, /cannot read image '[^']*broken\/cat\/zz-bad\.png'.*--skip-bad/, 'a broken image');
+  ok(skipped, '--skip-bad');
+  assert.match(skipped.stderr, /^warning: --skip-bad: skipped 2 unreadable images \(of 22\): broken\/cat\/zz-bad\.png, broken\/dog\/zz-bad\.jpg$/m);
+  assert.match(skipped.stdout, /^data {5}broken: 16 train, 4 test, 2 classes$/m);
 });

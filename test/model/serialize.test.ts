@@ -405,7 +405,9 @@ test('a text, JSON, ONNX or other non-safetensors file says what it looks like, 
   // Unrecognised binary: the length field is still explained.
   const junk = new Uint8Array(64).fill(0xee);
   expectError(junk, /this is not a Stride model file \(or it is corrupted\): its first 8 bytes, the header length, say \d+ bytes, more than the 100000000-byte limit/);
+  expectError(enc('hello\n'), /^deserializeModel: this is not a Stride model file: it looks like a text file, starting "hello\\n"$/);
   // A Stride file cut short is still "truncated", not "not a Stride file".
+  expectError(serializeModel(makeModel()).subarray(0, 5), /truncated: the file has 5 bytes, fewer than the 8-byte header length field/);
   expectError(serializeModel(makeModel()).subarray(0, 8), /truncated: the header length field says \d+ bytes of JSON header, but only 0 bytes follow it/);
 });
 

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { Sequential, Conv2D, Dense, Flatten, ReLU, BatchNorm, Tensor } from '../../src/index.js';
 import { saveModel, loadModel, loadModelWithMetadata } from '../../src/node/model-file.js';
 import { ModelFormatError, serializeModel } from '../../src/model/serialize.js';
+import { readModelFile } from '../../src/cli/models.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'stride-model-file-'));
 
@@ -156,5 +157,6 @@ test('loadModel on a checkpoint folder says it is one and how to load it', async
   await assert.rejects(
     () => loadModel(dir),
     (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`loadModel: ${dir} is a checkpoint folder, not a model file; load it with loadCheckpoint`),
-  );
+  );  // The CLI's model reader says the same (it said "is not a file").
+  await assert.rejects(() => readModelFile(dir), /is a checkpoint folder, not a model file; load it with loadCheckpoint \(the CLI: train --resume /);
 });

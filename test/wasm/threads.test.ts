@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, reference, computeConv2DInfo, computePool2DInfo } from '../../src/index.js';
 import { wasm, ready, setThreads, getThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
-import { FN_GATHER, FN_MAXPOOL } from '../../src/kernels/wasm/runtime.js';
 import { CTRL, CTRL_BYTES, hostCores, loadSpawner } from '../../src/kernels/wasm/threads.js';
 import { assertCloseToRef } from './helpers.js';
 import { availableParallelism } from 'node:os';
@@ -47,8 +46,11 @@ test('a chunk that traps raises an error on the calling thread (no hang), and th
   const rt = wasmRuntime()!;
   rt.reset();
   // A parameter block whose source pointer lies far outside the memory: every chunk traps.
-  const p = rt.putI32([0x7ffffff0, 4, 4, 4, 64, 4, 4, 1, 1, 1, rt.putI32([0, 0]), 0, 8, 0, 4, 4, 0, 1, 0, 1, 0, rt.alloc(4096), 1024, rt.zeros(16), 1]);
-  assert.throws(() => rt.run(FN_GATHER, p, 256, 1), /wasm kernels: a chunk of 'convGather' failed on thread/);
+  const p = rt.putParams('gather', {
+    src: 0x7ffffff0, srcH: 4, srcW: 4, C: 4, N: 64, GH: 4, GW: 4, mulY: 1, mulX: 1, T: 1, taps: rt.putI32([0, 0]), B: 0, Np: 8,
+    out: 0, outH: 4, outW: 4, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: 0, scratch: rt.alloc(4096), scratchStride: 1024, zero: rt.zeros(16), tpb: 1,
+  });
+  assert.throws(() => rt.run('convGather', p, 256, 1), /wasm kernels: a chunk of 'convGather' failed on thread/);
   const x = Tensor.randn([2, 9, 9, 4], { seed: 3 });
   const w = Tensor.randn([3, 3, 4, 8], { seed: 4 });
   const info = computeConv2DInfo('t', x.shape, w.shape, {});
@@ -89,11 +91,11 @@ test("an error in the caller's `during` callback is raised only after the whole 
     const xP = rt.put(x.data);
     const yP = rt.alloc(n);
     rt.f32.fill(NaN, yP >> 2, (yP >> 2) + n);
-    const p = rt.putI32([xP, 64, 12, 12, 8, 6, 6, 2, 2, 2, 2, 0, 0, yP, 0, 0, 0]);
+    const p = rt.putParams('pool', { x: xP, N: 64, H: 12, W: 12, C: 8, Ho: 6, Wo: 6, kH: 2, kW: 2, sH: 2, sW: 2, pT: 0, pL: 0, y: yP, dy: 0, dx: 0, mode: 0 });
     const during = (): void => {
       throw new Error('boom');
     };
-    assert.throws(() => rt.run(FN_MAXPOOL, p, 64, 1, during), /boom/);
+    assert.throws(() => rt.run('maxPool', p, 64, 1, during), /boom/);
     // every chunk was done before the error surfaced
     assertCloseToRef(new Tensor(rt.read(yP, n), [64, 6, 6, 8]), reference.maxPool2d(x, info), 'y', `round ${round}`);
   }

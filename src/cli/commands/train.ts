@@ -27,7 +27,7 @@ import { Progress, formatLr } from '../progress.js';
 import { writeSvgOrPng } from '../images.js';
 import { checkDistinct, checkOutputDir, checkOutputFile, freePath, shellQuote } from '../outputs.js';
 import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
-import { basename, extname } from 'node:path';
+import { basename, extname, relative } from 'node:path';
 import { randomAffine } from '../affine.js';
 
 /** Everything that determines a training run; stored in checkpoints so `--resume` can continue it. */
@@ -84,6 +84,8 @@ export interface TrainRunOptions {
   /** Replace an existing --out file, or start a new run in a --checkpoint folder that holds one. */
   force: boolean;
   plot?: string;
+  /** Leave unreadable images of an image folder out (reported) instead of stopping. */
+  skipBad?: boolean;
   json: boolean;
   backend?: BackendName;
   threads?: number;
@@ -343,15 +345,28 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     shape = [model.inputShape[0], model.inputShape[1], model.inputShape[2]];
   }
 
-  const data = await loadData({
-    data: config.data,
-    testData: config.testData ?? undefined,
-    image: { height: shape[0], width: shape[1], channels: shape[2] as 1 | 3, fit: fileInfo.fit },
-    classes: fileInfo.classNames,
-    limit: config.limit ?? undefined,
-    testLimit: config.testLimit ?? undefined,
-    onWarning: (m) => out.warn(m),
-  });
+  let data;
+  try {
+    data = await loadData({
+      data: config.data,
+      testData: config.testData ?? undefined,
+      image: { height: shape[0], width: shape[1], channels: shape[2] as 1 | 3, fit: fileInfo.fit },
+      classes: fileInfo.classNames,
+      limit: config.limit ?? undefined,
+      testLimit: config.testLimit ?? undefined,
+      onWarning: (m) => out.warn(m),
+      skipBad: raw.skipBad === true,
+    });
+  } catch (e) {
+    if (raw.skipBad !== true && /cannot read image/.test((e as Error).message)) {
+      throw new CliError(`${(e as Error).message} (add --skip-bad to leave unreadable images out)`);
+    }
+    throw e;
+  }
+  if (data.skipped !== undefined && data.skipped.files.length > 0) {
+    const n = data.skipped.files.length;
+    out.warn(`--skip-bad: skipped ${n} unreadable image${n === 1 ? '' : 's'} (of ${data.skipped.of}): ${data.skipped.files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  }
   if (model === undefined) {
     model = (await resolveModel(config.model, { inputShape: shape, numClasses: data.classNames.length, seed: config.seed })).model;
   }

@@ -7,7 +7,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { allocFloat32 } from '../../tensor/storage.js';
 import { compactConv2DInfo, fitsInt32, type Conv2DInfo } from '../conv-info.js';
 import { conv2d as conv2dReference, conv2dBackward as conv2dBackwardReference } from '../reference/conv2d.js';
-import { FN_DX_SMALLC, FN_FILTER, FN_GATHER, FN_SMALLC, PendingOutput, type Runtime } from './runtime.js';
+import { PendingOutput, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -52,11 +52,11 @@ function gather(
   const stride = gatherScratch(a.Np, tapsPerBlock * a.C);
   const scratch = rt.allocBytes(stride * rt.threads);
   const tapsP = rt.putI32(a.taps.length > 0 ? a.taps : [0, 0]);
-  const p = rt.putI32([
-    a.src, a.srcH, a.srcW, a.C, a.N, a.GH, a.GW, a.mulY, a.mulX, T, tapsP, a.B, a.Np,
-    a.out, a.outH, a.outW, a.oY0, a.oSY, a.oX0, a.oSX, a.bias, scratch, stride, a.zero, tapsPerBlock,
-  ]);
-  rt.run(FN_GATHER, p, Math.ceil((a.N * a.GH * a.GW) / 4), 8, during);
+  const p = rt.putParams('gather', {
+    src: a.src, srcH: a.srcH, srcW: a.srcW, C: a.C, N: a.N, GH: a.GH, GW: a.GW, mulY: a.mulY, mulX: a.mulX, T, taps: tapsP, B: a.B, Np: a.Np,
+    out: a.out, outH: a.outH, outW: a.outW, oY0: a.oY0, oSY: a.oSY, oX0: a.oX0, oSX: a.oSX, bias: a.bias, scratch, scratchStride: stride, zero: a.zero, tpb: tapsPerBlock,
+  });
+  rt.run('convGather', p, Math.ceil((a.N * a.GH * a.GW) / 4), 8, during);
 }
 
 /**
@@ -132,9 +132,11 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   const out = rt.alloc(M * Np);
   const stride = roundUp(Np * 4 + K * 16, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
-  const p = rt.putI32([xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, dilationH, dilationW, kH, kW, B, Np, out, biasP, scratch, stride]);
+  const p = rt.putParams('smallC', {
+    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out, bias: biasP, scratch, scratchStride: stride,
+  });
   const y = new PendingOutput(M * outC);
-  rt.run(FN_SMALLC, p, batch * outH * Math.ceil(outW / 4), 8, y.alloc);
+  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / 4), 8, y.alloc);
   return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
 }
 
@@ -157,8 +159,10 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
     const dx = rt.alloc(x4Size(info));
     const stride = roundUp((kH + kW) * 8, 64);
     const scratch = rt.allocBytes(stride * rt.threads);
-    const p = rt.putI32([dyP, outH, outW, outC, inH, inW, inC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, wP, dx, scratch, stride]);
-    const out = rt.runWithOutput(FN_DX_SMALLC, p, batch * inH * inW, 64, x4Size(info));
+    const p = rt.putParams('dxSmallC', {
+      dy: dyP, Ho: outH, Wo: outW, Cout: outC, H: inH, W: inW, C: inC, kH, kW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, pT: padTop, pL: padLeft, wgt: wP, dx, scratch, scratchStride: stride,
+    });
+    const out = rt.runWithOutput('convDxSmallC', p, batch * inH * inW, 64, x4Size(info));
     return new Tensor(rt.readInto(out, dx, x4Size(info)), [batch, inH, inW, inC]);
   }
   const zero = rt.zeros(roundUp(outC, 4));
@@ -218,12 +222,12 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const uChunk = Math.ceil(units / DW_SLOTS);
   const slots = Math.ceil(units / uChunk);
   const dwP = rt.zeros(dwFloats * slots);
-  const p = rt.putI32([
-    xp, Hp, Wp, inC, batch, outH, outW, strideH, strideW, T, tapsP,
-    dyP, outC, Np, DW_BLOCK, dwP, dwFloats * 4, scratch, scratchStride, groups, uChunk,
-  ]);
+  const p = rt.putParams('filter', {
+    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, T, taps: tapsP,
+    dy: dyP, Cout: outC, Np, kc: DW_BLOCK, dw: dwP, dwStride: dwFloats * 4, scratch, scratchStride, kGroups: groups, uChunk,
+  });
   const dwOut = new PendingOutput(K * outC);
-  rt.run(FN_FILTER, p, units, uChunk, dwOut.alloc);
+  rt.run('convFilterGrad', p, units, uChunk, dwOut.alloc);
   for (let t = 1; t < slots; t++) rt.exports.addInto(dwP, dwP + t * dwFloats * 4, dwFloats);
   const dw = compact(rt, dwP, K, Np, outC, dwOut);
   const C4 = roundUp(outC, 4);

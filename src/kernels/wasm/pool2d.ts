@@ -6,9 +6,9 @@ import { Tensor } from '../../tensor/tensor.js';
 import { compactPool2DInfo, fitsInt32, type Pool2DInfo } from '../conv-info.js';
 import { maxPool2d as maxRef, maxPool2dBackward as maxBackRef } from '../reference/max-pool2d.js';
 import { avgPool2d as avgRef, avgPool2dBackward as avgBackRef } from '../reference/avg-pool2d.js';
-import { FN_AVGPOOL, FN_MAXPOOL, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
-type PoolFn = typeof FN_MAXPOOL | typeof FN_AVGPOOL;
+type PoolFn = 'maxPool' | 'avgPool';
 
 /**
  * Runs a pooling kernel, threads splitting the batch; forward (dy = null) returns y, backward
@@ -18,7 +18,7 @@ type PoolFn = typeof FN_MAXPOOL | typeof FN_AVGPOOL;
 function pool(rt: Runtime, fn: PoolFn, x: Tensor, dy: Tensor | null, fullInfo: Pool2DInfo): Tensor {
   const info = compactPool2DInfo(fullInfo);
   if (!fitsInt32(info)) {
-    if (fn === FN_MAXPOOL) return dy === null ? maxRef(x, fullInfo) : maxBackRef(dy, x, fullInfo);
+    if (fn === 'maxPool') return dy === null ? maxRef(x, fullInfo) : maxBackRef(dy, x, fullInfo);
     return dy === null ? avgRef(x, fullInfo) : avgBackRef(dy, x, fullInfo);
   }
   const { batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = info;
@@ -27,12 +27,15 @@ function pool(rt: Runtime, fn: PoolFn, x: Tensor, dy: Tensor | null, fullInfo: P
   const outSize = dy === null ? batch * outH * outW * channels : x.size;
   const out = rt.alloc(outSize);
   const dyP = dy === null ? 0 : rt.put(dy.data);
-  const p = rt.putI32([xP, batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, dy === null ? out : 0, dyP, dy === null ? 0 : out, dy === null ? 0 : 1]);
+  const p = rt.putParams('pool', {
+    x: xP, N: batch, H: inH, W: inW, C: channels, Ho: outH, Wo: outW, kH, kW, sH: strideH, sW: strideW, pT: padTop, pL: padLeft,
+    y: dy === null ? out : 0, dy: dyP, dx: dy === null ? 0 : out, mode: dy === null ? 0 : 1,
+  });
   const y = rt.runWithOutput(fn, p, batch, 1, outSize);
   return new Tensor(rt.readInto(y, out, outSize), dy === null ? [batch, outH, outW, channels] : x.shape);
 }
 
-export const maxPool2dWasm = (rt: Runtime, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, FN_MAXPOOL, x, null, info);
-export const maxPool2dBackwardWasm = (rt: Runtime, dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, FN_MAXPOOL, x, dy, info);
-export const avgPool2dWasm = (rt: Runtime, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, FN_AVGPOOL, x, null, info);
-export const avgPool2dBackwardWasm = (rt: Runtime, dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, FN_AVGPOOL, x, dy, info);
+export const maxPool2dWasm = (rt: Runtime, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, 'maxPool', x, null, info);
+export const maxPool2dBackwardWasm = (rt: Runtime, dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, 'maxPool', x, dy, info);
+export const avgPool2dWasm = (rt: Runtime, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, 'avgPool', x, null, info);
+export const avgPool2dBackwardWasm = (rt: Runtime, dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, 'avgPool', x, dy, info);

@@ -8,17 +8,13 @@
  */
 import { chooseVariant, compileAsync, compileSync, type Variant, type WasmFeatures } from './loader.js';
 import { allocFloat32, takeFloat32 } from '../../tensor/storage.js';
-import { JOB_FUNCTIONS, ThreadPool, loadSpawner, type JobFunction } from './threads.js';
+import { ThreadPool, loadSpawner, type JobFunction } from './threads.js';
+import { JOB, JOB_FUNCTIONS, paramBlock, type ParamBlockKind, type ParamValues, type ThreadedKernel } from './abi.js';
 
-/** The exports of assembly/index.ts. */
-export interface KernelExports {
-  convGather: JobFunction;
-  convFilterGrad: JobFunction;
-  convSmallC: JobFunction;
-  convDxSmallC: JobFunction;
+/** The exports of assembly/index.ts: the threaded kernels of abi.ts, and these. */
+export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   biasGrad(dy: number, M: number, Cout: number, db: number, tmp: number): void;
   addInto(dst: number, src: number, n: number): void;
-  maxPool: JobFunction;
   relu(x: number, y: number, n: number): void;
   reluBackward(dy: number, x: number, dx: number, n: number): void;
   leakyRelu(x: number, y: number, n: number, alpha: number): void;
@@ -27,21 +23,14 @@ export interface KernelExports {
   sigmoidBackward(dy: number, y: number, dx: number, n: number): void;
   tanh(x: number, y: number, n: number): void;
   tanhBackward(dy: number, y: number, dx: number, n: number): void;
-  avgPool: JobFunction;
   packB(dst: number, src: number, T: number, tapBase: number, kPerTap: number, strideK: number, strideN: number, N: number): void;
-}
+};
 
 const ARENA_BASE = 65536;
 const PAGE = 65536;
 /** Pages of a shared memory's maximum (the build declares 65536; 2 GiB is plenty for a batch). */
 const SHARED_MAX_PAGES = 32768;
 
-export const FN_GATHER = JOB_FUNCTIONS.indexOf('convGather');
-export const FN_FILTER = JOB_FUNCTIONS.indexOf('convFilterGrad');
-export const FN_SMALLC = JOB_FUNCTIONS.indexOf('convSmallC');
-export const FN_DX_SMALLC = JOB_FUNCTIONS.indexOf('convDxSmallC');
-export const FN_MAXPOOL = JOB_FUNCTIONS.indexOf('maxPool');
-export const FN_AVGPOOL = JOB_FUNCTIONS.indexOf('avgPool');
 
 export class Runtime {
   readonly exports: KernelExports;
@@ -130,7 +119,12 @@ export class Runtime {
     return p;
   }
 
-  /** Copies 32-bit integers in (parameter blocks, tap tables). */
+  /** Writes a kernel's parameter block (abi.ts: every field by name, each an int32); returns its byte offset. */
+  putParams<K extends ParamBlockKind>(kind: K, values: ParamValues<K>): number {
+    return this.putI32(paramBlock(kind, values));
+  }
+
+  /** Copies 32-bit integers in (tap tables). */
   putI32(data: ArrayLike<number>): number {
     const p = this.allocBytes(data.length * 4);
     this.i32.set(data, p >> 2);
@@ -153,7 +147,8 @@ export class Runtime {
    * Runs a job function over work units [0, units), split into chunks (so a long call can move to
    * V8's optimised code between chunks, and threads can share it).
    */
-  run(fnId: number, p: number, units: number, minChunk: number, during?: () => void): void {
+  run(kernel: ThreadedKernel, p: number, units: number, minChunk: number, during?: () => void): void {
+    const fnId = JOB[kernel];
     const threads = this.threads;
     const chunk = Math.max(minChunk, Math.ceil(units / (threads * 8)));
     if (this.pool !== null && threads > 1 && units > chunk) {
@@ -171,9 +166,9 @@ export class Runtime {
    * costs page faults (~3 ms per MB on the development VM), paid here in parallel with the job
    * instead of afterwards in the copy out.
    */
-  runWithOutput(fnId: number, p: number, units: number, minChunk: number, outFloats: number): Float32Array {
+  runWithOutput(kernel: ThreadedKernel, p: number, units: number, minChunk: number, outFloats: number): Float32Array {
     const o = new PendingOutput(outFloats);
-    this.run(fnId, p, units, minChunk, o.alloc);
+    this.run(kernel, p, units, minChunk, o.alloc);
     return o.get();
   }
 

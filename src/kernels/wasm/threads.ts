@@ -11,11 +11,11 @@
  * (a Blob URL), so there is no file path to configure; it is built from function expressions that
  * refer to no module-level name, so minifiers cannot break it.
  */
+import { JOB_FUNCTIONS } from './abi.js';
+
 
 /** Byte offset of the control block (inside the first 64 KiB, below the arena). */
 export const CTRL_BYTES = 1024;
-/** Kernels a job may run, by index; the worker script builds the same table. */
-export const JOB_FUNCTIONS = ['convGather', 'convFilterGrad', 'convSmallC', 'convDxSmallC', 'maxPool', 'avgPool'] as const;
 export type JobFunction = (p: number, u0: number, u1: number, tid: number) => void;
 /** Most threads (the caller included). */
 export const MAX_THREADS = 32;

@@ -39,6 +39,8 @@ export { wasm, ready, setThreads, getThreads, backendInfo, setFallbackWarnings, 
 export {
   conv2d,
   conv2dBackward,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

@@ -167,8 +167,9 @@ async function loadFolder(
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new CliError(`${flag} '${dir}': no such folder (${EXPECTED_DATA})`);
+  } catch (e) {
+    const problem = (e as NodeJS.ErrnoException).code === 'ELOOP' ? 'is a loop of symbolic links' : 'no such folder';
+    throw new CliError(`${flag} '${dir}': ${problem} (${EXPECTED_DATA})`);
   }
   if (!isDir) throw new CliError(`${flag} '${dir}' is not a folder (${EXPECTED_DATA})`);
   const { dataset, files } = await loadImageFolder(dir, { ...image, classes, onWarning, skipBad: skip !== undefined });

@@ -14,7 +14,8 @@ import { createPreset, isPreset, presetNames } from '../model/presets.js';
 import { readModel, serializeModel } from '../model/serialize.js';
 import { readFileChecked, writeFileAtomic } from '../node/model-file.js';
 import type { ResizeFit } from '../node/image-folder.js';
-import { CliError } from './util.js';
+import { CliError, pathProblem, personMessage } from './util.js';
+import { parseDataRecord, type DataRecord } from './provenance.js';
 
 /** The metadata key of the CLI's facts. */
 export const CLI_META_KEY = 'stride.cli';
@@ -28,6 +29,8 @@ export interface ModelInfo {
   fit?: ResizeFit;
   /** The preset the model was built from, if any. */
   preset?: string;
+  /** Which images it was trained and tested on (see provenance.ts). */
+  dataset?: DataRecord;
 }
 
 export interface LoadedModel {
@@ -52,18 +55,27 @@ export async function readModelFile(path: string): Promise<LoadedModel> {
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
-  } catch {
+  } catch (e) {
+    const problem = pathProblem(e) ?? `cannot be read (${(e as Error).message})`;
     const looksLikeName = !/[./\\]/.test(path);
     throw new CliError(
-      looksLikeName
+      looksLikeName && problem === 'does not exist'
         ? `unknown model '${path}': not a preset (${presetNames().join(', ')}) and no such file`
-        : `model file '${path}' does not exist`,
+        : `model file '${path}' ${problem}`,
     );
   }
-  // Not a regular file: readFileChecked says what it is (a checkpoint folder, a directory, a FIFO, a device).
-  const bytes = await readFileChecked('loadModel', path);
-  if (!isFile) throw new CliError(`model '${path}' is not a file`);
-  const { model, metadata } = readModel(bytes, {}, `loadModel: ${path}`);
+  let read;
+  try {
+    // Not a regular file: readFileChecked says what it is (a checkpoint folder, a directory, a FIFO, a device).
+    const bytes = await readFileChecked('loadModel', path);
+    if (!isFile) throw new CliError(`model '${path}' is not a file`);
+    read = readModel(bytes, {}, `loadModel: ${path}`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    // The library's message names its op (loadModel:) for programmers; a person gets the file and the reason.
+    throw new CliError(`model file '${path}': ${personMessage((e as Error).message, path)}`, 1);
+  }
+  const { model, metadata } = read;
   return { model, info: infoFromMetadata(metadata), source: path, isFile: true };
 }
 
@@ -87,6 +99,8 @@ function parseInfo(text: string | undefined): ModelInfo {
     if (typeof v.data === 'string') info.data = v.data;
     if (v.fit === 'fill' || v.fit === 'contain' || v.fit === 'cover') info.fit = v.fit;
     if (typeof v.preset === 'string') info.preset = v.preset;
+    const dataset = parseDataRecord(v.dataset);
+    if (dataset !== undefined) info.dataset = dataset;
     return info;
   } catch {
     return {};

@@ -23,6 +23,7 @@ import {
   parsePositiveNumber,
   parseSeed,
   parseSize,
+  personMessage,
 } from './util.js';
 
 function version(): string {
@@ -104,7 +105,9 @@ export function buildProgram(): Command {
     .description('evaluate a model file: accuracy, per-class precision/recall/F1 and the confusion matrix')
     .argument('<model>', 'model file (.safetensors)')
     .option('-d, --data <mnist|dir>', "'mnist', 'mnist-10k' or an image folder (default: the data the model was trained on)")
-    .addOption(new Option('--split <name>', "which images: MNIST's split, or for a folder the last 20% of each class (test), the rest (train) or all").choices(['test', 'train', 'all']).default('test'))
+    .addOption(
+      new Option('--split <name>', "test, train or all: MNIST's split, or for a folder its last 20% of each class (test), the rest (train) or every image (default: the model's recorded test set; all of a folder it never saw)").choices(['test', 'train', 'all']),
+    )
     .option('--limit <n>', 'evaluate only the first n images (class-balanced)', parsePositiveInt)
     .option('-b, --batch-size <n>', 'inference batch size', parsePositiveInt, 256)
     .option('--json', 'print the results as one JSON object');
@@ -218,7 +221,8 @@ export function reportError(e: unknown): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return e.exitCode === 0 ? 0 : 2;
   }
-  const message = e instanceof Error ? e.message : String(e);
+  // A library error's op prefix (loadImageFolder: ...) is for programmers; CliErrors are written for people already.
+  const message = e instanceof CliError ? e.message : personMessage(e instanceof Error ? e.message : String(e));
   process.stderr.write(`stride: error: ${oneLine(message)}\n`);
   if (process.env.STRIDE_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return e instanceof CliError ? e.exitCode : 1;

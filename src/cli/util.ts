@@ -21,9 +21,58 @@ export class CliError extends Error {
 /** A usage error: a bad or missing option or argument (exit code 2). */
 export const usageError = (message: string): CliError => new CliError(message, 2);
 
-/** Collapses a (possibly multi-line) message into one line. */
+/**
+ * Terminal control characters (C0 but newline, DEL, C1) and the bidirectional overrides of Unicode,
+ * which file and class names can carry and a terminal would obey (colours, cursor moves, a title,
+ * text shown reversed). `printable` shows them as `\xHH` / `\uHHHH` instead.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with terminal control characters made visible (newlines kept); for everything printed from user data. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Collapses a (possibly multi-line) message into one printable line. */
 export function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ').trim();
+  return printable(message.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/**
+ * A library error's message for a person: without the leading op names (`loadModel: `,
+ * `loadImageFolder: `) the library puts there for programmers, and without a leading `subject: `
+ * when the CLI names the subject itself.
+ */
+export function personMessage(message: string, subject?: string): string {
+  let m = message.replace(/^(?:[A-Za-z_$][\w$]*(?:\.[\w$]+)*: )+/, '');
+  if (subject !== undefined && m.startsWith(`${subject}: `)) m = m.slice(subject.length + 2);
+  return m;
+}
+
+/**
+ * What is wrong with `path`, in words, from the error `stat`/`open` gave for it (or undefined
+ * for an error that is not about the path itself).
+ */
+export function pathProblem(e: unknown): string | undefined {
+  switch ((e as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'ELOOP':
+      return 'is a loop of symbolic links (too many levels of links)';
+    case 'ENOTDIR':
+      return 'does not exist (a part of the path is a file, not a folder)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read (permission denied)';
+    case 'ENAMETOOLONG':
+      return 'has a name that is too long';
+    default:
+      return undefined;
+  }
 }
 
 // ---- option parsers (commander calls them with the raw string) ----
@@ -141,7 +190,7 @@ export function makeOutput(json: boolean): Output {
   return {
     json,
     info: (text) => {
-      if (!json) process.stdout.write(text + '\n');
+      if (!json) process.stdout.write(printable(text) + '\n');
     },
     event: (obj) => {
       if (json) process.stdout.write(JSON.stringify(obj, jsonNumbers) + '\n');

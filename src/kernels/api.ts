@@ -18,6 +18,10 @@ export interface Kernels {
   conv2d(x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor;
   /** Gradients of conv2d: dx (seed dA_prev), dw (dW), db (db) from dy (dZ). */
   conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: Conv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor };
+  /** dx of conv2d alone (equation (1)): what a layer passes back when its weights are frozen. */
+  conv2dBackwardInput(dy: Tensor, w: Tensor, info: Conv2DInfo): Tensor;
+  /** dw and db of conv2d alone (equations (2), (3)): a network's first layer, whose dx nobody uses. */
+  conv2dBackwardFilter(dy: Tensor, x: Tensor, info: Conv2DInfo): { dw: Tensor; db: Tensor };
 
   maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;

@@ -58,6 +58,30 @@ export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: Conv2dOpt
   return getKernels().conv2dBackward(dy, x, w, info);
 }
 
+/**
+ * dx of `conv2d` alone (seed dA_prev, equation (1)), for an input of shape `xShape`: what a layer
+ * with frozen weights passes back. Equals `conv2dBackward(dy, x, w, opts).dx` bit for bit.
+ */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2dBackwardInput', 'dy', dy);
+  checkTensor('conv2dBackwardInput', 'w', w);
+  const info = computeConv2DInfo('conv2dBackwardInput', xShape, w.shape, opts);
+  checkShapeEquals('conv2dBackwardInput', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
+  return getKernels().conv2dBackwardInput(dy, w, info);
+}
+
+/**
+ * dw and db of `conv2d` alone (equations (2) and (3)), for a filter of shape `wShape`: a network's
+ * first layer, whose dx nobody uses. Equals `conv2dBackward`'s dw and db bit for bit.
+ */
+export function conv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts: Conv2dOptions = {}): { dw: Tensor; db: Tensor } {
+  checkTensor('conv2dBackwardFilter', 'dy', dy);
+  checkTensor('conv2dBackwardFilter', 'x', x);
+  const info = computeConv2DInfo('conv2dBackwardFilter', x.shape, wShape, opts);
+  checkShapeEquals('conv2dBackwardFilter', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
+  return getKernels().conv2dBackwardFilter(dy, x, info);
+}
+
 /** Max pooling over each channel. x NHWC → [N, Ho, Wo, C]. Padded cells are never picked. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('maxPool2d', 'x', x);

@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { conv2d, conv2dBackward } from '../kernels/ops.js';
+import { conv2d, conv2dBackward, conv2dBackwardFilter } from '../kernels/ops.js';
 import { checkPadding, computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
@@ -78,6 +78,10 @@ export class Conv2D extends WeightedLayer {
 
   protected apply(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
     return conv2d(x, w, b, this.convOpts());
+  }
+
+  protected override applyBackwardParams(dy: Tensor, x: Tensor, w: Tensor): { dw: Tensor; db: Tensor } {
+    return conv2dBackwardFilter(dy, x, w.shape, this.convOpts());
   }
 
   protected applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {

@@ -40,7 +40,9 @@ export interface LayerSpec {
  * - `build` creates parameters once from the input shape (without the batch dimension) and returns
  *   the output shape, so a model infers every shape when it is constructed;
  * - `forward(x, training)` caches what `backward` needs only when `training` is true;
- * - `backward(dy)` RETURNS a new dx and ADDS into every `param.grad`;
+ * - `backward(dy)` RETURNS a new dx and ADDS into every `param.grad`; `backwardParams(dy)`, where a
+ *   layer has it, adds into the same `param.grad` with the same numbers but computes no dx (a
+ *   network's first weighted layer: nobody uses its dx);
  * - neither keeps its input or output beyond the next forward: `Sequential.predict` disposes each
  *   intermediate activation once the next layer has used it, and `trainStep` disposes the step's
  *   activations and gradients after the optimizer step (see tensor/storage.ts).
@@ -53,6 +55,8 @@ export interface Layer {
   plan?(inputShape: Shape): LayerPlan;
   forward(x: Tensor, training: boolean): Tensor;
   backward(dy: Tensor): Tensor;
+  /** `backward` without dx: the same param.grad additions, bit for bit (optional). */
+  backwardParams?(dy: Tensor): void;
   /** Trainable parameters, in a fixed order ([] for ReLU, pooling, Flatten). */
   params(): Param[];
   /** Non-trainable state that a model file must keep (BatchNorm's running statistics). */

@@ -18,6 +18,15 @@ export abstract class WeightedLayer implements Layer {
   abstract build(inputShape: Shape, rng: Rng): Shape;
   protected abstract apply(x: Tensor, w: Tensor, b: Tensor | null): Tensor;
   protected abstract applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor };
+  /**
+   * The op's dw and db without dx (a first layer). By default the whole backward, dx dropped; a
+   * subclass with a cheaper kernel (Conv2D) overrides it.
+   */
+  protected applyBackwardParams(dy: Tensor, x: Tensor, w: Tensor): { dw: Tensor; db: Tensor } {
+    const { dx, dw, db } = this.applyBackward(dy, x, w);
+    dx.dispose();
+    return { dw, db };
+  }
   abstract toSpec(): LayerSpec;
   abstract flops(): number;
 
@@ -33,6 +42,13 @@ export abstract class WeightedLayer implements Layer {
     accumulate(this.weight!.grad, dw);
     if (this.biasParam) accumulate(this.biasParam.grad, db);
     return dx;
+  }
+
+  backwardParams(dy: Tensor): void {
+    if (this.cache === undefined) noCache(this.type);
+    const { dw, db } = this.applyBackwardParams(dy, this.cache.x, this.weight!.value);
+    accumulate(this.weight!.grad, dw);
+    if (this.biasParam) accumulate(this.biasParam.grad, db);
   }
 
   params(): Param[] {

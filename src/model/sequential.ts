@@ -138,6 +138,27 @@ export class Sequential implements Layer {
     return g;
   }
 
+  /**
+   * `backward` for training: the same param.grad additions, but no gradient is computed that no
+   * parameter needs. Layers before the first one with parameters get none, and that first layer
+   * computes only its parameters' gradients (`backwardParams`: a first Conv2D skips its dx, the
+   * largest of its three gradients for a 1-channel image). `made` as in `backward`.
+   */
+  backwardToParams(dy: Tensor, made?: Tensor[]): void {
+    if (!this.trained) noCache('Sequential');
+    const first = this.layers.findIndex((l) => l.params().length > 0);
+    let g = dy;
+    made?.push(g);
+    for (let i = this.layers.length - 1; i > first; i--) {
+      g = this.layers[i].backward(g);
+      made?.push(g);
+    }
+    if (first < 0) return;
+    const layer = this.layers[first];
+    if (layer.backwardParams !== undefined) layer.backwardParams(g);
+    else made?.push(layer.backward(g));
+  }
+
   params(): Param[] {
     return this.layers.flatMap((l) => l.params());
   }
@@ -173,7 +194,7 @@ export class Sequential implements Layer {
     const logits = this.forward(x, true, made);
     if (logits.rank !== 2) throw new Error(`Sequential.trainStep: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
     const { loss, grad } = softmaxCrossEntropy(logits, labels);
-    this.backward(grad, made);
+    this.backwardToParams(grad, made);
     optimizer.step(params);
     const correct = countCorrect(logits, labels);
     // Everything made in this step is dead now: the activations (the layers' caches hold them, so

@@ -8,16 +8,21 @@
  * or folders, e.g. `.DS_Store`, `.ipynb_checkpoints`) and files with other extensions are ignored.
  *
  * Every image goes through the same steps (`decodeImage`):
- * 1. decode, apply the EXIF orientation, drop any alpha channel (colour values kept as they are,
- *    as PIL's `convert('RGB')` does), convert to 8-bit sRGB;
+ * 1. decode, apply the EXIF orientation, composite any transparency onto the background (black;
+ *    white with `invert`), so a pixel looks as it does on that background whatever colour a
+ *    transparent pixel happens to store; convert to 8-bit sRGB;
  * 2. resize to `height x width` with `fit` (Lanczos-3):
  *    - 'fill' (default): stretch to exactly that size, ignoring the aspect ratio. It keeps every
  *      pixel and matches torchvision `Resize((h, w))` and Keras `image_dataset_from_directory`;
- *    - 'contain': scale to fit inside, centred, padded with black (keeps the aspect ratio and the
- *      whole image; good for digits and drawings);
+ *    - 'contain': scale to fit inside, centred, padded with the background (keeps the aspect ratio
+ *      and the whole image; good for digits and drawings);
  *    - 'cover': scale to cover, then crop the centre (keeps the aspect ratio, loses the edges);
  * 3. for `channels: 1`, grey = round(0.299 R + 0.587 G + 0.114 B) (ITU-R BT.601 luma on the
- *    sRGB values, the formula of PIL's `convert('L')`); a grey image passes through unchanged.
+ *    sRGB values, the formula of PIL's `convert('L')`); a grey image passes through unchanged;
+ * 4. with `invert` (dark ink on light paper, or on transparent pixels as canvases and paint
+ *    programs export it), every byte v becomes 255 - v: a light drawing on black, as MNIST is.
+ *    The background of steps 1 and 2 is then white (paper), so transparent pixels and the
+ *    padding of 'contain' end up black like the rest of the background, not as white bars.
  *
  * Pixels are stored as bytes (0..255, NHWC); the dataset normalises them to `p / 255` per batch.
  */
@@ -37,6 +42,8 @@ export interface ImageDecodeOptions {
   channels: 1 | 3;
   /** How to reach `height x width` (default 'fill'; see the module docs). */
   fit?: ResizeFit;
+  /** Dark ink on a light or transparent background: invert (255 - v) to a light drawing on black (default false). */
+  invert?: boolean;
 }
 
 export interface ImageFolderOptions extends ImageDecodeOptions {
@@ -93,7 +100,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions): P
         images.set(await decodeImage(files[i], opts), i * per);
         ok[i] = 1;
       } catch (e) {
-        const message = `${op}: ${opts.skipBad ? 'skipped' : 'cannot read'} image '${files[i]}': ${(e as Error).message}`;
+        const message = `${op}: ${opts.skipBad ? 'skipped' : 'cannot read'} image '${files[i]}': ${fileProblem(files[i]) ?? (e as Error).message}`;
         if (!opts.skipBad) {
           failed = true;
           throw new Error(message, { cause: e });
@@ -135,8 +142,9 @@ export function listImageFolder(root: string, classes?: readonly string[]): { cl
   let st;
   try {
     st = statSync(dir);
-  } catch {
-    throw new Error(`${op}: root folder '${root}' does not exist`);
+  } catch (e) {
+    const loop = (e as NodeJS.ErrnoException).code === 'ELOOP';
+    throw new Error(`${op}: root folder '${root}' ${loop ? 'is a loop of symbolic links (too many levels of links)' : 'does not exist'}`, { cause: e });
   }
   if (!st.isDirectory()) throw new Error(`${op}: root '${root}' is not a folder`);
   const folders = entries(dir)
@@ -183,26 +191,33 @@ export function listImageFolder(root: string, classes?: readonly string[]): { cl
  * ./read-file.ts). Throws sharp's message for unreadable or unsupported data.
  */
 export async function decodeImage(input: string | Uint8Array, opts: ImageDecodeOptions): Promise<Uint8Array> {
-  const { height, width, channels, fit } = checkDecodeOptions('decodeImage', opts);
+  const { height, width, channels, fit, invert } = checkDecodeOptions('decodeImage', opts);
+  const v = invert ? 255 : 0;
+  const background = { r: v, g: v, b: v };
   // Bytes, never a path, go to sharp: a FIFO or device given as an image must not hang libvips.
   const encoded = typeof input === 'string' ? await readRegularFile(input, { what: 'image' }) : input;
   const { data, info } = await sharp(encoded)
     .rotate()
-    .removeAlpha()
-    .resize({ width, height, fit, kernel: 'lanczos3', background: { r: 0, g: 0, b: 0 }, position: 'centre' })
+    .flatten({ background })
+    .resize({ width, height, fit, kernel: 'lanczos3', background, position: 'centre' })
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   if (info.width !== width || info.height !== height || info.channels !== 3 || data.length !== width * height * 3) {
     throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
   }
-  if (channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.length);
-  const grey = new Uint8Array(width * height);
-  for (let p = 0; p < grey.length; p++) {
-    // round(0.299 R + 0.587 G + 0.114 B) in exact integer arithmetic.
-    grey[p] = Math.floor((299 * data[3 * p] + 587 * data[3 * p + 1] + 114 * data[3 * p + 2] + 500) / 1000);
+  let out: Uint8Array;
+  if (channels === 3) {
+    out = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  } else {
+    out = new Uint8Array(width * height);
+    for (let p = 0; p < out.length; p++) {
+      // round(0.299 R + 0.587 G + 0.114 B) in exact integer arithmetic.
+      out[p] = Math.floor((299 * data[3 * p] + 587 * data[3 * p + 1] + 114 * data[3 * p + 2] + 500) / 1000);
+    }
   }
-  return grey;
+  if (invert) for (let p = 0; p < out.length; p++) out[p] = 255 - out[p];
+  return out;
 }
 
 /**
@@ -212,6 +227,8 @@ export async function decodeImage(input: string | Uint8Array, opts: ImageDecodeO
  */
 export async function loadImage(file: string, opts: ImageDecodeOptions & { normalization?: Normalization | null }): Promise<Tensor> {
   const { height, width, channels } = checkDecodeOptions('loadImage', opts);
+  const problem = fileProblem(file);
+  if (problem !== undefined) throw new Error(`loadImage: image '${file}' ${problem}`);
   let bytes: Uint8Array;
   try {
     bytes = await decodeImage(file, opts);
@@ -220,6 +237,26 @@ export async function loadImage(file: string, opts: ImageDecodeOptions & { norma
   }
   const one = new Dataset({ images: bytes, labels: new Int32Array(1), height, width, channels, normalization: opts.normalization ?? null });
   return one.image(0);
+}
+
+/**
+ * Why `file` cannot be an image file, in words (undefined when it exists and is not a folder): decoders say
+ * "unsupported image format" for a folder and "missing" for a loop of symbolic links.
+ */
+export function fileProblem(file: string): string | undefined {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'is a loop of symbolic links (too many levels of links)';
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist';
+    if (code === 'EACCES' || code === 'EPERM') return 'cannot be read (permission denied)';
+    return `cannot be read (${(e as Error).message})`;
+  }
+  if (st.isDirectory()) return 'is a folder, not an image file';
+  // A FIFO or device: readRegularFile refuses it with its kind ("is a FIFO (named pipe) ...").
+  return undefined;
 }
 
 function checkDecodeOptions(op: string, opts: ImageDecodeOptions): Required<ImageDecodeOptions> {
@@ -231,7 +268,8 @@ function checkDecodeOptions(op: string, opts: ImageDecodeOptions): Required<Imag
   if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`${op}: channels must be 1 or 3, got ${String(opts.channels)}`);
   const fit = opts.fit ?? 'fill';
   if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') throw new Error(`${op}: fit must be 'fill', 'contain' or 'cover', got ${String(fit)}`);
-  return { height: opts.height, width: opts.width, channels: opts.channels, fit };
+  if (opts.invert !== undefined && typeof opts.invert !== 'boolean') throw new Error(`${op}: invert must be true or false, got ${String(opts.invert)}`);
+  return { height: opts.height, width: opts.width, channels: opts.channels, fit, invert: opts.invert ?? false };
 }
 
 function entries(dir: string): Dirent[] {

@@ -12,7 +12,11 @@ export class Rng {
   private s3 = 0;
 
   constructor(seed = 0) {
-    if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
+    // A fractional seed would be truncated (1.5 and 1 the same stream), a string compared loosely:
+    // both are refused, as shapes are.
+    if (!Number.isSafeInteger(seed)) {
+      throw new Error(`Rng: seed must be an integer (a safe integer, |seed| < 2^53), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}`);
+    }
     // splitmix32 expands one seed into four well-mixed, not-all-zero words.
     let z = seed >>> 0;
     const hi = Math.floor(seed / 2 ** 32) >>> 0;

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -73,7 +73,7 @@ test('grayscale loading: exact bytes for PNG and lossless WebP, BT.601 luma for 
   assert.equal(batch.x.data[3 * 16 + 5], Math.fround(80 / 255));
 });
 
-test('one-channel, 16-bit and RGBA files decode to 8-bit values; alpha is dropped, colours kept', async () => {
+test('one-channel, 16-bit and RGBA files decode to 8-bit values; alpha is composited onto black', async () => {
   const grey = await encode(ramp, 4, 4, 1, 'png');
   assert.equal((await sharp(grey).metadata()).channels, 1);
   assert.deepEqual([...(await decodeImage(grey, { height: 4, width: 4, channels: 1 }))], ramp);
@@ -85,7 +85,8 @@ test('one-channel, 16-bit and RGBA files decode to 8-bit values; alpha is droppe
   assert.deepEqual([...(await decodeImage(grey16, { height: 4, width: 4, channels: 1 }))], ramp);
   // RGBA: red fully transparent, green half, blue opaque, grey 40 nearly transparent.
   const rgba = await encode([255, 0, 0, 0, 0, 255, 0, 128, 0, 0, 255, 255, 40, 40, 40, 10], 2, 2, 4, 'png');
-  assert.deepEqual([...(await decodeImage(rgba, { height: 2, width: 2, channels: 3 }))], [255, 0, 0, 0, 255, 0, 0, 0, 255, 40, 40, 40]);
+  // What the image looks like on black: v * alpha / 255 (40 * 10 / 255 = 1.6 → 1); a transparent pixel's stored colour does not show.
+  assert.deepEqual([...(await decodeImage(rgba, { height: 2, width: 2, channels: 3 }))], [0, 0, 0, 0, 128, 0, 0, 0, 255, 1, 1, 1]);
 });
 
 test('RGB loading keeps the colours; a grey image gives three equal channels', async () => {
@@ -183,4 +184,23 @@ test('structural errors: missing root, no class folders, a class without images,
   await assert.rejects(loadImageFolder(good, { ...opts, classes: ['apple', 'zebra', 'kiwi'] }), /class folder\(s\) '.*kiwi' not found/);
   await assert.rejects(loadImageFolder(good, { height: 4, width: 4, channels: 2 as 1 }), /channels must be 1 or 3, got 2/);
   await assert.rejects(loadImageFolder(good, { ...opts, fit: 'stretch' as 'fill' }), /fit must be 'fill', 'contain' or 'cover', got stretch/);
+});
+
+test('a folder, a symbolic-link loop or a missing file given as an image is named as such, not "unsupported image format"', async () => {
+  const opts = { height: 4, width: 4, channels: 1 } as const;
+  const base = join(tmp, 'odd');
+  mkdirSync(join(base, 'a.png'), { recursive: true });
+  symlinkSync('loop2', join(base, 'loop1'));
+  symlinkSync('loop1', join(base, 'loop2'));
+  await assert.rejects(loadImage(join(base, 'a.png'), opts), /loadImage: image '.*a\.png' is a folder, not an image file/);
+  await assert.rejects(loadImage(join(base, 'loop1'), opts), /loadImage: image '.*loop1' is a loop of symbolic links/);
+  await assert.rejects(loadImage(join(base, 'gone.png'), opts), /loadImage: image '.*gone\.png' does not exist/);
+  await assert.rejects(loadImageFolder(join(base, 'loop1'), opts), /loadImageFolder: root folder '.*loop1' is a loop of symbolic links/);
+  // A looping entry inside a class folder.
+  const cls = join(tmp, 'looped', 'c');
+  await put(join(tmp, 'looped', 'b', '1.png'), encode(ramp, 4, 4, 1, 'png'));
+  mkdirSync(cls, { recursive: true });
+  symlinkSync('y.png', join(cls, 'x.png'));
+  symlinkSync('x.png', join(cls, 'y.png'));
+  await assert.rejects(loadImageFolder(join(tmp, 'looped'), opts), /cannot read image '.*x\.png': is a loop of symbolic links/);
 });

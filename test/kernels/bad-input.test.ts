@@ -5,6 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { Rng } from '../../src/tensor/random.js';
 import * as ops from '../../src/kernels/ops.js';
 import { softmax, softmaxBackward } from '../../src/losses/softmax.js';
 import { softmaxCrossEntropy } from '../../src/losses/softmax-cross-entropy.js';
@@ -150,4 +151,14 @@ describe('bad input: errors name the op, the argument, expected and actual', () 
       assert.throws(fn, re);
     });
   }
+});
+
+test('seeds must be integers: a fractional or string seed is refused by name (1.5 would silently equal 1)', () => {
+  for (const bad of [1.5, '1', NaN, Infinity, 2 ** 53]) {
+    assert.throws(() => new Rng(bad as number), /Rng: seed must be an integer/);
+    assert.throws(() => Tensor.randn([2], { seed: bad as number }), /Rng: seed must be an integer/);
+    assert.throws(() => new Sequential([new Dense({ units: 2 })], { inputShape: [3], seed: bad as number }), /Rng: seed must be an integer/);
+  }
+  assert.throws(() => new Rng('1' as unknown as number), /got "1"/);
+  assert.equal(new Rng(-3).nextUint32(), new Rng(-3).nextUint32());
 });

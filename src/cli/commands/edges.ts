@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { Tensor } from '../../tensor/tensor.js';
 import { conv2d } from '../../kernels/ops.js';
 import { edges, type EdgeOperator } from '../../edges.js';
-import { decodeImage } from '../../node/image-folder.js';
+import { decodeImage, fileProblem } from '../../node/image-folder.js';
 import { readRegularFile } from '../../node/read-file.js';
 import { writePng } from '../../node/png.js';
 import { CliError, makeOutput, usageError } from '../util.js';
@@ -34,6 +34,8 @@ export function parseKernel(text: string): number[][] {
 
 /** Loads an image file as grey [1, H, W, 1] in [0, 1], at its own size (after EXIF rotation). */
 async function loadGrey(file: string): Promise<Tensor> {
+  const problem = fileProblem(file);
+  if (problem !== undefined) throw new CliError(`image '${file}' ${problem}`);
   try {
     const data = await readRegularFile(file, { what: 'image' });
     const meta = await sharp(data).metadata();

@@ -3,7 +3,7 @@ import { exportOnnx, ONNX_OPSETS } from '../../onnx/export.js';
 import { readModelFile, type ModelInfo } from '../models.js';
 import { writeAtomic } from '../images.js';
 import { makeOutput, usageError } from '../util.js';
-import { isMnist } from '../data.js';
+import { isMnist, isMnist10k } from '../data.js';
 
 export interface ExportOptions {
   onnx: string;
@@ -23,7 +23,7 @@ export function preprocessingText(info: ModelInfo, inputShape: readonly number[]
     `(fit '${info.fit ?? 'fill'}', Lanczos-3)${c === 1 ? ', grey = round(0.299 R + 0.587 G + 0.114 B)' : ', sRGB'}; ` +
     'value = byte / 255 (0 to 1), no mean/std normalisation';
   if (info.data === undefined) return `unknown: this model file was not written by 'stride train'; stride itself feeds: ${steps}`;
-  const look = isMnist(info.data)
+  const look = isMnist(info.data) || isMnist10k(info.data)
     ? '; MNIST style: a white (1) digit on a black (0) background (dark ink on light paper must be inverted: value = 1 - byte / 255)'
     : '';
   return `${steps}${look}`;

@@ -29,6 +29,7 @@ import { checkDistinct, checkOutputDir, checkOutputFile, freePath, shellQuote } 
 import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
 import { basename, extname, relative } from 'node:path';
 import { randomAffine } from '../affine.js';
+import { checkTrainingData, dataRecord } from '../provenance.js';
 
 /** Everything that determines a training run; stored in checkpoints so `--resume` can continue it. */
 export interface TrainConfig {
@@ -367,6 +368,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     const n = data.skipped.files.length;
     out.warn(`--skip-bad: skipped ${n} unreadable image${n === 1 ? '' : 's'} (of ${data.skipped.of}): ${data.skipped.files.map((f) => relative(process.cwd(), f)).join(', ')}`);
   }
+  // At least 2 classes and a non-empty test set, before any training.
+  for (const w of checkTrainingData(data, config)) out.warn(w);
   if (model === undefined) {
     model = (await resolveModel(config.model, { inputShape: shape, numClasses: data.classNames.length, seed: config.seed })).model;
   }
@@ -384,6 +387,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     if (validation.length === 0) throw usageError(`--val-split ${config.valSplit} leaves no validation images out of ${data.train.length}`);
   }
   if (train.length === 0) throw usageError('no training images (check --limit and --val-split)');
+  // Which images the model is trained and tested on, for `eval` (provenance.ts).
+  info.dataset = dataRecord(data, config, validation?.length ?? 0);
   if (config.earlyStopping !== null && config.epochs <= startEpoch) out.warn('--early-stopping has no effect: no epochs left to run');
 
   if (config.warmup > 0 && config.warmup >= config.epochs) {

@@ -11,10 +11,10 @@ import { loadImage } from '../../node/image-folder.js';
 import { writePng } from '../../node/png.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { selectBackend, type BackendName } from '../backend.js';
-import { loadEvalData } from '../data.js';
+import { chooseEvalData } from '../provenance.js';
 import { resolveModel } from '../models.js';
 import { writeGridPng } from '../images.js';
-import { CliError, makeOutput, pct } from '../util.js';
+import { CliError, makeOutput, pct, personMessage } from '../util.js';
 
 export interface VisualizeOptions {
   outDir: string;
@@ -38,14 +38,20 @@ export async function visualizeCommand(spec: string, opts: VisualizeOptions): Pr
   let x: Tensor;
   let what: string;
   if (opts.image !== undefined) {
-    x = await loadImage(opts.image, image);
+    try {
+      x = await loadImage(opts.image, image);
+    } catch (e) {
+      throw new CliError(personMessage((e as Error).message));
+    }
     what = opts.image;
   } else {
-    const dataName = opts.data ?? info.data ?? 'mnist';
-    const test = await loadEvalData(dataName, 'test', image, info.classNames, undefined);
-    if (opts.sample >= test.length) throw new CliError(`--sample ${opts.sample} is out of range: the test split of ${dataName} has ${test.length} images`);
+    // The model's recorded test set (or the --data named), as `eval` would evaluate it.
+    const choice = await chooseEvalData({ data: opts.data }, info.dataset, info.data, image, info.classNames);
+    for (const w of choice.warnings) out.warn(w);
+    const test = choice.dataset;
+    if (opts.sample >= test.length) throw new CliError(`--sample ${opts.sample} is out of range: ${choice.label} has ${test.length} images`);
     x = test.image(opts.sample);
-    what = `test image ${opts.sample} of ${dataName} (class ${test.classNames[test.label(opts.sample)]})`;
+    what = `image ${opts.sample} of ${choice.label} (class ${test.classNames[test.label(opts.sample)]})`;
   }
 
   await mkdir(opts.outDir, { recursive: true });

@@ -86,3 +86,65 @@ export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: Conv2DInf
     db: new Tensor(Float32Array.from(db), [outC]),
   };
 }
+
+/**
+ * dx alone: equation (1) of the loop above, dA += W_c · dZ_hw, for a layer whose dW is not needed
+ * (or to read one rule at a time). Same loop order, so the same float64 sums as conv2dBackward.
+ */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, info: Conv2DInfo): Tensor {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
+  const dx = new Float64Array(batch * inH * inW * inC);
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let oc = 0; oc < outC; oc++) {
+          const g = dy.data[((b * outH + oy) * outW + ox) * outC + oc]; // dZ[i, h, w, c]
+          for (let ky = 0; ky < kH; ky++) {
+            const iy = oy * strideH + ky * dilationH - padTop;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const ix = ox * strideW + kx * dilationW - padLeft;
+              if (ix < 0 || ix >= inW) continue;
+              for (let ic = 0; ic < inC; ic++) {
+                dx[((b * inH + iy) * inW + ix) * inC + ic] += w.data[((ky * kW + kx) * inC + ic) * outC + oc] * g; // (1)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return new Tensor(Float32Array.from(dx), [batch, inH, inW, inC]);
+}
+
+/**
+ * dw and db alone: equations (2) and (3), dW_c += a_slice · dZ_hw and db = Σ dZ_hw, for the first
+ * layer of a network, whose dx nobody needs. Same loop order, so the same sums as conv2dBackward.
+ */
+export function conv2dBackwardFilter(dy: Tensor, x: Tensor, info: Conv2DInfo): { dw: Tensor; db: Tensor } {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
+  const dw = new Float64Array(kH * kW * inC * outC);
+  const db = new Float64Array(outC);
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let oc = 0; oc < outC; oc++) {
+          const g = dy.data[((b * outH + oy) * outW + ox) * outC + oc]; // dZ[i, h, w, c]
+          db[oc] += g; // (3)
+          for (let ky = 0; ky < kH; ky++) {
+            const iy = oy * strideH + ky * dilationH - padTop;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const ix = ox * strideW + kx * dilationW - padLeft;
+              if (ix < 0 || ix >= inW) continue;
+              for (let ic = 0; ic < inC; ic++) {
+                dw[((ky * kW + kx) * inC + ic) * outC + oc] += x.data[((b * inH + iy) * inW + ix) * inC + ic] * g; // (2)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dw: new Tensor(Float32Array.from(dw), [kH, kW, inC, outC]), db: new Tensor(Float32Array.from(db), [outC]) };
+}

@@ -3,7 +3,7 @@
  * fast kernel is checked against, and the fallback wherever a fast kernel is missing.
  */
 import type { Kernels } from '../api.js';
-import { conv2d, conv2dBackward } from './conv2d.js';
+import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput } from './conv2d.js';
 import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
 import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
 import { dense, denseBackward } from './dense.js';
@@ -13,6 +13,8 @@ export const reference: Kernels = {
   name: 'reference',
   conv2d,
   conv2dBackward,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

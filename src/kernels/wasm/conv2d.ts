@@ -6,7 +6,12 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { allocFloat32 } from '../../tensor/storage.js';
 import { compactConv2DInfo, fitsInt32, type Conv2DInfo } from '../conv-info.js';
-import { conv2d as conv2dReference, conv2dBackward as conv2dBackwardReference } from '../reference/conv2d.js';
+import {
+  conv2d as conv2dReference,
+  conv2dBackward as conv2dBackwardReference,
+  conv2dBackwardFilter as conv2dBackwardFilterReference,
+  conv2dBackwardInput as conv2dBackwardInputReference,
+} from '../reference/conv2d.js';
 import { PendingOutput, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -235,6 +240,20 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   rt.exports.biasGrad(dyP, M, outC, dbP, rt.alloc(C4));
   const db = rt.read(dbP, outC);
   return { dw: new Tensor(dw, [kH, kW, inC, outC]), db: new Tensor(db, [outC]) };
+}
+
+/** dx of conv2d alone, as reference conv2dBackwardInput (int32 parameters: see conv2dWasm). */
+export function conv2dBackwardInputOnlyWasm(rt: Runtime, dy: Tensor, w: Tensor, fullInfo: Conv2DInfo): Tensor {
+  const info = compactConv2DInfo(fullInfo);
+  if (!fitsInt32(info)) return conv2dBackwardInputReference(dy, w, fullInfo);
+  return conv2dBackwardInputWasm(rt, dy, w, info);
+}
+
+/** dw and db of conv2d alone, as reference conv2dBackwardFilter (int32 parameters: see conv2dWasm). */
+export function conv2dBackwardFilterOnlyWasm(rt: Runtime, dy: Tensor, x: Tensor, fullInfo: Conv2DInfo): { dw: Tensor; db: Tensor } {
+  const info = compactConv2DInfo(fullInfo);
+  if (!fitsInt32(info)) return conv2dBackwardFilterReference(dy, x, fullInfo);
+  return conv2dBackwardFilterWasm(rt, dy, x, info);
 }
 
 /** All three gradients of conv2d, as reference conv2dBackward (int32 parameters: see conv2dWasm). */

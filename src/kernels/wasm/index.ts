@@ -16,7 +16,7 @@ import type { Kernels } from '../api.js';
 import { computeConv2DInfo, computePool2DInfo } from '../conv-info.js';
 import { registerBackend, setBackend, getBackend } from '../backend.js';
 import { reference } from '../reference/index.js';
-import { conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
+import { conv2dBackwardFilterOnlyWasm, conv2dBackwardInputOnlyWasm, conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
 import {
   leakyReluBackwardWasm, leakyReluWasm, reluBackwardWasm, reluWasm, sigmoidBackwardWasm, sigmoidWasm, tanhBackwardWasm, tanhWasm,
 } from './activations.js';
@@ -158,6 +158,14 @@ export const wasm: Kernels = {
   conv2dBackward: (dy, x, w, info) => {
     const r = runtime();
     return r === null ? reference.conv2dBackward(dy, x, w, info) : conv2dBackwardWasm(r, dy, x, w, info);
+  },
+  conv2dBackwardInput: (dy, w, info) => {
+    const r = runtime();
+    return r === null ? reference.conv2dBackwardInput(dy, w, info) : conv2dBackwardInputOnlyWasm(r, dy, w, info);
+  },
+  conv2dBackwardFilter: (dy, x, info) => {
+    const r = runtime();
+    return r === null ? reference.conv2dBackwardFilter(dy, x, info) : conv2dBackwardFilterOnlyWasm(r, dy, x, info);
   },
   maxPool2d: (x, info) => {
     const r = runtime();

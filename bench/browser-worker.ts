@@ -1,33 +1,29 @@
 /**
- * The Chromium side of `npm run bench:browser`: a module worker that fetches the digits from its
- * own origin, starts two threads, and runs whatever bench/browser.ts asks (through the page).
+ * A module worker of `npm run bench:browser` that calls the library directly: W4 (lenet inference)
+ * and W3 through `fit` (as Node runs it), to tell the trainer's own cost from the browser's.
+ * It fetches the digits from its own origin.
  */
 import * as S from '../src/index.js';
-import { inferW4, trainW3, type Digits } from './browser-work.js';
+import { inferW4, trainW3, W4_BATCH } from './browser-work.js';
 
-export type BenchRequest =
-  | { kind: 'init'; n: number; threads: number }
-  | { kind: 'w3'; model: 'small' | 'lenet'; batches: number }
-  | { kind: 'w4'; reps: number };
+export type InferRequest = { kind: 'init'; threads: number } | { kind: 'w4'; reps: number } | { kind: 'fit'; model: 'small' | 'lenet'; images: number };
 
-let data: Digits | null = null;
+let images: Float32Array | null = null;
+let train: S.Dataset | null = null;
 
-async function handle(req: BenchRequest): Promise<unknown> {
+async function handle(req: InferRequest): Promise<unknown> {
   if (req.kind === 'init') {
-    const buf = await (await fetch('./digits.bin')).arrayBuffer();
-    const images = new Float32Array(buf, 0, req.n * 28 * 28);
-    const labels = new Int32Array(buf, req.n * 28 * 28 * 4, req.n);
-    data = { images, labels, n: req.n };
+    train = (await S.loadCompactDataset('./digits.bin')).train;
+    images = train.take(W4_BATCH).batches(W4_BATCH).next().value!.x.data;
     S.setThreads(req.threads);
-    const info = await S.ready();
-    return { info, crossOriginIsolated: globalThis.crossOriginIsolated === true };
+    return { info: await S.ready() };
   }
-  if (data === null) throw new Error('bench worker: init first');
-  if (req.kind === 'w3') return { ...trainW3(S, data, req.model, req.batches), work: S.threadWork() };
-  return { ...inferW4(S, data, req.reps), work: S.threadWork() };
+  if (images === null || train === null) throw new Error('bench infer worker: init first');
+  if (req.kind === 'fit') return { imagesPerSec: await trainW3(S, train.take(req.images), req.model) };
+  return { imagesPerSec: inferW4(S, images, req.reps), work: S.threadWork() };
 }
 
-self.onmessage = (e: MessageEvent<BenchRequest>) => {
+self.onmessage = (e: MessageEvent<InferRequest>) => {
   handle(e.data).then(
     (r) => postMessage({ ok: r }),
     (err: unknown) => postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),

@@ -31,10 +31,22 @@ const CASES = {
   plain: {},
   'csp-no-wasm': { ...ISOLATION_HEADERS, 'Content-Security-Policy': "script-src 'self'" },
   'csp-no-blob-workers': { ...ISOLATION_HEADERS, 'Content-Security-Policy': "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'" },
+  credentialless: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' },
+  // The library in a module worker of an isolated page; the worker script with the page's headers, or without COEP.
+  'worker-coep': ISOLATION_HEADERS,
+  'worker-no-coep': ISOLATION_HEADERS,
 } satisfies Record<string, Record<string, string>>;
 type Case = keyof typeof CASES;
 
 const PAGE = `<!doctype html>\n<meta charset="utf-8">\n<title>stride backendInfo</title>\n<link rel="icon" href="data:,">\n<script type="module" src="./info-page.js"></script>\n`;
+/** The same report from a module worker; an error event is reported with its message (empty when the browser gives none). */
+const WORKER_PAGE = `<!doctype html>\n<meta charset="utf-8">\n<title>stride backendInfo in a worker</title>\n<link rel="icon" href="data:,">\n<script type="module">
+globalThis.__strideInfo = new Promise((resolve) => {
+  const w = new Worker('./info-page.js', { type: 'module' });
+  w.onmessage = (e) => resolve(e.data);
+  w.onerror = (e) => resolve({ workerError: { message: e.message ?? null } });
+});
+</script>\n`;
 
 let dir = '';
 let server: Server | null = null;
@@ -56,7 +68,10 @@ before(async () => {
     const [, scope, file] = url.pathname.split('/');
     if (!(scope in CASES)) return null;
     const headers = CASES[scope as Case];
-    return file === 'index.html' ? { dir, file, headers, body: PAGE } : { dir, file, headers };
+    if (file === 'index.html') return { dir, file, headers, body: scope.startsWith('worker-') ? WORKER_PAGE : PAGE };
+    // A worker script served without Cross-Origin-Embedder-Policy (the page has it).
+    if (scope === 'worker-no-coep') return { dir, file, headers: { 'Cross-Origin-Opener-Policy': 'same-origin' } };
+    return { dir, file, headers };
   }));
   browser = await launchChromium();
 });
@@ -160,4 +175,28 @@ test('setFallbackWarnings(false): the same fallbacks, the same reasons, no conso
     const fromStride = log.warnings.filter((w) => w.includes(needles[c]) || w.includes(r.info.reason!));
     assert.deepEqual(fromStride, [], `${c}: no warning after setFallbackWarnings(false)`);
   }
+});
+
+test('COEP credentialless instead of require-corp: the page is isolated just the same, 2 threads', { timeout: 60_000 }, async () => {
+  const { r, log } = await run('credentialless');
+  assertConsistent('credentialless', r);
+  assert.equal(r.crossOriginIsolated, true);
+  assert.equal(r.info.threads, 2);
+  assert.equal(r.info.reason, null);
+  assert.ok(r.work[1] > 0, `thread 2 worked: ${JSON.stringify(r.work)}`);
+  assert.deepEqual(log.warnings, []);
+});
+
+test('in a module worker whose script has the page\'s COEP header: 2 threads; without the header the worker never runs', { timeout: 60_000 }, async () => {
+  const { r, log } = await run('worker-coep');
+  assertConsistent('worker-coep', r);
+  assert.equal(r.crossOriginIsolated, true, 'the worker is isolated');
+  assert.equal(r.info.threads, 2);
+  assert.equal(r.info.reason, null);
+  assert.ok(r.work[1] > 0, `thread 2 worked: ${JSON.stringify(r.work)}`);
+  assert.deepEqual(log.errors, []);
+  // What docs/browser.md warns about: Chromium refuses the script, and the page gets an error event with no message.
+  const { result } = await loadPage<{ workerError?: { message: string | null } }>(browser!, `${origin}/worker-no-coep/index.html`, '__strideInfo');
+  assert.ok(result.workerError !== undefined, `the worker script without COEP must not run: ${JSON.stringify(result).slice(0, 300)}`);
+  assert.ok(!result.workerError.message, `the error event carries no message: ${JSON.stringify(result.workerError)}`);
 });

@@ -1,7 +1,7 @@
 /**
  * The in-page half of backend-info.test.ts: asks for two threads, awaits ready(), runs a conv big
  * enough to be split over threads, and publishes what backendInfo() said on `globalThis.__strideInfo`.
- * `?warnings=off` turns the fallback warning off first.
+ * `?warnings=off` turns the fallback warning off first. In a module worker it posts the report instead.
  */
 import * as S from '../../src/index.js';
 
@@ -57,6 +57,12 @@ async function main(): Promise<InfoReport> {
   };
 }
 
-(globalThis as { __strideInfo?: Promise<InfoReport | { error: string }> }).__strideInfo = main().catch((e: unknown) => ({
+const report = main().catch((e: unknown) => ({
   error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e),
 }));
+if (typeof document === 'undefined') {
+  // In a module worker (the worker cases): the page that started it publishes what we post.
+  void report.then((r) => postMessage(r));
+} else {
+  (globalThis as { __strideInfo?: Promise<InfoReport | { error: string }> }).__strideInfo = report;
+}

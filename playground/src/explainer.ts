@@ -278,9 +278,16 @@ export function createExplainer(): HTMLElement {
     }
     phase = 'forward';
     k = 0;
-    renderShortcut();
-    renderPools();
     render();
+    try {
+      // Both assert that the page's loops end where the library's kernels are (explainer-math.ts).
+      renderShortcut();
+      renderPools();
+    } catch (e) {
+      message.textContent = (e as Error).message;
+      message.hidden = false;
+      console.error(e);
+    }
     checkOut.textContent = 'Press the button to check these gradients.';
     delete checkOut.dataset.maxRel;
   }

@@ -13,6 +13,21 @@ export {
   type LabelStorage,
 } from './data/dataset.js';
 export { drawTransform, type AugmentOptions, type SampleTransform } from './data/augment.js';
+export { parseIdx, parseIdxImages, parseIdxLabels, checkIdxPair, type IdxArray, type IdxImages, type IdxLabels } from './data/idx.js';
+// Compact dataset files for web pages (issue 7; docs/worker.md): `stride pack-data` writes them.
+export {
+  encodeCompactDataset,
+  decodeCompactDataset,
+  readCompactDataset,
+  loadCompactDataset,
+  isGzip,
+  CompactDatasetError,
+  COMPACT_MAGIC,
+  COMPACT_VERSION,
+  type CompactDataset,
+  type CompactDatasetInput,
+  type LoadCompactOptions,
+} from './data/compact.js';
 export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
 export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';

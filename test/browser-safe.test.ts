@@ -1,5 +1,5 @@
 /**
- * Everything in src/ outside src/node/ and src/cli/ must run unchanged in a browser (docs/HELPERS.md,
+ * Everything in src/ outside src/node/ and src/cli/ must run unchanged in a browser (dev/HELPERS.md,
  * issue #3). Two checks:
  *
  * 1. Static: no such file refers to a Node built-in (`node:*`, or `fs`, `path`, `worker_threads`, ...
@@ -168,7 +168,7 @@ test('no file in src/ outside src/node/ and src/cli/ imports a Node built-in or 
   assert.ok(!files.some((f) => NODE_ONLY_DIRS.some((d) => f.startsWith(d))));
   const findings = files.flatMap((f) => scanSource(f, readFileSync(join(ROOT, f), 'utf8')));
   const bad = findings.filter((f) => !f.allowed);
-  assert.deepEqual(bad.map(fmt), [], 'Node-only code belongs in src/node/ or src/cli/ (see docs/HELPERS.md)');
+  assert.deepEqual(bad.map(fmt), [], 'Node-only code belongs in src/node/ or src/cli/ (see dev/HELPERS.md)');
   // The allowed ones: all in threads.ts (listed in the test output for review).
   for (const f of findings) console.log(`# allowed (guarded, Node only): ${fmt(f)}`);
   assert.ok(findings.every((f) => f.file === THREADS_FILE));

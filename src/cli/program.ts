@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { presetNames } from '../model/presets.js';
-import { optimizerNames } from '../optim/registry.js';
+import { createOptimizer, optimizerNames, type OptimizerName } from '../optim/registry.js';
 import { scheduleKinds } from '../optim/schedule.js';
 import { BACKENDS } from './backend.js';
-import { TRAIN_DEFAULTS } from './commands/train.js';
+import { TRAIN_DEFAULTS, trainOptimizerOptions } from './commands/train.js';
 import {
   CliError,
   choice,
@@ -33,11 +33,24 @@ function version(): string {
   }
 }
 
-const channelsOption = () => new Option('--channels <n>', 'image channels for a preset: 1 (grey) or 3 (RGB)').argParser((v) => Number(choice(['1', '3'])(v)) as 1 | 3);
+const channelsOption = () => new Option('--channels <n>', 'image channels for a preset: 1 (grey) or 3 (RGB) (default: 1)').argParser((v) => Number(choice(['1', '3'])(v)) as 1 | 3);
 const backendOptions = (cmd: Command): Command =>
   cmd
     .addOption(new Option('--backend <name>', `kernels: ${BACKENDS.join(' or ')} (default: wasm when available)`).argParser(choice(BACKENDS)))
-    .option('--threads <n>', 'threads of the wasm kernels (default: up to the number of cores)', parsePositiveInt);
+    .option('--threads <n>', 'threads of the wasm kernels (default: one per core, at most 8)', parsePositiveInt);
+
+/**
+ * "0.05 for sgd, 0.001 for adam and adamw, ...": the default of an optimizer hyperparameter for each
+ * optimizer that has it, computed from what `train` builds (so the help cannot go stale).
+ */
+function perOptimizer(key: string, only?: OptimizerName[]): string {
+  const groups = new Map<string, OptimizerName[]>();
+  for (const name of only ?? optimizerNames) {
+    const v = String(createOptimizer(name, trainOptimizerOptions(name)).toSpec().hyper[key]);
+    groups.set(v, [...(groups.get(v) ?? []), name]);
+  }
+  return [...groups].map(([v, names]) => `${v} for ${names.join(' and ')}`).join(', ');
+}
 
 /** Builds the program. `run` parses and executes it. */
 export function buildProgram(): Command {
@@ -50,35 +63,36 @@ export function buildProgram(): Command {
 
   const train = program
     .command('train')
-    .description('train a model (default: LeNet on the embedded MNIST split), then report test accuracy and save it')
-    .option('-m, --model <name|file>', `a preset (${presetNames().join(', ')}) or a model file to continue training`, 'lenet')
-    .option('-d, --data <mnist|dir>', "'mnist' (the embedded split) or an image folder root/<class>/<image>", 'mnist')
-    .option('--test-data <dir>', 'a separate test image folder (default for folders: the last 20% of each class)')
-    .option('--image-size <HxW>', 'input size of a preset model for an image folder (default 28x28)', parseSize)
+    .description('train a model (default: LeNet on the standard MNIST), then report test accuracy and save it')
+    .option('-m, --model <name|file>', `a preset (${presetNames().join(', ')}) or a model file to continue training`, TRAIN_DEFAULTS.model)
+    .option('-d, --data <mnist|dir>', "'mnist' (the standard 60,000 + 10,000 images), 'mnist-10k' (the mnist package's 10,000 digits, split 80/20) or an image folder root/<class>/<image>", TRAIN_DEFAULTS.data)
+    .option('--test-data <dir>', 'a separate test image folder (default: for a folder, the last 20% of each class)')
+    .option('--image-size <HxW>', 'input size of a preset model for an image folder (default: 28x28)', parseSize)
     .addOption(channelsOption())
     .option('-e, --epochs <n>', 'train until this many epochs are done', parsePositiveInt, TRAIN_DEFAULTS.epochs)
     .option('-b, --batch-size <n>', 'mini-batch size', parsePositiveInt, TRAIN_DEFAULTS.batchSize)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(optimizerNames).default(TRAIN_DEFAULTS.optimizer))
-    .option('--lr <rate>', 'learning rate (default: the optimizer\'s: 0.001 for adam/adamw, 0.01 for sgd/rmsprop)', parseNonNegativeNumber)
-    .option('--momentum <m>', 'momentum for sgd (default 0.9) and rmsprop (default 0)', parseFraction)
-    .option('--weight-decay <wd>', 'weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw)', parseNonNegativeNumber)
-    .addOption(new Option('--schedule <kind>', 'learning-rate schedule over epochs').choices(scheduleKinds).default('cosine'))
-    .option('--warmup <epochs>', 'linear warmup epochs before the schedule', parseNonNegativeInt)
-    .option('--step-size <epochs>', 'step schedule: epochs between decays (default epochs/3)', parsePositiveInt)
-    .option('--gamma <factor>', 'step/exponential schedule: decay factor (default 0.1 / 0.9)', parseNonNegativeNumber)
-    .option('--min-lr <rate>', 'cosine schedule: final learning rate (default 0)', parseNonNegativeNumber)
-    .option('--seed <n>', 'seed of initialisation, shuffling, augmentation and the validation split', parseSeed, 1)
-    .option('--val-split <fraction>', 'hold out this fraction of the training images for validation', parseFraction)
-    .option('--early-stopping <patience>', 'stop after this many epochs without improvement (val loss, or train loss without --val-split)', parsePositiveInt)
-    .option('--augment [pixels]', 'random shifts of up to ±pixels, on by default', parseNonNegativeInt, 2)
+    .option('--lr <rate>', `learning rate (default: ${perOptimizer('lr')})`, parseNonNegativeNumber)
+    .option('--momentum <m>', `momentum, sgd and rmsprop only (default: ${perOptimizer('momentum', ['sgd', 'rmsprop'])})`, parseFraction)
+    .option('--weight-decay <wd>', `weight decay, L2 (decoupled for adamw); biases are not decayed (default: ${perOptimizer('weightDecay')})`, parseNonNegativeNumber)
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule over epochs').choices(scheduleKinds).default(TRAIN_DEFAULTS.schedule))
+    .option('--warmup <epochs>', 'linear warmup epochs before the schedule, fewer than --epochs (default: 0)', parseNonNegativeInt)
+    .option('--step-size <epochs>', 'step schedule: epochs between decays (default: epochs/3)', parsePositiveInt)
+    .option('--gamma <factor>', 'step/exponential schedule: decay factor (default: 0.1 for step, 0.9 for exponential)', parseNonNegativeNumber)
+    .option('--min-lr <rate>', 'cosine schedule: final learning rate (default: 0)', parseNonNegativeNumber)
+    .option('--seed <n>', 'seed of initialisation, shuffling, augmentation and the validation split', parseSeed, TRAIN_DEFAULTS.seed)
+    .option('--val-split <fraction>', 'hold out this fraction of the training images for validation (default: 0)', parseFraction)
+    .option('--early-stopping <patience>', 'stop after this many epochs without improvement (val loss, or train loss without --val-split) (default: off)', parsePositiveInt)
+    .option('--augment [pixels]', 'random shifts of up to ±pixels', parseNonNegativeInt, TRAIN_DEFAULTS.augment)
     .option('--no-augment', 'no shifts')
-    .option('--rotate <degrees>', 'random rotations of up to ±degrees (0: off)', parseNonNegativeNumber)
-    .option('--scale <fraction>', 'random zoom of up to ±fraction, e.g. 0.1 for 90%-110% (0: off)', parseFraction)
-    .option('--limit <n>', 'use only the first n training images (class-balanced), for quick runs', parsePositiveInt)
-    .option('--test-limit <n>', 'use only the first n test images (class-balanced)', parsePositiveInt)
+    .option('--rotate <degrees>', 'random rotations of up to ±degrees (default: 0, off)', parseNonNegativeNumber)
+    .option('--scale <fraction>', 'random zoom of up to ±fraction, e.g. 0.1 for 90%-110% (default: 0, off)', parseFraction)
+    .option('--limit <n>', 'use only the first n training images (class-balanced), for quick runs (default: all)', parsePositiveInt)
+    .option('--test-limit <n>', 'use only the first n test images (class-balanced) (default: all)', parsePositiveInt)
     .option('--checkpoint <dir>', 'save a checkpoint into dir after every epoch')
     .option('--resume', 'continue the run saved in --checkpoint dir')
-    .option('-o, --out <file>', 'where to save the model (default models/<model>-<data>.safetensors)')
+    .option('-o, --out <file>', 'where to save the model (default: models/<model>-<data>.safetensors, or the next free models/<model>-<data>-N.safetensors)')
+    .option('--force', 'replace an existing --out file; start a new run in a --checkpoint folder that holds one')
     .option('--no-save', 'do not save the model')
     .option('--plot <file>', 'write training curves (.svg or .png)')
     .option('--json', 'machine-readable progress: one JSON object per line on stdout');
@@ -88,7 +102,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('evaluate a model file: accuracy, per-class precision/recall/F1 and the confusion matrix')
     .argument('<model>', 'model file (.safetensors)')
-    .option('-d, --data <mnist|dir>', "'mnist' or an image folder (default: the data the model was trained on)")
+    .option('-d, --data <mnist|dir>', "'mnist', 'mnist-10k' or an image folder (default: the data the model was trained on)")
     .addOption(new Option('--split <name>', "which images: MNIST's split, or for a folder the last 20% of each class (test), the rest (train) or all").choices(['test', 'train', 'all']).default('test'))
     .option('--limit <n>', 'evaluate only the first n images (class-balanced)', parsePositiveInt)
     .option('-b, --batch-size <n>', 'inference batch size', parsePositiveInt, 256)
@@ -166,6 +180,21 @@ export function buildProgram(): Command {
     .option('--scale <n>', 'upscaling of each tile (default: automatic)', parsePositiveInt)
     .option('--json', 'print what was written as JSON');
   backendOptions(visualize).action(async (model: string, opts) => (await import('./commands/visualize.js')).visualizeCommand(model, opts));
+
+  program
+    .command('pack-data')
+    .description('write a dataset as one compact binary file (uint8 pixels + labels) for a web page (docs/worker.md)')
+    .option('-d, --data <mnist|dir>', "'mnist' or an image folder root/<class>/<image>", 'mnist')
+    .option('--test-data <dir>', 'a separate test image folder (default for folders: the last 20% of each class)')
+    .requiredOption('-o, --out <file>', 'the file to write (e.g. digits.bin)')
+    .option('--limit <n>', 'keep only the first n training images (class-balanced)', parsePositiveInt)
+    .option('--test-limit <n>', 'keep only the first n test images (class-balanced)', parsePositiveInt)
+    .option('--seed <n>', 'store each split in a seeded random order (default: classes interleaved)', parseSeed)
+    .option('--gzip', 'gzip the file (pages unpack it with DecompressionStream)')
+    .option('--image-size <HxW>', 'image folders: resize to this size (default 28x28)', parseSize)
+    .addOption(channelsOption())
+    .option('--json', 'print what was written as JSON')
+    .action(async (opts) => (await import('./commands/pack-data.js')).packDataCommand(opts));
 
   return program;
 }

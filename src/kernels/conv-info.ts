@@ -1,4 +1,4 @@
-import type { Shape } from '../tensor/tensor.js';
+import { checkTensorSize, type Shape } from '../tensor/tensor.js';
 
 /**
  * Padding of a convolution or pooling window.
@@ -73,11 +73,19 @@ export interface Pool2DInfo {
   padRight: number;
 }
 
+export { MAX_TENSOR_ELEMENTS, checkTensorSize } from '../tensor/tensor.js';
+
+/** Throws unless `v` (a size computed from the options) is a safe integer, so the geometry is exact. */
+function checkSafe(op: string, what: string, v: number): number {
+  if (!Number.isSafeInteger(v)) throw new Error(`${op}: ${what} is ${v}, beyond 2^53: the options are too large to compute with exactly`);
+  return v;
+}
+
 function pair(op: string, arg: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] {
   const p: unknown[] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [v];
   if (p.length !== 2) throw new Error(`${op}: ${arg} must be a number or [h, w], got ${JSON.stringify(v)}`);
   for (const x of p) {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min) {
       throw new Error(`${op}: ${arg} must be ${min === 1 ? 'a positive' : 'a non-negative'} integer or a pair of them, got ${JSON.stringify(v)}`);
     }
   }
@@ -87,6 +95,11 @@ function pair(op: string, arg: string, v: number | [number, number] | undefined,
 /** Normalises `stride` / `dilation` / `kernelSize`-style options to `[h, w]`, validating them. */
 export function normalizePair(op: string, arg: string, v: number | [number, number] | undefined, dflt: number): [number, number] {
   return pair(op, arg, v, dflt, 1);
+}
+
+/** Validates a padding option's form and values (its size against an input is checked by the ops). */
+export function checkPadding(op: string, padding: Padding | undefined): void {
+  resolvePadding(op, padding, 1, 1, 1, 1, 1, 1);
 }
 
 /**
@@ -122,7 +135,7 @@ function resolvePadding(
     throw new Error(`${op}: padding must be 'valid', 'same', a number, [padH, padW] or [top, bottom, left, right], got ${JSON.stringify(p)}`);
   }
   for (const x of arr) {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) {
       throw new Error(`${op}: padding must hold non-negative integers, got ${JSON.stringify(p)}`);
     }
   }
@@ -149,13 +162,15 @@ export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts
   }
   if (batch < 1 || inH < 1 || inW < 1 || inC < 1) throw new Error(`${op}: x must have positive dimensions, got [${xShape.join(', ')}]`);
   if (kH < 1 || kW < 1 || outC < 1) throw new Error(`${op}: w must have positive dimensions, got [${wShape.join(', ')}]`);
-  const [strideH, strideW] = normalizePair(op, 'stride', opts.stride, 1);
-  const [dilationH, dilationW] = normalizePair(op, 'dilation', opts.dilation, 1);
-  const effH = (kH - 1) * dilationH + 1;
-  const effW = (kW - 1) * dilationW + 1;
-  const [padTop, padBottom, padLeft, padRight] = resolvePadding(op, opts.padding, inH, inW, effH, effW, strideH, strideW);
-  const paddedH = inH + padTop + padBottom;
-  const paddedW = inW + padLeft + padRight;
+  const o = opts ?? {}; // null is "no options", as undefined
+  if (typeof o !== 'object') throw new Error(`${op}: opts must be an object {stride, padding, dilation}, got ${typeof o} ${String(o)}`);
+  const [strideH, strideW] = normalizePair(op, 'stride', o.stride, 1);
+  const [dilationH, dilationW] = normalizePair(op, 'dilation', o.dilation, 1);
+  const effH = checkSafe(op, 'the effective kernel height (kH - 1) * dilationH + 1', (kH - 1) * dilationH + 1);
+  const effW = checkSafe(op, 'the effective kernel width (kW - 1) * dilationW + 1', (kW - 1) * dilationW + 1);
+  const [padTop, padBottom, padLeft, padRight] = resolvePadding(op, o.padding, inH, inW, effH, effW, strideH, strideW);
+  const paddedH = checkSafe(op, 'the padded height', inH + padTop + padBottom);
+  const paddedW = checkSafe(op, 'the padded width', inW + padLeft + padRight);
   if (effH > paddedH || effW > paddedW) {
     throw new Error(
       `${op}: kernel larger than the padded input: effective kernel ${effH}x${effW} (w ${kH}x${kW}, dilation ${dilationH}x${dilationW}) > padded input ${paddedH}x${paddedW} (x ${inH}x${inW}, padding [${padTop}, ${padBottom}, ${padLeft}, ${padRight}])`,
@@ -163,6 +178,7 @@ export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts
   }
   const outH = Math.floor((paddedH - effH) / strideH) + 1;
   const outW = Math.floor((paddedW - effW) / strideW) + 1;
+  checkTensorSize(op, 'the output', [batch, outH, outW, outC]);
   return { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padBottom, padLeft, padRight };
 }
 
@@ -185,8 +201,8 @@ export function computePool2DInfo(op: string, xShape: Shape, opts: Pool2dOptions
       `${op}: padding [${padTop}, ${padBottom}, ${padLeft}, ${padRight}] must be smaller than the window ${kH}x${kW} on each side`,
     );
   }
-  const paddedH = inH + padTop + padBottom;
-  const paddedW = inW + padLeft + padRight;
+  const paddedH = checkSafe(op, 'the padded height', inH + padTop + padBottom);
+  const paddedW = checkSafe(op, 'the padded width', inW + padLeft + padRight);
   if (kH > paddedH || kW > paddedW) {
     throw new Error(
       `${op}: kernel larger than the padded input: window kernelSize ${kH}x${kW} > padded input ${paddedH}x${paddedW} (x ${inH}x${inW}, padding [${padTop}, ${padBottom}, ${padLeft}, ${padRight}])`,
@@ -194,7 +210,46 @@ export function computePool2DInfo(op: string, xShape: Shape, opts: Pool2dOptions
   }
   const outH = Math.floor((paddedH - kH) / strideH) + 1;
   const outW = Math.floor((paddedW - kW) / strideW) + 1;
+  checkTensorSize(op, 'the output', [batch, outH, outW, channels]);
   return { batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padBottom, padLeft, padRight };
+}
+
+/**
+ * The same convolution with stride and dilation made as small as they can be without changing
+ * anything: a stride on an axis with one output position is never multiplied by a non-zero
+ * index, so it becomes the smallest stride that still gives one position (padded - extent + 1);
+ * a dilation on an axis with a one-tap kernel spaces nothing, so it becomes 1. The WebAssembly
+ * kernels take 32-bit parameters: this lets a call with a stride or dilation of 2^31 or more run
+ * there, exactly as the reference runs it.
+ */
+export function compactConv2DInfo(info: Conv2DInfo): Conv2DInfo {
+  const c = { ...info };
+  if (c.kH === 1) c.dilationH = 1;
+  if (c.kW === 1) c.dilationW = 1;
+  const effH = (c.kH - 1) * c.dilationH + 1;
+  const effW = (c.kW - 1) * c.dilationW + 1;
+  if (c.outH === 1) c.strideH = Math.min(c.strideH, c.inH + c.padTop + c.padBottom - effH + 1);
+  if (c.outW === 1) c.strideW = Math.min(c.strideW, c.inW + c.padLeft + c.padRight - effW + 1);
+  return c;
+}
+
+/** `compactConv2DInfo` for pooling: the stride of an axis with one output position. */
+export function compactPool2DInfo(info: Pool2DInfo): Pool2DInfo {
+  const c = { ...info };
+  if (c.outH === 1) c.strideH = Math.min(c.strideH, c.inH + c.padTop + c.padBottom - c.kH + 1);
+  if (c.outW === 1) c.strideW = Math.min(c.strideW, c.inW + c.padLeft + c.padRight - c.kW + 1);
+  return c;
+}
+
+/** Whether every number of a geometry, and the padded input it implies, fits a signed 32-bit integer. */
+export function fitsInt32(info: Conv2DInfo | Pool2DInfo): boolean {
+  const max = 2 ** 31 - 1;
+  const c = 'inC' in info ? info.inC : info.channels;
+  const dH = 'dilationH' in info ? info.dilationH : 1;
+  const dW = 'dilationW' in info ? info.dilationW : 1;
+  const padded = info.batch * (info.inH + info.padTop + info.padBottom) * (info.inW + info.padLeft + info.padRight) * c;
+  const reach = (info.kH - 1) * dH + info.padTop + (info.kW - 1) * dW + info.padLeft;
+  return Object.values(info).every((v) => v <= max) && padded <= max && reach <= max;
 }
 
 /** FLOPs of a convolution forward pass: `2 * N * Ho * Wo * Cout * fh * fw * Cin` (WORKLOADS.md); dX and dW count the same. */

@@ -3,7 +3,7 @@
  * the argument, and expected against actual), computes the geometry once with conv-info, and runs
  * the current backend's kernel. Later, faster kernels sit behind the same functions.
  */
-import { Tensor, type Shape } from '../tensor/tensor.js';
+import { Tensor, checkTensorSize, type Shape } from '../tensor/tensor.js';
 import { getKernels } from './backend.js';
 import { computeConv2DInfo, computePool2DInfo, type Conv2dOptions, type Pool2dOptions } from './conv-info.js';
 
@@ -96,6 +96,7 @@ function checkDense(op: string, x: Tensor, w: Tensor): void {
   if (x.shape[1] !== w.shape[0]) {
     throw new Error(`${op}: feature mismatch: x has ${x.shape[1]} features (shape ${fmt(x.shape)}) but w expects ${w.shape[0]} (shape ${fmt(w.shape)})`);
   }
+  checkTensorSize(op, 'the output', [x.shape[0], w.shape[1]]);
 }
 
 /** Fully connected layer: y = x · w + b, x [N, in], w [in, out], b [out] or null → [N, out]. */

@@ -21,10 +21,10 @@ export class ReLU extends StatelessLayer<XY> {
 export class LeakyReLU extends StatelessLayer<XY> {
   readonly type = 'LeakyReLU';
   readonly alpha: number;
-  constructor(opts: { alpha?: number } = {}) {
+  constructor(opts: { alpha?: number } | null = {}) {
     super();
-    this.alpha = opts.alpha ?? 0.01;
-    if (!Number.isFinite(this.alpha)) throw new Error(`LeakyReLU: alpha must be a finite number, got ${opts.alpha}`);
+    this.alpha = opts?.alpha ?? 0.01;
+    if (!Number.isFinite(this.alpha)) throw new Error(`LeakyReLU: alpha must be a finite number, got ${JSON.stringify(opts?.alpha)}`);
   }
   protected outShape = (s: Shape) => s;
   protected compute(x: Tensor) {

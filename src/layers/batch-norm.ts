@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { Param, accumulate, checkInput, noCache, type Layer, type LayerSpec } from './layer.js';
+import { Param, accumulate, checkInput, noCache, type Layer, type LayerPlan, type LayerSpec } from './layer.js';
 
 export interface BatchNormOptions {
   /** Weight of the new batch in the running statistics (PyTorch convention; default 0.1). */
@@ -29,15 +29,26 @@ export class BatchNorm implements Layer {
   private inputShape?: Shape;
   private cache?: { x: Tensor; xhat: Float32Array; invStd: Float64Array };
 
-  constructor(opts: BatchNormOptions = {}) {
+  constructor(options: BatchNormOptions | null = {}) {
+    const opts = options ?? {};
     this.momentum = opts.momentum ?? 0.1;
     this.eps = opts.eps ?? 1e-5;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`BatchNorm: momentum must be in [0, 1], got ${opts.momentum}`);
-    if (!(this.eps > 0)) throw new Error(`BatchNorm: eps must be positive, got ${opts.eps}`);
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`BatchNorm: momentum must be a number in [0, 1], got ${JSON.stringify(opts.momentum)}`);
+    }
+    if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) {
+      throw new Error(`BatchNorm: eps must be a positive number, got ${JSON.stringify(opts.eps)}`);
+    }
+  }
+
+  plan(inputShape: Shape): LayerPlan {
+    if (inputShape.length < 1) throw new Error('BatchNorm.build: input must have at least one dimension');
+    const c = [inputShape[inputShape.length - 1]];
+    return { output: inputShape, tensors: ['gamma', 'beta', 'runningMean', 'runningVar'].map((name) => ({ name, shape: c })) };
   }
 
   build(inputShape: Shape, _rng: Rng): Shape {
-    if (inputShape.length < 1) throw new Error('BatchNorm.build: input must have at least one dimension');
+    this.plan(inputShape);
     const c = inputShape[inputShape.length - 1];
     this.gamma = new Param('gamma', Tensor.ones([c]), false);
     this.beta = new Param('beta', Tensor.zeros([c]), false);

@@ -1,8 +1,8 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { conv2d, conv2dBackward } from '../kernels/ops.js';
-import { computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
-import { Param, positiveInt, type LayerSpec } from './layer.js';
+import { checkPadding, computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
+import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
 import { checkInit, initWeights, type Init } from './init.js';
 
@@ -32,7 +32,12 @@ export class Conv2D extends WeightedLayer {
     super();
     const op = 'Conv2D';
     positiveInt(op, 'outChannels', opts?.outChannels);
+    if (opts.kernelSize === undefined) throw new Error(`${op}: kernelSize is required (a positive integer or [h, w])`);
     normalizePair(op, 'kernelSize', opts.kernelSize, 1);
+    normalizePair(op, 'stride', opts.stride, 1);
+    normalizePair(op, 'dilation', opts.dilation, 1);
+    checkPadding(op, opts.padding);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new Error(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     this.opts = {
       outChannels: opts.outChannels,
       kernelSize: opts.kernelSize,
@@ -48,16 +53,26 @@ export class Conv2D extends WeightedLayer {
     return { stride: this.opts.stride, padding: this.opts.padding, dilation: this.opts.dilation };
   }
 
-  build(inputShape: Shape, rng: Rng): Shape {
+  plan(inputShape: Shape): LayerPlan {
     if (inputShape.length !== 3) throw new Error(`Conv2D.build: input must be [H, W, C], got [${inputShape.join(', ')}]`);
     const [kH, kW] = normalizePair('Conv2D', 'kernelSize', this.opts.kernelSize, 1);
     const inC = inputShape[2];
     const outC = this.opts.outChannels;
     const info = computeConv2DInfo('Conv2D', [1, ...inputShape], [kH, kW, inC, outC], this.convOpts());
+    const tensors = [{ name: 'weight', shape: [kH, kW, inC, outC] }];
+    if (this.opts.bias) tensors.push({ name: 'bias', shape: [outC] });
+    return { output: [info.outH, info.outW, outC], tensors };
+  }
+
+  build(inputShape: Shape, rng: Rng): Shape {
+    const { output } = this.plan(inputShape);
+    const [kH, kW] = normalizePair('Conv2D', 'kernelSize', this.opts.kernelSize, 1);
+    const inC = inputShape[2];
+    const outC = this.opts.outChannels;
     this.weight = new Param('weight', initWeights([kH, kW, inC, outC], kH * kW * inC, kH * kW * outC, this.opts.init, rng));
     this.biasParam = this.opts.bias ? new Param('bias', Tensor.zeros([outC]), false) : undefined;
     this.inputShape = [...inputShape];
-    this.outShape = [info.outH, info.outW, outC];
+    this.outShape = [...output];
     return this.outShape;
   }
 

@@ -1,7 +1,7 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { dense, denseBackward } from '../kernels/ops.js';
-import { Param, positiveInt, type LayerSpec } from './layer.js';
+import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
 import { checkInit, initWeights, type Init } from './init.js';
 
@@ -21,13 +21,22 @@ export class Dense extends WeightedLayer {
   constructor(opts: DenseOptions) {
     super();
     positiveInt('Dense', 'units', opts?.units);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new Error(`Dense: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     this.opts = { units: opts.units, bias: opts.bias ?? true, init: checkInit('Dense', opts.init ?? 'he') };
   }
 
-  build(inputShape: Shape, rng: Rng): Shape {
+  plan(inputShape: Shape): LayerPlan {
     if (inputShape.length !== 1) {
       throw new Error(`Dense.build: input must be [features], got [${inputShape.join(', ')}]; put a Flatten before Dense`);
     }
+    const units = this.opts.units;
+    const tensors = [{ name: 'weight', shape: [inputShape[0], units] }];
+    if (this.opts.bias) tensors.push({ name: 'bias', shape: [units] });
+    return { output: [units], tensors };
+  }
+
+  build(inputShape: Shape, rng: Rng): Shape {
+    this.plan(inputShape);
     const inF = inputShape[0];
     const outF = this.opts.units;
     this.weight = new Param('weight', initWeights([inF, outF], inF, outF, this.opts.init, rng));

@@ -18,6 +18,17 @@ export class Param {
   }
 }
 
+/**
+ * What a layer would create for an input shape, computed without allocating anything: its output
+ * shape and the shapes of its tensors (params, then buffers, in `params()` / `buffers()` order).
+ * A model file's loader compares these with the file before building the model, so a tampered
+ * architecture cannot make it allocate more than the file holds.
+ */
+export interface LayerPlan {
+  output: Shape;
+  tensors: { name: string; shape: Shape }[];
+}
+
 /** A JSON-serialisable description of a layer: its type tag and the options it was built with. */
 export interface LayerSpec {
   type: string;
@@ -38,6 +49,8 @@ export interface Layer {
   /** The registry key and JSON tag: 'Conv2D', 'Dense', ... */
   readonly type: string;
   build(inputShape: Shape, rng: Rng): Shape;
+  /** `build`'s output shape and tensor shapes without building (every built-in layer has it). */
+  plan?(inputShape: Shape): LayerPlan;
   forward(x: Tensor, training: boolean): Tensor;
   backward(dy: Tensor): Tensor;
   /** Trainable parameters, in a fixed order ([] for ReLU, pooling, Flatten). */

@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import * as ops from '../kernels/ops.js';
-import { computePool2DInfo, normalizePair, type Padding, type Pool2dOptions } from '../kernels/conv-info.js';
+import { checkPadding, computePool2DInfo, normalizePair, type Padding, type Pool2dOptions } from '../kernels/conv-info.js';
 import { StatelessLayer } from './stateless.js';
 import type { LayerSpec } from './layer.js';
 
@@ -20,8 +20,10 @@ abstract class Pool2D extends StatelessLayer<X> {
     super();
     this.opts = { kernelSize: opts?.kernelSize, stride: opts?.stride ?? opts?.kernelSize, padding: opts?.padding ?? 'valid' };
     const name = new.target.name;
+    if (this.opts.kernelSize === undefined) throw new Error(`${name}: kernelSize is required (a positive integer or [h, w]), got ${opts === null ? 'null options' : 'none'}`);
     normalizePair(name, 'kernelSize', this.opts.kernelSize, 1);
-    normalizePair(name, 'stride', this.opts.stride, 1); // padding is checked against the input in build
+    normalizePair(name, 'stride', this.opts.stride, 1);
+    checkPadding(name, this.opts.padding); // its size is checked against the input in build
   }
   protected outShape(s: Shape): Shape {
     if (s.length !== 3) throw new Error(`${this.type}.build: input must be [H, W, C], got [${s.join(', ')}]`);

@@ -1,6 +1,6 @@
 import type { Tensor, Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { checkInput, noCache, type Layer, type LayerSpec, type Param } from './layer.js';
+import { checkInput, noCache, type Layer, type LayerPlan, type LayerSpec, type Param } from './layer.js';
 
 /**
  * Base of the layers without parameters (activations, pooling, Flatten): holds the input shape,
@@ -16,6 +16,10 @@ export abstract class StatelessLayer<C = { x: Tensor; y: Tensor }> implements La
   protected abstract outShape(inputShape: Shape): Shape;
   protected abstract compute(x: Tensor): { y: Tensor; cache: C };
   protected abstract gradient(dy: Tensor, cache: C): Tensor;
+
+  plan(inputShape: Shape): LayerPlan {
+    return { output: this.outShape(inputShape), tensors: [] };
+  }
 
   build(inputShape: Shape, _rng: Rng): Shape {
     this.outputShape = this.outShape(inputShape);

@@ -21,6 +21,7 @@ import type { Param } from '../layers/layer.js';
 import type { Optimizer, OptimizerSpec, OptimizerStateDict, OptimizerStateDictInput } from '../optim/optimizer.js';
 import { optimizerFromSpec } from '../optim/registry.js';
 import { Sequential } from './sequential.js';
+import { firstNonFinite } from './fit.js';
 import {
   CHECKSUM_KEY,
   ModelFormatError,
@@ -64,6 +65,11 @@ export interface CheckpointInput {
   trainerState?: Json;
   /** Named float32 tensors of the trainer (e.g. an EMA of the weights). */
   trainerTensors?: Record<string, Float32Array | Tensor>;
+  /**
+   * Extra `__metadata__` entries of the checkpoint's model file (`serializeModel`'s `metadata`, e.g. the
+   * class names), so the model file inside a checkpoint is as complete as a saved model.
+   */
+  modelMetadata?: Record<string, string>;
 }
 
 /** A decoded checkpoint: everything rebuilt, ready to continue training. */
@@ -76,6 +82,8 @@ export interface Checkpoint {
   config: Json;
   trainerState: Json;
   trainerTensors: Record<string, Tensor>;
+  /** Every `__metadata__` entry of the model file (the `modelMetadata` saved, and Stride's own keys). */
+  modelMetadata: Record<string, string>;
 }
 
 /** The two files of a checkpoint. */
@@ -131,7 +139,7 @@ export function checkJson(op: string, path: string, v: unknown): void {
 export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
   const op = 'encodeCheckpoint';
   if (input === null || typeof input !== 'object') throw new Error(`${op}: expected {model, optimizer, epoch, ...}, got ${String(input)}`);
-  const { model, optimizer = null, epoch, metrics = [], config = null, trainerState = null, trainerTensors = {} } = input;
+  const { model, optimizer = null, epoch, metrics = [], config = null, trainerState = null, trainerTensors = {}, modelMetadata } = input;
   if (!(model instanceof Sequential)) throw new Error(`${op}: model must be a Sequential`);
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
     throw new Error(`${op}: epoch must be a non-negative integer (completed epochs), got ${JSON.stringify(epoch)}`);
@@ -142,6 +150,16 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
   checkJson(op, 'trainerState', trainerState);
   if (trainerTensors === null || typeof trainerTensors !== 'object') throw new Error(`${op}: trainerTensors must be an object of tensors`);
 
+  // loadCheckpoint refuses NaN and infinities, so a checkpoint holding them could never be resumed:
+  // refuse to write one (the previous checkpoint on disk stays the latest).
+  const refuse = (what: string, value: number, j: number): never => {
+    throw new Error(`${op}: ${what} holds ${value} (element ${j}); a checkpoint must hold finite values (training diverged? try a lower learning rate)`);
+  };
+  const finite = (what: string, data: ArrayLike<number>): void => {
+    for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j])) refuse(what, data[j], j);
+  };
+  const bad = firstNonFinite(model);
+  if (bad !== null) refuse(`parameter ${bad.name}`, bad.value, bad.index);
   const tensors: NamedTensor[] = [];
   let optRecord: CheckpointRecord['optimizer'] = null;
   if (optimizer !== null) {
@@ -153,7 +171,10 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
     const sd = optimizer.stateDict(params);
     const slots = Object.keys(sd.slots);
     for (const slot of slots) {
-      sd.slots[slot].forEach((data, i) => tensors.push({ name: `optimizer.${slot}.${names[i]}`, shape: params[i].value.shape, data }));
+      sd.slots[slot].forEach((data, i) => {
+        finite(`optimizer state '${slot}' of ${names[i]}`, data);
+        tensors.push({ name: `optimizer.${slot}.${names[i]}`, shape: params[i].value.shape, data });
+      });
     }
     optRecord = { kind: sd.kind, hyper: { ...sd.hyper }, step: sd.step, slots, params: names };
   }
@@ -163,9 +184,10 @@ export function encodeCheckpoint(input: CheckpointInput): CheckpointFiles {
     if (t instanceof Tensor) tensors.push({ name: `trainer.${name}`, shape: t.shape, data: t.data });
     else if (t instanceof Float32Array) tensors.push({ name: `trainer.${name}`, shape: [t.length], data: t });
     else throw new Error(`${op}: trainerTensors.${name} must be a Tensor or Float32Array`);
+    finite(`trainer tensor '${name}'`, tensors[tensors.length - 1].data);
   }
 
-  const modelBytes = serializeModel(model);
+  const modelBytes = serializeModel(model, modelMetadata === undefined ? {} : { metadata: modelMetadata });
   const modelChecksum = readChecksum(modelBytes);
   const record: CheckpointRecord = { epoch, metrics, config, trainerState, modelChecksum, optimizer: optRecord, trainerTensors: trainerNames };
   const state = encodeStrideFile(CHECKPOINT_FORMAT, tensors, { [CHECKPOINT_KEY]: JSON.stringify(record) });
@@ -192,7 +214,7 @@ export function decodeCheckpoint(files: CheckpointFiles, opts: LoadOptions = {},
     throw new ModelFormatError(`${op}: ${msg}`, cause === undefined ? undefined : { cause });
   }
   if (files === null || typeof files !== 'object') fail('expected {model, state} bytes');
-  const { model, checksum } = readModel(files.model, opts, `${op}: model file`);
+  const { model, checksum, metadata: modelMetadata } = readModel(files.model, opts, `${op}: model file`);
   const stateOp = `${op}: state file`;
   const state = decodeStrideFile(files.state, CHECKPOINT_FORMAT, stateOp);
   const rec = parseMetaJson(stateOp, state.metadata, CHECKPOINT_KEY) as Partial<CheckpointRecord> | null;
@@ -249,5 +271,6 @@ export function decodeCheckpoint(files: CheckpointFiles, opts: LoadOptions = {},
     config: rec.config ?? null,
     trainerState: rec.trainerState ?? null,
     trainerTensors,
+    modelMetadata,
   };
 }

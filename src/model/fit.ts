@@ -157,6 +157,41 @@ export interface FitResult {
   bestEpoch: number | null;
 }
 
+/**
+ * Training went numerically wrong: the loss or the weights became NaN or infinite (typically a
+ * learning rate too high). `fit` throws it before `onEpoch` would see the broken weights, so a
+ * checkpoint or model written from `onEpoch` is always one from before the divergence.
+ */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    /** The epoch (1-based) in which it happened. */
+    readonly epoch: number,
+    /** The parameter or buffer that holds a non-finite value (`layers.<i>.<name>`), or null for the loss. */
+    readonly tensor: string | null,
+    /** What went wrong, without the epoch, e.g. "parameter layers.0.weight holds Infinity at element 3". */
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/**
+ * The first parameter or buffer of `model` holding NaN or ±Infinity, as `{ name: 'layers.<i>.<name>',
+ * index, value }`, or null when every value is finite.
+ */
+export function firstNonFinite(model: Sequential): { name: string; index: number; value: number } | null {
+  for (let i = 0; i < model.layers.length; i++) {
+    const layer = model.layers[i];
+    for (const t of [...layer.params(), ...layer.buffers()]) {
+      const d = t.value.data;
+      for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) return { name: `layers.${i}.${t.name}`, index: j, value: d[j] };
+    }
+  }
+  return null;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
@@ -166,6 +201,10 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 export async function fit(model: Sequential, train: Dataset, opts: FitOptions): Promise<FitResult> {
   const op = 'fit';
   const o = resolveFitOptions(op, model, train, opts);
+  // Nothing to learn from would otherwise "complete" with NaN metrics.
+  if (train.length === 0) throw new Error(`${op}: the training set is empty (0 images)`);
+  if (opts.validation !== undefined && opts.validation.length === 0) throw new Error(`${op}: the validation set is empty (0 images); leave validation out or give it images`);
+  if (o.dropLast && train.length < o.batchSize) throw new Error(`${op}: dropLast with batchSize ${o.batchSize} leaves no batch of the ${train.length} training images`);
   const history: EpochMetrics[] = [...(opts.history ?? [])];
   const rng = opts.rng ?? new Rng(opts.shuffleSeed ?? 0);
   const batches = train.numBatches(o.batchSize, o.dropLast);
@@ -196,7 +235,8 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
       if (opts.schedule && o.scheduleUnit === 'batch') optimizer.lr = checkLr(opts.schedule(e * batches + k), e * batches + k);
       const step = model.trainStep(x, y, optimizer);
       if (!Number.isFinite(step.loss)) {
-        throw new Error(`fit: the training loss became ${step.loss} at epoch ${epoch}, batch ${k + 1}; try a lower learning rate`);
+        const detail = `the training loss became ${step.loss} in batch ${k + 1}`;
+        throw new TrainingDivergedError(`fit: ${detail} of epoch ${epoch}; try a lower learning rate`, epoch, null, detail);
       }
       lossSum += step.loss * y.length;
       correct += step.correct;
@@ -219,6 +259,13 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
         });
       }
       k++;
+    }
+    // The loss of a batch is computed before its update, so the epoch's last update can overflow
+    // unseen: check the weights themselves before anyone (onEpoch, a checkpoint) gets them.
+    const bad = firstNonFinite(model);
+    if (bad !== null) {
+      const detail = `parameter ${bad.name} holds ${bad.value} at element ${bad.index}`;
+      throw new TrainingDivergedError(`fit: the weights became non-finite in epoch ${epoch} (${detail}); try a lower learning rate`, epoch, bad.name, detail);
     }
     const record: EpochMetrics = {
       epoch,
@@ -304,6 +351,8 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   const k = model.outputShape.length === 1 ? model.outputShape[0] : 0;
   if (k === 0) throw new Error(`evaluateDataset: the model must output logits [N, classes], got [N, ${model.outputShape.join(', ')}]`);
   checkDataFits('evaluateDataset', model, data);
+  // An accuracy of 0/0 or over NaN logits is not a result (argmax of NaN is class 0).
+  if (data.length === 0) throw new Error('evaluateDataset: the dataset is empty (0 images)');
   const confusion = new Int32Array(k * k);
   const predictions = new Int32Array(data.length);
   let lossSum = 0;
@@ -311,6 +360,7 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   let at = 0;
   for (const { x, y } of data.batches(batchSize)) {
     const logits = model.predict(x, batchSize);
+    checkFinite(logits.data, k, at);
     lossSum += softmaxCrossEntropy(logits, y).loss * y.length;
     correct += countCorrect(logits, y);
     for (let r = 0; r < y.length; r++) {
@@ -323,6 +373,20 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   }
   const n = data.length;
   return { loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? correct / n : NaN, count: n, numClasses: k, confusion, predictions };
+}
+
+/** Throws for the first sample whose outputs (rows of `k` values, numbered from `first`) are not all finite. */
+function checkFinite(out: Float32Array, k: number, first: number): void {
+  for (let i = 0; i < out.length; i++) {
+    if (Number.isFinite(out[i])) continue;
+    const row = Math.floor(i / k);
+    let rows = 0;
+    for (let r = row; r < out.length / k; r++) if (out.subarray(r * k, (r + 1) * k).some((v) => !Number.isFinite(v))) rows++;
+    throw new Error(
+      `evaluateDataset: the model's outputs are not finite (${out[i]}) for sample ${first + row}${rows > 1 ? ` and ${rows - 1} more in its batch` : ''}; ` +
+        'the weights probably hold NaN or Infinity (a diverged training run?) or an activation overflowed',
+    );
+  }
 }
 
 /** Per-class precision, recall and F1 from a confusion matrix (rows true, columns predicted). */

@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
-import { Param, checkInput, fmtShape, noCache, type Layer, type LayerSpec } from '../layers/layer.js';
+import { Param, checkInput, fmtShape, noCache, positiveInt, type Layer, type LayerSpec } from '../layers/layer.js';
 import { layerFromSpec } from '../layers/registry.js';
 import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
 
@@ -47,9 +47,7 @@ export class Sequential implements Layer {
 
   constructor(layers: Layer[], opts: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: layers must be a non-empty array');
-    if (!opts || !Array.isArray(opts.inputShape) || opts.inputShape.length === 0) {
-      throw new Error(`Sequential: opts.inputShape is required ([H, W, C] for images), got ${JSON.stringify(opts?.inputShape)}`);
-    }
+    checkInputShape('Sequential', opts?.inputShape);
     this.inputShape = Object.freeze([...opts.inputShape]);
     this.rng = new Rng(opts.seed ?? 0);
     this.layers = Object.freeze([...layers]);
@@ -70,11 +68,36 @@ export class Sequential implements Layer {
     return this.shapes[this.shapes.length - 1];
   }
 
+  /**
+   * What the model of `spec` would hold, without building it (nothing is allocated): each layer's
+   * output shape and every tensor as `{ layer, name, shape }`, in `modelTensors` order (each layer's
+   * params, then its buffers). Throws what `fromSpec` would throw for an invalid spec.
+   */
+  static planSpec(spec: SequentialSpec | LayerSpec): { shapes: Shape[]; tensors: { layer: number; name: string; shape: Shape }[] } {
+    const config = specConfig(spec);
+    const layers = config.layers.map(layerFromSpec);
+    checkInputShape('Sequential', config.inputShape);
+    const shapes: Shape[] = [];
+    const tensors: { layer: number; name: string; shape: Shape }[] = [];
+    let shape: Shape = config.inputShape;
+    layers.forEach((layer, i) => {
+      if (layer.plan === undefined) throw new Error(`Sequential.planSpec: layer ${i} (${layer.type}) has no plan()`);
+      let plan;
+      try {
+        plan = layer.plan(shape);
+      } catch (e) {
+        throw new Error(`Sequential: layer ${i} (${layer.type}) cannot take input ${fmtShape(shape)}: ${(e as Error).message}`, { cause: e });
+      }
+      for (const t of plan.tensors) tensors.push({ layer: i, name: t.name, shape: t.shape });
+      shape = plan.output;
+      shapes.push(shape);
+    });
+    return { shapes, tensors };
+  }
+
   /** Rebuilds a model from `toSpec()` output (weights are freshly initialised from the seed). */
   static fromSpec(spec: SequentialSpec | LayerSpec, seed = 0): Sequential {
-    if (spec?.type !== 'Sequential') throw new Error(`Sequential.fromSpec: expected type 'Sequential', got ${JSON.stringify(spec?.type)}`);
-    const config = spec.config as SequentialSpec['config'];
-    if (!Array.isArray(config?.layers)) throw new Error('Sequential.fromSpec: config.layers must be an array');
+    const config = specConfig(spec);
     return new Sequential(config.layers.map(layerFromSpec), { inputShape: config.inputShape, seed });
   }
 
@@ -170,6 +193,7 @@ export class Sequential implements Layer {
    */
   predict(x: Tensor, batchSize = 256): Tensor {
     checkInput('Sequential.predict', x, this.inputShape);
+    positiveInt('Sequential.predict', 'batchSize', batchSize);
     const n = x.shape[0];
     if (n <= batchSize) return this.infer(x);
     const per = x.size / n;
@@ -202,6 +226,7 @@ export class Sequential implements Layer {
 
   /** Mean loss and accuracy of softmax cross-entropy over a labelled set, in batches. */
   evaluate(x: Tensor, labels: ArrayLike<number>, batchSize = 256): { loss: number; accuracy: number } {
+    positiveInt('Sequential.evaluate', 'batchSize', batchSize);
     const logits = this.predict(x, batchSize);
     const { loss } = softmaxCrossEntropy(logits, labels);
     return { loss, accuracy: countCorrect(logits, labels) / labels.length };
@@ -228,6 +253,26 @@ export class Sequential implements Layer {
   toString(): string {
     return `Sequential(${this.layers.map((l) => l.toString()).join(', ')})`;
   }
+}
+
+/** The config of a Sequential spec, checked (for `fromSpec` and `planSpec`). */
+function specConfig(spec: SequentialSpec | LayerSpec): SequentialSpec['config'] {
+  if (spec?.type !== 'Sequential') throw new Error(`Sequential.fromSpec: expected type 'Sequential', got ${JSON.stringify(spec?.type)}`);
+  const config = spec.config as SequentialSpec['config'];
+  if (!Array.isArray(config?.layers)) throw new Error('Sequential.fromSpec: config.layers must be an array');
+  return config;
+}
+
+/** Throws unless `shape` is a non-empty array of positive integers (not 4.5, not "4"). */
+function checkInputShape(op: string, shape: unknown): asserts shape is Shape {
+  if (!Array.isArray(shape) || shape.length === 0) {
+    throw new Error(`${op}: opts.inputShape is required ([H, W, C] for images), got ${JSON.stringify(shape)}`);
+  }
+  shape.forEach((d: unknown, i) => {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1) {
+      throw new Error(`${op}: opts.inputShape[${i}] must be a positive integer, got ${JSON.stringify(d)} in ${JSON.stringify(shape)}`);
+    }
+  });
 }
 
 /** How many rows of `logits` have their largest value at the label (the first maximum on ties). */

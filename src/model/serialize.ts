@@ -162,14 +162,83 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /**
+ * The deepest nesting a Stride header or metadata value may have. A Stride file's header nests 3
+ * levels (header, tensor entry, shape) and its architecture about 6; deeper JSON would only make
+ * a reader recurse (a message quoting it overflowed the stack), so it is refused up front.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest `[` / `{` nesting in JSON text, outside strings (a scan, no recursion). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/**
+ * What a file that is not safetensors looks like, from its first bytes, for the error message
+ * (null when nothing is recognised). Only formats someone might pass by mistake: other model
+ * formats, images, archives, text.
+ */
+export function sniffFileKind(bytes: Uint8Array): string | null {
+  const starts = (...sig: number[]): boolean => sig.every((b, i) => bytes[i] === b);
+  const ascii = (from: number, to: number): string => String.fromCharCode(...bytes.subarray(from, to));
+  if (bytes.length >= 3 && bytes[0] === 0x08 && bytes[1] >= 1 && bytes[1] < 0x20 && [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42].includes(bytes[2])) {
+    return 'an ONNX model (Stride exports ONNX but cannot load it; load the .safetensors file it was exported from)';
+  }
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'a zip archive (a PyTorch .pt/.pth or Keras .keras file is one; Stride reads only its own .safetensors files)';
+  if (starts(0x89, 0x48, 0x44, 0x46)) return 'an HDF5 file (a Keras .h5 model?); Stride reads only its own .safetensors files';
+  if (bytes.length >= 8 && ascii(4, 8) === 'TFL3') return 'a TensorFlow Lite model';
+  if (starts(0x80) && bytes[1] >= 2 && bytes[1] <= 5) return 'a Python pickle (an old PyTorch checkpoint?)';
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'a PNG image';
+  if (starts(0xff, 0xd8, 0xff)) return 'a JPEG image';
+  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'a WebP image';
+  if (starts(0x47, 0x49, 0x46, 0x38)) return 'a GIF image';
+  if (starts(0x1f, 0x8b)) return 'a gzip-compressed file';
+  const head = bytes.subarray(0, 512);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true }); // stream: a character cut at byte 512 is not an error
+  } catch {
+    return null;
+  }
+  // Text: valid UTF-8 without control characters other than tab, newline, carriage return.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return null;
+  }
+  const start = text.trimStart();
+  const preview = JSON.stringify(start.slice(0, 40));
+  if (start.includes('stride-checkpoint-index')) return 'a checkpoint index (checkpoint.json): load its folder as a checkpoint (loadCheckpoint, or train --resume)';
+  if (start.startsWith('{') || start.startsWith('[')) return `a JSON file, starting ${preview}`;
+  return `a text file, starting ${preview}`;
+}
+
+/**
  * Decodes and structurally validates a safetensors file holding only F32 tensors: the header length
  * against the file size, UTF-8 and JSON of the header, `__metadata__` (strings only), each entry's
  * dtype, shape and data_offsets, and that the tensors tile the data section exactly (contiguous, in
  * bounds, no gaps or overlaps, no trailing bytes). Errors are `ModelFormatError`s prefixed with `op`.
  */
-export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeSafetensors'): DecodedSafetensors {
+export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeSafetensors', what = 'safetensors file'): DecodedSafetensors {
   function fail(msg: string): never {
     throw new ModelFormatError(`${op}: ${msg}`);
+  }
+  /** Fails with what the file looks like, when it is recognisably something else. */
+  function notSafetensors(msg: string): never {
+    const kind = sniffFileKind(bytes);
+    fail(kind === null ? msg : `this is not a ${what}: it looks like ${kind}`);
   }
   if (!(input instanceof Uint8Array) && !(input instanceof ArrayBuffer)) {
     fail(`expected the file's bytes as a Uint8Array or ArrayBuffer, got ${input === null ? 'null' : typeof input}`);
@@ -182,10 +251,11 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeS
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const headerLen = hi * 2 ** 32 + lo;
-  if (headerLen < 2) fail(`the header length field says ${headerLen} bytes; a safetensors header is at least '{}'`);
+  if (headerLen < 2) notSafetensors(`the header length field says ${headerLen} bytes; a safetensors header is at least '{}'`);
   if (headerLen > MAX_HEADER_BYTES) {
-    fail(`the header length field says ${headerLen} bytes, more than the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file, or corrupted)`);
+    notSafetensors(`this is not a ${what} (or it is corrupted): its first 8 bytes, the header length, say ${headerLen} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
   }
+  if (bytes.length > 8 && bytes[8] !== 0x7b) notSafetensors(`the header must be a JSON object starting with '{', got ${JSON.stringify(String.fromCharCode(...bytes.subarray(8, 28)))}`);
   if (8 + headerLen > bytes.length) {
     fail(`truncated: the header length field says ${headerLen} bytes of JSON header, but only ${plural(bytes.length - 8, 'byte')} follow it`);
   }
@@ -196,6 +266,8 @@ export function decodeSafetensors(input: Uint8Array | ArrayBuffer, op = 'decodeS
     return fail('the header is not valid UTF-8 (corrupted file?)');
   }
   if (text[0] !== '{') fail(`the header must be a JSON object starting with '{', got ${JSON.stringify(text.slice(0, 20))}`);
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) fail(`the header nests ${depth} levels deep, more than the ${MAX_JSON_DEPTH} a Stride file can have (corrupted or crafted)`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -308,7 +380,7 @@ export function encodeStrideFile(format: string, tensors: readonly NamedTensor[]
  * `stride.format`, `stride.version` (a newer major version is rejected), then the checksum.
  */
 export function decodeStrideFile(bytes: Uint8Array | ArrayBuffer, format: string, op: string): DecodedSafetensors {
-  const file = decodeSafetensors(bytes, op);
+  const file = decodeSafetensors(bytes, op, format === MODEL_FORMAT ? 'Stride model file' : format === 'stride-checkpoint' ? 'Stride checkpoint state file' : `Stride file ('${format}')`);
   function fail(msg: string): never {
     throw new ModelFormatError(`${op}: ${msg}`);
   }
@@ -358,6 +430,10 @@ export function checkFinite(op: string, t: NamedTensor): void {
 export function parseMetaJson(op: string, metadata: Record<string, string>, key: string): unknown {
   const text = metadata[key];
   if (text === undefined) throw new ModelFormatError(`${op}: __metadata__['${key}'] is missing`);
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new ModelFormatError(`${op}: __metadata__['${key}'] nests ${depth} levels deep, more than the ${MAX_JSON_DEPTH} a Stride file can have (corrupted or crafted)`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -438,6 +514,16 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
   if (spec === null || typeof spec !== 'object' || spec.type !== 'Sequential') {
     fail(`architecture: expected a Sequential spec {type: 'Sequential', config}, got type ${JSON.stringify((spec as { type?: unknown } | null)?.type)}`);
   }
+  // The tensors the architecture implies, compared with the file's BEFORE the model is built: a
+  // tampered architecture (say a Dense of a million units, its checksum recomputed) is refused
+  // here, naming the tensor, instead of allocating and initialising every weight it declares.
+  let planned: { name: string; shape: Shape }[];
+  try {
+    planned = Sequential.planSpec(spec).tensors.map((t) => ({ name: `layers.${t.layer}.${t.name}`, shape: t.shape }));
+  } catch (e) {
+    return fail(`architecture: ${(e as Error).message}`, e);
+  }
+  checkTensorsMatch(fail, planned, file);
   let model: Sequential;
   try {
     model = Sequential.fromSpec(spec);
@@ -453,6 +539,15 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
   }
 
   const expected = modelTensors(model);
+  // The plan and the built model agree (a layer's plan() and build() share their shape code).
+  checkTensorsMatch(fail, expected.map(({ name, tensor }) => ({ name, shape: tensor.shape })), file);
+  if (!opts.allowNaN) for (const t of file.tensors) checkFinite(op, t);
+  for (const { name, tensor } of expected) tensor.data.set(file.byName.get(name)!.data);
+  return { model, checksum: file.metadata[CHECKSUM_KEY], metadata: file.metadata };
+}
+
+/** Fails unless the file holds exactly the `expected` tensors, with the same shapes. */
+function checkTensorsMatch(fail: (msg: string) => never, expected: readonly { name: string; shape: Shape }[], file: DecodedSafetensors): void {
   const expectedNames = new Set(expected.map((t) => t.name));
   const missing = expected.filter((t) => !file.byName.has(t.name)).map((t) => `'${t.name}'`);
   const unknown = file.tensors.filter((t) => !expectedNames.has(t.name)).map((t) => `'${t.name}'`);
@@ -462,15 +557,12 @@ export function readModel(bytes: Uint8Array | ArrayBuffer, opts: LoadOptions = {
     if (unknown.length > 0) parts.push(`unknown tensor${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
     fail(`${parts.join('; ')} (the architecture has ${expected.length}: ${expected.map((t) => t.name).join(', ') || 'none'})`);
   }
-  for (const { name, tensor } of expected) {
+  for (const { name, shape } of expected) {
     const t = file.byName.get(name)!;
-    if (t.shape.length !== tensor.shape.length || t.shape.some((d, i) => d !== tensor.shape[i])) {
-      fail(`tensor '${name}' has shape [${t.shape.join(', ')}], but the architecture builds [${tensor.shape.join(', ')}]`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      fail(`tensor '${name}' has shape [${t.shape.join(', ')}], but the architecture builds [${shape.join(', ')}]`);
     }
   }
-  if (!opts.allowNaN) for (const t of file.tensors) checkFinite(op, t);
-  for (const { name, tensor } of expected) tensor.data.set(file.byName.get(name)!.data);
-  return { model, checksum: file.metadata[CHECKSUM_KEY], metadata: file.metadata };
 }
 
 /**

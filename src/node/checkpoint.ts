@@ -23,14 +23,17 @@ import fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointInput } from '../model/checkpoint.js';
-import { ModelFormatError, type LoadOptions } from '../model/serialize.js';
+import { MAX_JSON_DEPTH, ModelFormatError, jsonDepth, type LoadOptions } from '../model/serialize.js';
 import { readFileChecked, syncDir, writeFileAtomic } from './model-file.js';
+import { FileReadError, readRegularFile } from './read-file.js';
 
 /** The index file of a checkpoint directory. */
 export const CHECKPOINT_INDEX = 'checkpoint.json';
 export const CHECKPOINT_MODEL_FILE = 'model.safetensors';
 export const CHECKPOINT_STATE_FILE = 'state.safetensors';
 const INDEX_FORMAT = 'stride-checkpoint-index';
+/** checkpoint.json is a few hundred bytes; anything over 1 MiB is not one. */
+const MAX_INDEX_BYTES = 2 ** 20;
 const ENTRY_NAME = /^epoch-\d+(-\d+)?$/;
 
 /** One checkpoint referenced by the index. */
@@ -156,15 +159,18 @@ export async function readIndex(op: string, dir: string): Promise<CheckpointInde
   const path = join(dir, CHECKPOINT_INDEX);
   let text: string;
   try {
-    text = await fsp.readFile(path, 'utf8');
+    text = new TextDecoder().decode(await readRegularFile(path, { what: 'checkpoint index', op, maxBytes: MAX_INDEX_BYTES }));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (e instanceof FileReadError) throw e;
     throw new Error(`${op}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   const bad = (msg: string): never => {
     throw new ModelFormatError(`${op}: ${path}: ${msg}`);
   };
   let raw: unknown;
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) bad(`nests ${depth} levels deep, more than the ${MAX_JSON_DEPTH} a checkpoint index can have`);
   try {
     raw = JSON.parse(text);
   } catch (e) {
@@ -237,7 +243,7 @@ export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions =
     }
     if (opts.which !== undefined) throw new Error(`${op}: ${path} is a single checkpoint; 'which' needs a checkpoint directory with ${CHECKPOINT_INDEX}`);
   }
-  const model = await readFileChecked(op, join(ckDir, CHECKPOINT_MODEL_FILE));
-  const state = await readFileChecked(op, join(ckDir, CHECKPOINT_STATE_FILE));
+  const model = await readFileChecked(op, join(ckDir, CHECKPOINT_MODEL_FILE), 'checkpoint model file');
+  const state = await readFileChecked(op, join(ckDir, CHECKPOINT_STATE_FILE), 'checkpoint state file');
   return { ...decodeCheckpoint({ model, state }, opts, `${op}: ${ckDir}`), path: ckDir };
 }

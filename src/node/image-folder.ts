@@ -24,6 +24,7 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { readRegularFile } from './read-file.js';
 import { Dataset, type Normalization } from '../data/dataset.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -178,11 +179,14 @@ export function listImageFolder(root: string, classes?: readonly string[]): { cl
 
 /**
  * Decodes one image file (or encoded bytes) to `height * width * channels` bytes, HWC, with the
- * steps in the module docs. Throws sharp's message for unreadable or unsupported data.
+ * steps in the module docs. A path must name a regular file (a FIFO or device is refused, see
+ * ./read-file.ts). Throws sharp's message for unreadable or unsupported data.
  */
 export async function decodeImage(input: string | Uint8Array, opts: ImageDecodeOptions): Promise<Uint8Array> {
   const { height, width, channels, fit } = checkDecodeOptions('decodeImage', opts);
-  const { data, info } = await sharp(input)
+  // Bytes, never a path, go to sharp: a FIFO or device given as an image must not hang libvips.
+  const encoded = typeof input === 'string' ? await readRegularFile(input, { what: 'image' }) : input;
+  const { data, info } = await sharp(encoded)
     .rotate()
     .removeAlpha()
     .resize({ width, height, fit, kernel: 'lanczos3', background: { r: 0, g: 0, b: 0 }, position: 'centre' })

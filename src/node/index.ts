@@ -12,6 +12,12 @@ export {
   type MnistOptions,
   type MnistSplit,
   type MnistLoadInfo,
+  loadStandardMnist,
+  loadStandardMnistWithInfo,
+  standardMnistFiles,
+  STANDARD_MNIST_COUNTS,
+  type StandardMnistOptions,
+  type StandardMnist,
 } from './mnist.js';
 export {
   loadImageFolder,
@@ -26,6 +32,7 @@ export {
 } from './image-folder.js';
 export { writePng, encodePng, type PngOptions } from './png.js';
 export { writeFileAtomic } from './atomic.js';
+export { readRegularFile, readRegularFileSync, FileReadError, MAX_READ_BYTES, type ReadRegularFileOptions } from './read-file.js';
 export { saveModel, loadModel, loadModelWithMetadata } from './model-file.js';
 export {
   saveCheckpoint,

@@ -7,26 +7,55 @@
  * ```
  */
 import fsp from 'node:fs/promises';
+import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { FileReadError, MAX_READ_BYTES, readRegularFile } from './read-file.js';
 import { Sequential } from '../model/sequential.js';
 import { ModelFormatError, readModel, serializeModel, type LoadOptions, type ReadModel, type SaveOptions } from '../model/serialize.js';
 
 // Atomic writes live in one place (./atomic.ts); re-exported for the callers that import them from here.
 export { writeFileAtomic, syncDir } from './atomic.js';
+export { readRegularFile, readRegularFileSync, FileReadError } from './read-file.js';
 
-/** Reads a whole file with errors that name the path: missing, a directory, empty. */
-export async function readFileChecked(op: string, path: string): Promise<Uint8Array> {
+/**
+ * The largest model or checkpoint file read: what one buffer holds (`MAX_READ_BYTES`). The format
+ * itself bounds nothing smaller (a safetensors data section has no limit), but a FIFO or device
+ * is refused whatever the limit (see ./read-file.ts).
+ */
+export const MAX_MODEL_FILE_BYTES = MAX_READ_BYTES;
+
+/**
+ * Reads a whole model or checkpoint file (a regular file only, see ./read-file.ts) with errors
+ * that name the path: missing, a directory (a checkpoint directory is named as such), a FIFO or
+ * device, too large, empty.
+ */
+export async function readFileChecked(op: string, path: string, what = 'model file'): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    bytes = await fsp.readFile(path);
+    bytes = await readRegularFile(path, { what, op, maxBytes: MAX_MODEL_FILE_BYTES });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`${op}: no such file: ${path}`, { cause: e });
-    if (code === 'EISDIR') throw new Error(`${op}: ${path} is a directory, expected a file`, { cause: e });
-    throw new Error(`${op}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    if (e instanceof FileReadError && e.code === 'EISDIR' && (await isCheckpointDir(path))) {
+      throw new ModelFormatError(
+        `${op}: ${path} is a checkpoint folder, not a model file; load it with loadCheckpoint (the CLI: train --resume ${path}), or pass its model file ${join(path, '<epoch-N>', 'model.safetensors')}`,
+        { cause: e },
+      );
+    }
+    throw e;
   }
   if (bytes.length === 0) throw new ModelFormatError(`${op}: ${path} is empty (0 bytes)`);
   return bytes;
+}
+
+/** Whether `dir` looks like a checkpoint folder (its index, or one checkpoint's state file). */
+async function isCheckpointDir(dir: string): Promise<boolean> {
+  for (const name of ['checkpoint.json', 'state.safetensors']) {
+    try {
+      if ((await fsp.stat(join(dir, name))).isFile()) return true;
+    } catch {
+      // not there
+    }
+  }
+  return false;
 }
 
 /**

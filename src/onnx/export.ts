@@ -49,7 +49,19 @@ export interface OnnxExportOptions {
   outputName?: string;
   /** The batch dimension: a symbolic name (default 'N') or a fixed size. */
   batchDim?: string | number;
+  /**
+   * The class names in label order (one per output class), stored as `stride.class_names` (a JSON
+   * array): ONNX has no place for them in the graph, so without this a consumer sees only indices.
+   */
+  classNames?: readonly string[];
+  /** How images become the input values (e.g. "value = byte / 255, white digit on black"), stored as `stride.preprocessing`. */
+  preprocessing?: string;
+  /** More `metadata_props` (string keys and values); the `stride.*` keys exportOnnx writes are reserved. */
+  metadata?: Readonly<Record<string, string>>;
 }
+
+/** The metadata_props keys exportOnnx writes itself. */
+const OWN_KEYS = ['stride.architecture', 'stride.input', 'stride.output', 'stride.class_names', 'stride.preprocessing'];
 
 /** The opsets `exportOnnx` writes. */
 export const ONNX_OPSETS = { min: 13, max: 21 } as const;
@@ -190,6 +202,8 @@ export function exportOnnx(model: Sequential, opts: OnnxExportOptions = {}): Uin
     throw new Error(`${op}: inputName and outputName must be distinct non-empty strings, got '${inputName}' and '${outputName}'`);
   }
 
+  const props = metadataProps(op, model, opts, last instanceof Softmax);
+
   const g = new GraphBuilder(inputName, model.inputShape);
   model.layers.forEach((layer, i) => {
     const name = `layers.${i}`;
@@ -216,8 +230,48 @@ export function exportOnnx(model: Sequential, opts: OnnxExportOptions = {}): Uin
   m.string(2, 'stride');
   m.message(7, graph);
   m.message(8, new ProtoWriter().string(1, '').int64(2, opset));
-  m.message(14, new ProtoWriter().string(1, 'stride.architecture').string(2, JSON.stringify(model.toSpec())));
+  for (const [key, value] of props) m.message(14, new ProtoWriter().string(1, key).string(2, value));
   return m.finish();
+}
+
+/**
+ * The `metadata_props` entries: the architecture, what the input and output hold (layout, value
+ * range, class names or the fact that they are not carried) and the caller's own entries.
+ */
+function metadataProps(op: string, model: Sequential, opts: OnnxExportOptions, softmax: boolean): [string, string][] {
+  const k = model.outputShape[model.outputShape.length - 1];
+  const names = opts.classNames;
+  if (names !== undefined) {
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) throw new Error(`${op}: classNames must be an array of strings`);
+    if (names.length !== k) throw new Error(`${op}: classNames has ${names.length} names but the model outputs ${k} classes`);
+  }
+  if (opts.preprocessing !== undefined && typeof opts.preprocessing !== 'string') throw new Error(`${op}: preprocessing must be a string`);
+  const props: [string, string][] = [
+    ['stride.architecture', JSON.stringify(model.toSpec())],
+    [
+      'stride.input',
+      `float32 NHWC [N, ${model.inputShape.join(', ')}]; the values the model was trained on: Stride's image datasets give byte / 255 ` +
+        '(0 to 1, no mean/std normalisation)' +
+        (opts.preprocessing === undefined ? '' : '; see stride.preprocessing'),
+    ],
+    [
+      'stride.output',
+      `${softmax ? 'probabilities' : 'logits'} [N, ${model.outputShape.join(', ')}]` +
+        (softmax ? '' : ' (softmax gives probabilities)') +
+        (names !== undefined ? '; class i is stride.class_names[i]' : '; class names are not recorded: class i is label i of the training data'),
+    ],
+  ];
+  if (names !== undefined) props.push(['stride.class_names', JSON.stringify(names)]);
+  if (opts.preprocessing !== undefined) props.push(['stride.preprocessing', opts.preprocessing]);
+  if (opts.metadata !== undefined) {
+    if (opts.metadata === null || typeof opts.metadata !== 'object') throw new Error(`${op}: metadata must be an object of string values`);
+    for (const [key, value] of Object.entries(opts.metadata)) {
+      if (OWN_KEYS.includes(key)) throw new Error(`${op}: metadata key '${key}' is written by exportOnnx; use the classNames / preprocessing options`);
+      if (typeof value !== 'string') throw new Error(`${op}: metadata value of '${key}' must be a string, got ${typeof value}`);
+      props.push([key, value]);
+    }
+  }
+  return props;
 }
 
 /** Adds the nodes of one layer. Dispatch is on the type tag AND the class, so a subclass with its own tag is not mistaken for its base. */

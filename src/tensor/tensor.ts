@@ -73,6 +73,7 @@ export class Tensor {
   /** A tensor of zeros. */
   static zeros(shape: Shape): Tensor {
     checkShape('Tensor.zeros', 'shape', shape);
+    checkTensorSize('Tensor.zeros', 'shape', shape);
     return new Tensor(new Float32Array(shapeSize(shape)), shape);
   }
 
@@ -82,6 +83,8 @@ export class Tensor {
 
   static full(shape: Shape, value: number): Tensor {
     checkShape('Tensor.full', 'shape', shape);
+    checkTensorSize('Tensor.full', 'shape', shape);
+    if (typeof value !== 'number') throw new Error(`Tensor.full: value must be a number, got ${describe(value)}`);
     return new Tensor(new Float32Array(shapeSize(shape)).fill(value), shape);
   }
 
@@ -101,7 +104,8 @@ export class Tensor {
   }
 
   /** Uniform random values in [low, high) from a seed or an Rng. */
-  static rand(shape: Shape, opts: { seed?: number; rng?: Rng; low?: number; high?: number } = {}): Tensor {
+  static rand(shape: Shape, options: { seed?: number; rng?: Rng; low?: number; high?: number } | null = {}): Tensor {
+    const opts = options ?? {};
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const t = Tensor.zeros(shape);
     const low = opts.low ?? 0;
@@ -111,7 +115,8 @@ export class Tensor {
   }
 
   /** Normal random values from a seed or an Rng. */
-  static randn(shape: Shape, opts: { seed?: number; rng?: Rng; mean?: number; std?: number } = {}): Tensor {
+  static randn(shape: Shape, options: { seed?: number; rng?: Rng; mean?: number; std?: number } | null = {}): Tensor {
+    const opts = options ?? {};
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const t = Tensor.zeros(shape);
     for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal(opts.mean ?? 0, opts.std ?? 1);
@@ -121,6 +126,7 @@ export class Tensor {
   /** The same data under a new shape (shares the buffer). One dimension may be -1. */
   reshape(shape: Shape): Tensor {
     this.assertLive('Tensor.reshape');
+    if (!Array.isArray(shape)) throw new Error(`Tensor.reshape: shape must be an array of integers, got ${describe(shape)}`);
     const known = shape.filter((d) => d !== -1);
     const unknown = shape.length - known.length;
     if (unknown > 1) throw new Error(`Tensor.reshape: at most one dimension may be -1, got [${shape.join(', ')}]`);
@@ -186,6 +192,24 @@ export class Tensor {
   }
 }
 
+/**
+ * The most elements one tensor may have: 2^31 - 1 (8 GiB of float32). Factories and ops whose
+ * result would be larger throw, naming the op and the sizes, before anything is allocated (the
+ * WebAssembly kernels index with 32-bit integers; a typed array cannot be much larger anyway).
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/** Throws unless a tensor of `shape` (the `what` of `op`, e.g. 'the output') fits MAX_TENSOR_ELEMENTS. */
+export function checkTensorSize(op: string, what: string, shape: Shape): void {
+  const n = shapeSize(shape);
+  if (n > MAX_TENSOR_ELEMENTS) {
+    const gib = ((n * 4) / 2 ** 30).toFixed(1);
+    throw new Error(
+      `${op}: ${what} [${shape.join(', ')}] would have ${n.toLocaleString('en-US')} elements (${gib} GiB of float32), more than the ${MAX_TENSOR_ELEMENTS.toLocaleString('en-US')} a tensor can hold`,
+    );
+  }
+}
+
 /** The number of elements of a shape (1 for a scalar). */
 export function shapeSize(shape: Shape): number {
   let n = 1;
@@ -197,9 +221,11 @@ export function shapeSize(shape: Shape): number {
 export function checkShape(op: string, arg: string, shape: Shape): void {
   if (!Array.isArray(shape)) throw new Error(`${op}: ${arg} must be an array of integers, got ${describe(shape)}`);
   for (let i = 0; i < shape.length; i++) {
-    const d = shape[i];
+    const d: unknown = shape[i];
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new Error(`${op}: ${arg}[${i}] must be a non-negative integer, got ${String(d)} in [${shape.join(', ')}]`);
+      // A string dimension is quoted ("4"), so it cannot be mistaken for the number it looks like.
+      const show = (v: unknown): string => (typeof v === 'number' ? String(v) : v === undefined ? 'undefined' : JSON.stringify(v));
+      throw new Error(`${op}: ${arg}[${i}] must be a non-negative integer, got ${show(d)} in [${(shape as unknown[]).map(show).join(', ')}]`);
     }
   }
 }

@@ -16,21 +16,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './harness.js';
 import type { PageMode, PageReport } from './report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Per page; a deadlock (e.g. a main thread waiting for workers that never run) shows up as this timeout. */
 const PAGE_TIMEOUT_MS = 30_000;
 /** |wasm - reference| <= ATOL + RTOL * max|reference|, as in test/wasm. */
@@ -49,12 +39,6 @@ let harness: Promise<Harness> | null = null;
 const opened: { dir?: string; server?: Server; browser?: Browser } = {};
 
 async function setUp(): Promise<Harness> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `browser tests: Chromium not found at ${CHROMIUM}. These tests need a real browser and do not skip: ` +
-        'install it with `apt-get install -y chromium` (Debian/Ubuntu; CI does this in .ci/run).',
-    );
-  }
   const dir = mkdtempSync(join(tmpdir(), 'stride-browser-'));
   opened.dir = dir;
   const t0 = performance.now();
@@ -116,7 +100,7 @@ globalThis.__strideReport = new Promise(function (resolve) {
   });
   const port = (server.address() as { port: number }).port;
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const browser = await launchChromium();
   opened.browser = browser;
   return { dir, server, origin: `http://127.0.0.1:${port}`, browser, bundleMs };
 }

@@ -9,6 +9,7 @@ import * as ops from '../../src/kernels/ops.js';
 import { softmax, softmaxBackward } from '../../src/losses/softmax.js';
 import { softmaxCrossEntropy } from '../../src/losses/softmax-cross-entropy.js';
 import { meanSquaredError } from '../../src/losses/mse.js';
+import { Sequential, Conv2D, Dense, MaxPool2D, AvgPool2D, BatchNorm, LeakyReLU, Flatten } from '../../src/index.js';
 
 const z = (...shape: number[]): Tensor => Tensor.zeros(shape);
 const x4 = z(1, 4, 4, 2);
@@ -107,7 +108,41 @@ const cases: Case[] = [
   ['softmaxCrossEntropy: non-integer label', () => softmaxCrossEntropy(z(2, 3), [0, 1.5]), /^Error: softmaxCrossEntropy: labels\[1\] must be an integer class in \[0, 3\), got 1\.5/],
   ['meanSquaredError: shape mismatch', () => meanSquaredError(z(2, 3), z(3, 2)), /^Error: meanSquaredError: target has shape \[3, 2\], expected \[2, 3\]/],
   ['meanSquaredError: pred not a Tensor', () => meanSquaredError([1] as unknown as Tensor, z(1)), /^Error: meanSquaredError: pred must be a Tensor, got Array/],
+
+  // Shapes and sizes that are not integers (4.5) or not numbers ("4") are refused everywhere, quoted
+  ['Tensor.zeros: a string size is quoted', () => Tensor.zeros([2, '4' as unknown as number]), /^Error: Tensor\.zeros: shape\[1\] must be a non-negative integer, got "4" in \[2, "4"\]/],
+  ['Tensor.reshape: a string size', () => z(8).reshape([-1, '4' as unknown as number]), /^Error: Tensor\.reshape: shape\[1\] must be a non-negative integer, got "4" in \[2, "4"\]/],
+  ['Tensor.reshape: a fractional size', () => z(9).reshape([2, 4.5]), /^Error: Tensor\.reshape: shape\[1\] must be a non-negative integer, got 4\.5 in \[2, 4\.5\]/],
+  ['Tensor.reshape: not an array', () => z(9).reshape(9 as unknown as number[]), /^Error: Tensor\.reshape: shape must be an array of integers, got number 9/],
+  ['Tensor.fromArray: a fractional shape', () => Tensor.fromArray([1, 2, 3, 4], [4.5]), /^Error: Tensor: shape\[0\] must be a non-negative integer, got 4\.5 in \[4\.5\]/],
+  ['Tensor.full: a non-number value', () => Tensor.full([2], '1' as unknown as number), /^Error: Tensor\.full: value must be a number, got string 1/],
+  ['Conv2D: a fractional stride', () => new Conv2D({ outChannels: 2, kernelSize: 3, stride: 1.5 }), /^Error: Conv2D: stride must be a positive integer or a pair of them, got 1\.5/],
+  ['Conv2D: a string dilation', () => new Conv2D({ outChannels: 2, kernelSize: 3, dilation: '2' as unknown as number }), /^Error: Conv2D: dilation must be a number or \[h, w\], got "2"/],
+  ['Conv2D: a fractional padding', () => new Conv2D({ outChannels: 2, kernelSize: 3, padding: 1.5 }), /^Error: Conv2D: padding must hold non-negative integers, got 1\.5/],
+  ['Conv2D: a string outChannels', () => new Conv2D({ outChannels: '4' as unknown as number, kernelSize: 3 }), /^Error: Conv2D: outChannels must be a positive integer, got "4"/],
+  ['Conv2D: bias not a boolean', () => new Conv2D({ outChannels: 2, kernelSize: 3, bias: 'no' as unknown as boolean }), /^Error: Conv2D: bias must be true or false, got "no"/],
+  ['Dense: fractional units', () => new Dense({ units: 4.5 }), /^Error: Dense: units must be a positive integer, got 4\.5/],
+  ['MaxPool2D: null options', () => new MaxPool2D(null as unknown as { kernelSize: number }), /^Error: MaxPool2D: kernelSize is required \(a positive integer or \[h, w\]\), got null options/],
+  ['AvgPool2D: a fractional padding', () => new AvgPool2D({ kernelSize: 3, padding: 0.5 }), /^Error: AvgPool2D: padding must hold non-negative integers, got 0\.5/],
+  ['BatchNorm: a string momentum', () => new BatchNorm({ momentum: '0.5' as unknown as number }), /^Error: BatchNorm: momentum must be a number in \[0, 1\], got "0\.5"/],
+  ['Sequential: a fractional inputShape', () => new Sequential([new Flatten()], { inputShape: [4.5, 2, 1] }), /^Error: Sequential: opts\.inputShape\[0\] must be a positive integer, got 4\.5 in \[4\.5,2,1\]/],
+  ['Sequential: a string inputShape', () => new Sequential([new Flatten()], { inputShape: ['4' as unknown as number, 2, 1] }), /^Error: Sequential: opts\.inputShape\[0\] must be a positive integer, got "4"/],
+  ['Sequential.predict: batchSize 0', () => new Sequential([new Flatten()], { inputShape: [2, 2, 1] }).predict(z(300, 2, 2, 1), 0), /^Error: Sequential\.predict: batchSize must be a positive integer, got 0/],
+  ['Sequential.evaluate: fractional batchSize', () => new Sequential([new Flatten()], { inputShape: [2, 2, 1] }).evaluate(z(3, 2, 2, 1), [0, 1, 2], 2.5), /^Error: Sequential\.evaluate: batchSize must be a positive integer, got 2\.5/],
 ];
+
+test('null options are no options, for every op and layer that takes an option bag', () => {
+  const x = Tensor.randn([1, 5, 5, 2], { seed: 1 });
+  const w = Tensor.randn([3, 3, 2, 2], { seed: 2 });
+  const nul = null as unknown as undefined;
+  assert.deepEqual([...ops.conv2d(x, w, null, nul).data], [...ops.conv2d(x, w, null).data]);
+  const dy = Tensor.randn([1, 3, 3, 2], { seed: 3 });
+  assert.deepEqual([...ops.conv2dBackward(dy, x, w, nul).dw.data], [...ops.conv2dBackward(dy, x, w).dw.data]);
+  assert.deepEqual([...Tensor.rand([3], nul).data], [...Tensor.rand([3]).data]);
+  assert.deepEqual([...Tensor.randn([3], nul).data], [...Tensor.randn([3]).data]);
+  assert.equal(new BatchNorm(nul).momentum, 0.1);
+  assert.equal(new LeakyReLU(nul).alpha, 0.01);
+});
 
 describe('bad input: errors name the op, the argument, expected and actual', () => {
   for (const [title, fn, re] of cases) {

@@ -17,7 +17,7 @@ import { ReLU } from '../../src/layers/activations.js';
 import { createOptimizer } from '../../src/optim/registry.js';
 import type { Optimizer } from '../../src/optim/optimizer.js';
 import { createPreset, presetNames } from '../../src/model/presets.js';
-import { fit, evaluateDataset, classificationMetrics, earlyStoppingState, type EpochInfo, type EpochMetrics } from '../../src/model/fit.js';
+import { fit, evaluateDataset, classificationMetrics, earlyStoppingState, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../src/model/fit.js';
 
 /** 8x8 images with one bright vertical (class 0) or horizontal (class 1) line, plus noise. */
 function linesDataset(n: number, seed: number): Dataset {
@@ -269,4 +269,28 @@ test('fit: transform sees every training batch after augmentation, and the model
     /fit: transform returned shape \[\d+, 64, 1, 1\], expected the batch's shape \[\d+, 8, 8, 1\]/,
   );
   await assert.rejects(fit(makeModel(1), train, { epochs: 1, optimizer, transform: 3 as never }), /fit: transform must be a function/);
+});
+
+test('fit: an update that overflows the weights stops the epoch before onEpoch sees them, naming epoch and parameter', async () => {
+  // One batch per epoch, so the overflowing update is the epoch's last: its loss (computed before the update) is finite.
+  const train = linesDataset(8, 1);
+  const model = makeModel(3);
+  const optimizer = createOptimizer('sgd', { lr: 0.1 });
+  const seen: number[] = [];
+  const onEpoch = (e: EpochInfo) => {
+    seen.push(e.epoch);
+    if (e.epoch === 1) optimizer.lr = 1e300;
+  };
+  await assert.rejects(
+    fit(model, train, { epochs: 3, batchSize: 8, optimizer, onEpoch }),
+    (e: Error) => {
+      assert.ok(e instanceof TrainingDivergedError, `a TrainingDivergedError, got ${e.name}: ${e.message}`);
+      assert.equal(e.epoch, 2);
+      assert.match(e.message, /^fit: the weights became non-finite in epoch 2 \(parameter layers\.\d\.(weight|bias) holds [-\d.e+]*(Infinity|NaN)/);
+      assert.match(e.message, /try a lower learning rate/);
+      return true;
+    },
+  );
+  assert.deepEqual(seen, [1], 'onEpoch never sees the diverged weights');
+  assert.ok(firstNonFinite(model) !== null);
 });

@@ -30,9 +30,11 @@ import {
   encodeSafetensors,
   serializeModel,
   strideChecksum,
+  modelTensors,
   type NamedTensor,
 } from '../../src/model/serialize.js';
 import { encodeCheckpoint } from '../../src/model/checkpoint.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 
 function makeModel(seed = 7): Sequential {
   const model = new Sequential(
@@ -268,7 +270,7 @@ test('files that are not Stride model files say so', () => {
   expectError(plain, /not a Stride file: __metadata__\['stride\.format'\] is missing \(expected 'stride-model'; the metadata has no keys\)/);
   const state = encodeCheckpoint({ model: makeModel(), epoch: 1 }).state;
   expectError(state, /'stride-checkpoint', expected 'stride-model' \(this is a checkpoint state file/);
-  expectError(new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not a model'), /header length field says \d+ bytes, more than the 100000000-byte limit/);
+  expectError(new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not a model'), /^deserializeModel: this is not a Stride model file: it looks like a zip archive \(a PyTorch/);
   const noChecksum = rewrite(serializeModel(makeModel()), () => {});
   const file = decodeSafetensors(noChecksum);
   delete file.metadata['stride.checksum'];
@@ -340,4 +342,84 @@ test('serializeModel metadata: returned by readModel, stride.* keys under the ch
   }
   assert.throws(() => serializeModel(model, { metadata: { n: 3 as unknown as string } }), /serializeModel: metadata\['n'\] must be a string, got number/);
   assert.throws(() => serializeModel(model, { metadata: [] as unknown as Record<string, string> }), /serializeModel: metadata must be an object of strings/);
+});
+
+test('a tampered architecture (a million Dense units, checksum recomputed) is refused before any weight is allocated, naming the tensor', (t) => {
+  const small = new Sequential([new Flatten(), new Dense({ units: 100 })], { inputShape: [8, 8, 1], seed: 1 });
+  const good = serializeModel(small);
+  assert.ok(good.length > 25_000 && good.length < 27_000, `a 25 KB file, got ${good.length} bytes`);
+  const tampered = rewrite(good, (meta) => {
+    meta['stride.architecture'] = meta['stride.architecture'].replace('"units":100', '"units":1000000');
+  });
+  // Any allocation far beyond the file (the 64 x 1,000,000 weight would be 256 MB) fails the test
+  // instead of happening: every weight, bias and BatchNorm statistic starts as Tensor.zeros / full.
+  const limit = tampered.length;
+  const big: number[][] = [];
+  for (const name of ['zeros', 'full'] as const) {
+    const original = Tensor[name] as (...a: unknown[]) => Tensor;
+    t.mock.method(Tensor, name, (shape: number[], ...rest: unknown[]) => {
+      if (shape.reduce((a, b) => a * b, 1) * 4 > limit) {
+        big.push([...shape]);
+        throw new Error(`test: Tensor.${name}([${shape.join(', ')}]) allocates more than the whole file`);
+      }
+      return original.call(Tensor, shape, ...rest);
+    });
+  }
+  const start = performance.now();
+  expectError(tampered, /tensor 'layers\.1\.weight' has shape \[64, 100\], but the architecture builds \[64, 1000000\]/);
+  const ms = performance.now() - start;
+  assert.deepEqual(big, [], 'no tensor larger than the file was allocated');
+  assert.ok(ms < 500, `refused in ${ms.toFixed(1)} ms`);
+  // The same for a tampered input shape that makes Flatten, and so Dense's weight, enormous.
+  const wide = rewrite(good, (meta) => {
+    meta['stride.architecture'] = meta['stride.architecture'].replace('"inputShape":[8,8,1]', '"inputShape":[100000,100000,1]');
+  });
+  expectError(wide, /tensor 'layers\.1\.weight' has shape \[64, 100\], but the architecture builds \[10000000000, 100\]/);
+  assert.deepEqual(big, []);
+  // An untampered file still loads (the mock lets small tensors through).
+  assert.ok(deserializeModel(good) instanceof Sequential);
+});
+
+test('Sequential.planSpec gives exactly the tensors and shapes the built model has', () => {
+  const model = makeModel();
+  const plan = Sequential.planSpec(model.toSpec());
+  assert.deepEqual(
+    plan.tensors.map((t) => [`layers.${t.layer}.${t.name}`, [...t.shape]]),
+    modelTensors(model).map(({ name, tensor }) => [name, [...tensor.shape]]),
+  );
+  assert.deepEqual(plan.shapes.map((s) => [...s]), model.shapes.map((s) => [...s]));
+});
+
+test('a text, JSON, ONNX or other non-safetensors file says what it looks like, not a nonsense header length', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const onnx = exportOnnx(makeModel());
+  expectError(onnx, /^deserializeModel: this is not a Stride model file: it looks like an ONNX model \(Stride exports ONNX but cannot load it/);
+  expectError(enc('model: lenet\nepochs: 12\n'), /^deserializeModel: this is not a Stride model file: it looks like a text file, starting "model: lenet\\nepochs: 12\\n"$/);
+  expectError(enc('{"format":"stride-checkpoint-index","version":1}'), /it looks like a checkpoint index \(checkpoint\.json\): load its folder as a checkpoint/);
+  expectError(enc('  {"weights": [1, 2, 3]}'), /it looks like a JSON file, starting "\{\\"weights\\": \[1, 2, 3\]\}"/);
+  // Terminal escape codes in a text file are quoted, never printed raw.
+  expectError(enc('\u001b[31mred\n'), /its first 8 bytes, the header length, say \d+ bytes/);
+  assert.throws(() => deserializeModel(enc('\u001b[2Jhello')), (e: Error) => !e.message.includes('\u001b'));
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+  expectError(png, /it looks like a PNG image$/);
+  // Unrecognised binary: the length field is still explained.
+  const junk = new Uint8Array(64).fill(0xee);
+  expectError(junk, /this is not a Stride model file \(or it is corrupted\): its first 8 bytes, the header length, say \d+ bytes, more than the 100000000-byte limit/);
+  // A Stride file cut short is still "truncated", not "not a Stride file".
+  expectError(serializeModel(makeModel()).subarray(0, 8), /truncated: the header length field says \d+ bytes of JSON header, but only 0 bytes follow it/);
+});
+
+test('deeply nested JSON in the header or the metadata is refused with a message, not a stack overflow', () => {
+  const good = serializeModel(makeModel());
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  for (const key of ['stride.rng', 'stride.architecture']) {
+    const bytes = rewrite(good, (meta) => {
+      meta[key] = key === 'stride.rng' ? deep(100_000) : meta[key].replace('"units":4', `"units":${deep(100_000)}`);
+    });
+    expectError(bytes, new RegExp(`__metadata__\\['${key.replace('.', '\\.')}'\\] nests 100\\d+ levels deep, more than the 64`));
+  }
+  expectError(handmade(`{"x":${deep(100_000)}}`, 0), /the header nests 100001 levels deep, more than the 64/);
+  // Brackets inside strings do not count.
+  const quoted = rewrite(good, (meta) => void (meta['stride.note'] = JSON.stringify({ s: '['.repeat(1000) })));
+  assert.ok(deserializeModel(quoted) instanceof Sequential);
 });

@@ -353,5 +353,29 @@ test('loadCheckpoint errors name the path and the problem', async () => {
   await assert.rejects(() => loadCheckpoint(ck), /checkpoint\.json: version 2 is not supported/);
   writeFileSync(join(ck, CHECKPOINT_INDEX), '{oops');
   await assert.rejects(() => loadCheckpoint(ck), /checkpoint\.json: not valid JSON/);
+  writeFileSync(join(ck, CHECKPOINT_INDEX), `{"format": "stride-checkpoint-index", "version": 1, "latest": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+  await assert.rejects(() => loadCheckpoint(ck), /checkpoint\.json: nests 100001 levels deep, more than the 64/);
   await assert.rejects(() => loadCheckpoint(ck, { which: 'newest' as 'latest' }), /which must be 'latest' or 'best', got "newest"/);
+});
+
+test('a checkpoint with non-finite weights or optimizer state is refused before the disk is touched; the previous one survives', async () => {
+  const dir = tmp();
+  await saveCheckpoint(dir, input(1, [1]));
+  const indexBefore = readFileSync(join(dir, CHECKPOINT_INDEX));
+  const inf = input(2, [1, 2]);
+  inf.model.params()[1].value.data[2] = Infinity;
+  await assert.rejects(() => saveCheckpoint(dir, inf), /^Error: encodeCheckpoint: parameter layers\.0\.bias holds Infinity \(element 2\); a checkpoint must hold finite values/);
+  // Adam's moments after a step, one of them NaN.
+  const nan = input(2, [1, 2]);
+  const params = nan.model.params();
+  for (const p of params) p.grad.data.fill(0.5);
+  nan.optimizer.step(params);
+  const sd = nan.optimizer.stateDict(params);
+  const slot = Object.keys(sd.slots)[0];
+  sd.slots[slot][2][1] = NaN;
+  nan.optimizer.loadStateDict(params, { ...sd, shapes: params.map((p) => [...p.value.shape]) });
+  await assert.rejects(() => saveCheckpoint(dir, nan), new RegExp(`optimizer state '${slot}' of layers\\.1\\.\\w+ holds NaN \\(element 1\\)`));
+  assert.deepEqual(readdirSync(dir).sort(), [CHECKPOINT_INDEX, 'epoch-1']);
+  assert.deepEqual(readFileSync(join(dir, CHECKPOINT_INDEX)), indexBefore);
+  assert.equal((await loadCheckpoint(dir)).epoch, 1);
 });

@@ -148,3 +148,13 @@ test('saveModel metadata comes back from loadModelWithMetadata; errors name the 
   await assert.rejects(saveModel(model, path, { metadata: { 'stride.rng': 'x' } }), /metadata key 'stride\.rng' is written by Stride itself/);
   assert.equal((await loadModelWithMetadata(path)).metadata.author, 'me', 'a refused save leaves the file as it was');
 });
+
+test('loadModel on a checkpoint folder says it is one and how to load it', async () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'epoch-1'));
+  writeFileSync(join(dir, 'checkpoint.json'), '{}');
+  await assert.rejects(
+    () => loadModel(dir),
+    (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`loadModel: ${dir} is a checkpoint folder, not a model file; load it with loadCheckpoint`),
+  );
+});

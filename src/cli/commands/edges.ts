@@ -8,6 +8,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { conv2d } from '../../kernels/ops.js';
 import { edges, type EdgeOperator } from '../../edges.js';
 import { decodeImage } from '../../node/image-folder.js';
+import { readRegularFile } from '../../node/read-file.js';
 import { writePng } from '../../node/png.js';
 import { CliError, makeOutput, usageError } from '../util.js';
 
@@ -34,12 +35,13 @@ export function parseKernel(text: string): number[][] {
 /** Loads an image file as grey [1, H, W, 1] in [0, 1], at its own size (after EXIF rotation). */
 async function loadGrey(file: string): Promise<Tensor> {
   try {
-    const meta = await sharp(file).metadata();
+    const data = await readRegularFile(file, { what: 'image' });
+    const meta = await sharp(data).metadata();
     let w = meta.width;
     let h = meta.height;
     if (meta.orientation !== undefined && meta.orientation >= 5) [w, h] = [h, w];
     if (!w || !h) throw new Error('unknown image size');
-    const bytes = await decodeImage(file, { height: h, width: w, channels: 1 });
+    const bytes = await decodeImage(data, { height: h, width: w, channels: 1 });
     return new Tensor(Float32Array.from(bytes, (p) => p / 255), [1, h, w, 1]);
   } catch (e) {
     throw new CliError(`cannot read image '${file}': ${(e as Error).message}`);

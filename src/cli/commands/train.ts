@@ -10,21 +10,22 @@
  */
 import type { Command } from 'commander';
 import { Rng } from '../../tensor/random.js';
-import { fit, evaluateDataset, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
+import { fit, evaluateDataset, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
 import { createOptimizer, type OptimizerName } from '../../optim/registry.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { createSchedule, type ScheduleKind, type ScheduleSpec } from '../../optim/schedule.js';
-import { loadCheckpoint, saveCheckpoint, hasCheckpoint } from '../../node/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, hasCheckpoint, readIndex } from '../../node/checkpoint.js';
 import type { Json } from '../../model/checkpoint.js';
 import { trainingCurvesSvg, batchEpoch, type BatchRecord } from '../../viz/plot.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Sequential } from '../../model/sequential.js';
 import { selectBackend, type BackendName } from '../backend.js';
 import { loadData, isMnist } from '../data.js';
-import { readModelFile, resolveModel, writeModelFile, type ModelInfo } from '../models.js';
+import { infoFromMetadata, infoMetadata, readModelFile, resolveModel, writeModelFile, type ModelInfo } from '../models.js';
 import { isPreset } from '../../model/presets.js';
 import { Progress, formatLr } from '../progress.js';
-import { checkWritable, writeSvgOrPng } from '../images.js';
+import { writeSvgOrPng } from '../images.js';
+import { checkDistinct, checkOutputDir, checkOutputFile, freePath, shellQuote } from '../outputs.js';
 import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
 import { basename, extname } from 'node:path';
 import { randomAffine } from '../affine.js';
@@ -80,6 +81,8 @@ export interface TrainRunOptions {
   resume: boolean;
   out?: string;
   save: boolean;
+  /** Replace an existing --out file, or start a new run in a --checkpoint folder that holds one. */
+  force: boolean;
   plot?: string;
   json: boolean;
   backend?: BackendName;
@@ -127,17 +130,21 @@ const CONFIG_KEYS: (keyof TrainConfig)[] = [
   'schedule', 'warmup', 'stepSize', 'gamma', 'minLr', 'seed', 'valSplit', 'earlyStopping', 'augment', 'rotate', 'scale', 'limit', 'testLimit',
 ];
 
+/**
+ * Where `train`'s optimizer settings differ from the library's defaults (SGD: TRAIN_DEFAULTS' rate and
+ * weight decay, momentum 0.9). `train --help` states the defaults from these, so they cannot drift apart.
+ */
+export function trainOptimizerOptions(name: OptimizerName): Record<string, number> {
+  return name === 'sgd' ? { lr: TRAIN_DEFAULTS.sgdLr, weightDecay: TRAIN_DEFAULTS.sgdWeightDecay, momentum: 0.9 } : {};
+}
+
 function buildOptimizer(c: TrainConfig): Optimizer {
-  const opts: Record<string, number> = {};
+  const opts: Record<string, number> = trainOptimizerOptions(c.optimizer);
   if (c.lr !== null) opts.lr = c.lr;
-  else if (c.optimizer === 'sgd') opts.lr = TRAIN_DEFAULTS.sgdLr;
   if (c.weightDecay !== null) opts.weightDecay = c.weightDecay;
-  else if (c.optimizer === 'sgd') opts.weightDecay = TRAIN_DEFAULTS.sgdWeightDecay;
   if (c.momentum !== null) {
     if (c.optimizer !== 'sgd' && c.optimizer !== 'rmsprop') throw usageError(`--momentum applies to --optimizer sgd or rmsprop, not ${c.optimizer}`);
     opts.momentum = c.momentum;
-  } else if (c.optimizer === 'sgd') {
-    opts.momentum = 0.9;
   }
   try {
     return createOptimizer(c.optimizer, opts);
@@ -146,18 +153,60 @@ function buildOptimizer(c: TrainConfig): Optimizer {
   }
 }
 
+/**
+ * The schedule of a run. Warmup over w epochs trains epoch k (1-based, k <= w) at k/(w+1) of the rate:
+ * the library's warmup starts from `warmupStart` at t = 0, which is lr/(w+1) here, not 0 (an epoch at
+ * lr 0 would train nothing).
+ */
 function buildSchedule(c: TrainConfig, baseLr: number): ScheduleSpec {
   const warmup = c.warmup;
+  const w = warmup > 0 ? { warmup, warmupStart: baseLr / (warmup + 1) } : { warmup };
   switch (c.schedule) {
     case 'constant':
-      return { kind: 'constant', lr: baseLr, warmup };
+      return { kind: 'constant', lr: baseLr, ...w };
     case 'step':
-      return { kind: 'step', lr: baseLr, stepSize: c.stepSize ?? Math.max(1, Math.floor(c.epochs / 3)), gamma: c.gamma ?? 0.1, warmup };
+      return { kind: 'step', lr: baseLr, stepSize: c.stepSize ?? Math.max(1, Math.floor(c.epochs / 3)), gamma: c.gamma ?? 0.1, ...w };
     case 'exponential':
-      return { kind: 'exponential', lr: baseLr, gamma: c.gamma ?? 0.9, warmup };
+      return { kind: 'exponential', lr: baseLr, gamma: c.gamma ?? 0.9, ...w };
     case 'cosine':
-      return { kind: 'cosine', lr: baseLr, tMax: Math.max(1, c.epochs - warmup), minLr: c.minLr ?? 0, warmup };
+      return { kind: 'cosine', lr: baseLr, tMax: Math.max(1, c.epochs - warmup), minLr: c.minLr ?? 0, ...w };
   }
+}
+
+/**
+ * The optimizer as in its toString(), with the schedule's base rate as lr (a resumed optimizer holds the
+ * last scheduled rate, a long float) and numbers rounded to 4 significant digits.
+ */
+function describeOptimizer(o: Optimizer, baseLr: number): string {
+  return o
+    .toString()
+    .replace(/\blr=[^,)]*/, `lr=${baseLr}`)
+    .replace(/\d+\.\d+(?:e[-+]?\d+)?/g, (m) => String(Number(Number(m).toPrecision(4))));
+}
+
+/**
+ * What resuming with a different --epochs (or other schedule options) does to the learning rates,
+ * in words; null when nothing about the schedule changed. An exact extension is impossible when the
+ * schedule depends on the total (cosine anneals over --epochs, step's default size is epochs/3):
+ * epochs 1..start already ran on the old plan.
+ */
+function resumeNote(saved: TrainConfig, now: TrainConfig, start: number, history: readonly EpochMetrics[], schedule: (t: number) => number): string | null {
+  const base = saved.lr ?? 0;
+  const before = JSON.stringify(buildSchedule(saved, base));
+  const after = JSON.stringify(buildSchedule(now, now.lr ?? base));
+  const sameTotal = saved.epochs === now.epochs;
+  if (sameTotal && before === after) return null;
+  const n = now.epochs;
+  const head = sameTotal ? 'the schedule options changed' : `${n > saved.epochs ? 'extending' : 'shortening'} the run from ${saved.epochs} to ${n} epochs`;
+  if (!sameTotal && before === after) return `${head}: the ${now.schedule} schedule does not depend on --epochs, so this is the same as a straight ${n}-epoch run`;
+  const span = start + 1 === n ? `epoch ${n}` : `epochs ${start + 1}-${n}`;
+  const last = history.length > 0 ? history[history.length - 1].lr : null;
+  const rates = `lr ${formatLr(schedule(start))} in epoch ${start + 1}${last !== null && start > 0 ? `, after ${formatLr(last)} in epoch ${start}` : ''}`;
+  const onlyTotal = JSON.stringify(buildSchedule({ ...saved, epochs: n }, base)) === after;
+  if (onlyTotal) {
+    return `${head}: the ${now.schedule} schedule is re-planned over ${n} epochs, so ${span} get the rates a run of ${n} epochs has there (${rates}); epochs 1-${start} were trained on the ${saved.epochs}-epoch plan, so this is not the same model as a straight ${n}-epoch run`;
+  }
+  return `${head}: ${span} follow the new ${now.schedule} schedule (${rates}); this is not the same model as a straight run with these options`;
 }
 
 function describeSchedule(s: ScheduleSpec): string {
@@ -194,12 +243,33 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
   if (raw.resume && raw.checkpoint === undefined) throw usageError('--resume needs --checkpoint DIR (the directory to resume from)');
 
+  // Every path train writes is checked before anything long happens (a run must not end unsaved).
+  if (raw.plot !== undefined) {
+    const ext = extname(raw.plot).toLowerCase();
+    if (ext !== '.svg' && ext !== '.png') throw usageError(`--plot '${raw.plot}': the file name must end in .svg or .png`);
+  }
+  checkDistinct([
+    ['--out', raw.save ? raw.out : undefined, 'file'],
+    ['--plot', raw.plot, 'file'],
+    ['--checkpoint', raw.checkpoint, 'path'],
+  ]);
+  if (raw.checkpoint !== undefined) {
+    await checkOutputDir(raw.checkpoint, '--checkpoint');
+    if (!raw.resume && !raw.force && (await hasCheckpoint(raw.checkpoint))) throw await startOverError(raw.checkpoint, given('epochs') ? (raw.epochs as number) : null);
+  }
+  if (raw.save && raw.out !== undefined) await checkOutputFile(raw.out, '--out', { overwrite: raw.force === true, hint: 'model.safetensors' });
+  if (raw.plot !== undefined) await checkOutputFile(raw.plot, '--plot', { overwrite: true });
+
   let config = configFrom(raw);
   let model: Sequential;
   let optimizer: Optimizer;
   let startEpoch = 0;
   let history: EpochMetrics[] = [];
   let rngState: number[] | null = null;
+  /** The configuration the checkpoint was trained with (resuming only). */
+  let savedConfig: TrainConfig | null = null;
+  /** What the checkpoint's model file records about its data (class names, resize mode). */
+  let resumedInfo: ModelInfo = {};
 
   if (raw.resume) {
     if (!(await hasCheckpoint(raw.checkpoint!))) throw new CliError(`--resume: no checkpoint in '${raw.checkpoint}' (expected ${raw.checkpoint}/checkpoint.json)`);
@@ -208,6 +278,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     if (saved === null || typeof saved !== 'object' || typeof saved.model !== 'string') {
       throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' was not written by 'stride train' (no training config)`);
     }
+    savedConfig = saved;
     const merged: TrainConfig = { ...saved };
     for (const k of CONFIG_KEYS) {
       if (!given(k)) continue;
@@ -219,6 +290,7 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     }
     config = merged;
     model = ck.model;
+    resumedInfo = infoFromMetadata(ck.modelMetadata);
     if (ck.optimizer === null) throw new CliError(`--resume: the checkpoint in '${raw.checkpoint}' has no optimizer state`);
     optimizer = ck.optimizer;
     if (given('lr')) optimizer.lr = config.lr!;
@@ -234,23 +306,26 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     if (config.lr === null) config.lr = optimizer.lr;
   }
 
-  // Output paths are checked before the long part.
-  const outPath = raw.save ? (raw.out ?? defaultOutPath(config)) : undefined;
-  if (outPath !== undefined) await checkWritable(outPath, '--out');
-  if (raw.plot !== undefined) {
-    const ext = extname(raw.plot).toLowerCase();
-    if (ext !== '.svg' && ext !== '.png') throw usageError(`--plot '${raw.plot}': the file name must end in .svg or .png`);
-    await checkWritable(raw.plot, '--plot');
+  // The default model file never replaces an existing one (e.g. `npm start`'s): it takes the next free name.
+  let outPath: string | undefined;
+  let outNote: string | null = null;
+  if (raw.save && raw.out !== undefined) {
+    outPath = raw.out;
+  } else if (raw.save) {
+    const wanted = defaultOutPath(config);
+    outPath = await freePath(wanted);
+    if (outPath !== wanted) outNote = `${wanted} exists, so the model will be saved to ${outPath} (-o FILE --force replaces a file)`;
+    await checkOutputFile(outPath, '--out', { overwrite: false });
   }
 
-  const { backend, threads } = await selectBackend(raw.backend, raw.threads);
+  const { backend, threads } = await selectBackend(raw.backend, raw.threads, (m) => out.warn(m));
 
   // The model decides the image shape when it comes from a file; a preset takes --image-size/--channels.
   const rootRng = new Rng(config.seed);
   const splitRng = rootRng.fork();
   const trainRng = rootRng.fork();
   let shape: [number, number, number] = [config.imageSize?.[0] ?? 28, config.imageSize?.[1] ?? 28, config.channels ?? 1];
-  let fileInfo: ModelInfo = {};
+  let fileInfo: ModelInfo = resumedInfo;
   if (model === undefined && !isPreset(config.model.toLowerCase())) {
     const peek = await readModelFile(config.model);
     {
@@ -296,6 +371,9 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   if (train.length === 0) throw usageError('no training images (check --limit and --val-split)');
   if (config.earlyStopping !== null && config.epochs <= startEpoch) out.warn('--early-stopping has no effect: no epochs left to run');
 
+  if (config.warmup > 0 && config.warmup >= config.epochs) {
+    throw usageError(`--warmup ${config.warmup} leaves no epoch for the schedule: it must be less than --epochs (${config.epochs})`);
+  }
   const baseLr = config.lr ?? optimizer.lr;
   const scheduleSpec = buildSchedule(config, baseLr);
   let schedule;
@@ -303,6 +381,11 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     schedule = createSchedule(scheduleSpec);
   } catch (e) {
     throw usageError((e as Error).message);
+  }
+  const notes: string[] = [];
+  if (savedConfig !== null && startEpoch < config.epochs) {
+    const note = resumeNote(savedConfig, config, startEpoch, history, schedule);
+    if (note !== null) notes.push(note);
   }
   if (rngState !== null) trainRng.setState(rngState);
 
@@ -312,10 +395,12 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     `data     ${data.name}: ${train.length.toLocaleString('en-US')} train${validation ? ` + ${validation.length.toLocaleString('en-US')} validation` : ''}, ${data.test.length.toLocaleString('en-US')} test, ${data.classNames.length} classes`,
   );
   out.info(
-    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${optimizer.toString()}, lr schedule ${describeSchedule(scheduleSpec)}, ${describeAugment(config)}, seed ${config.seed}`,
+    `train    ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${describeOptimizer(optimizer, baseLr)}, lr schedule ${describeSchedule(scheduleSpec)}, ${describeAugment(config)}, seed ${config.seed}`,
   );
   out.info(`backend  ${backend}${backend === 'wasm' ? `, ${threads} thread${threads === 1 ? '' : 's'}` : ''}`);
   if (startEpoch > 0) out.info(`resume   from epoch ${startEpoch} in ${raw.checkpoint}`);
+  for (const n of notes) out.info(`resume   ${n}`);
+  if (outNote !== null) out.info(`out      ${outNote}`);
   out.event({
     event: 'start',
     model: config.model,
@@ -333,10 +418,13 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
     backend,
     threads,
     startEpoch,
+    notes,
   });
 
   const progress = new Progress(out);
   const batchRecords: BatchRecord[] = [];
+  // The last epoch whose checkpoint is on disk (for the message if training diverges).
+  let savedEpoch: number | null = startEpoch > 0 ? startEpoch : null;
   let result;
   try {
     result = await fit(model, train, {
@@ -365,11 +453,16 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
             metrics: e.history as unknown as Json[],
             config: config as unknown as Json,
             trainerState: { rng: e.rng.getState() },
+            modelMetadata: infoMetadata(info),
           });
+          savedEpoch = e.epoch;
           out.event({ event: 'checkpoint', epoch: e.epoch, path: saved.path });
         }
       },
     });
+  } catch (e) {
+    if (!(e instanceof TrainingDivergedError)) throw e;
+    throw divergedError(e, raw.checkpoint !== undefined ? savedEpoch : null, raw.checkpoint, baseLr);
   } finally {
     progress.clear();
   }
@@ -385,6 +478,8 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   out.event({ event: 'test', accuracy: test.accuracy, loss: test.loss, correct, count: test.count, classNames: data.classNames, confusion: rows(test.confusion, test.numClasses) });
 
   if (outPath !== undefined) {
+    const bad = firstNonFinite(model);
+    if (bad !== null) throw new CliError(`not saving the model: parameter ${bad.name} holds ${bad.value} at element ${bad.index}`);
     await writeModelFile(model, info, outPath);
     out.info(`saved model to ${outPath}`);
     out.event({ event: 'saved', path: outPath });
@@ -409,6 +504,30 @@ export async function trainCommand(raw: RawOptions, cmd: Command): Promise<void>
   const seconds = (performance.now() - started) / 1000;
   out.info(`done in ${duration(seconds)}`);
   out.event({ event: 'done', seconds, stopReason: result.stopReason, epochs: result.lastEpoch, testAccuracy: test.accuracy });
+}
+
+/** The message for a run whose loss or weights became non-finite: what, when, what was kept, what to try. */
+function divergedError(e: TrainingDivergedError, savedEpoch: number | null, checkpoint: string | undefined, lr: number): CliError {
+  const kept =
+    checkpoint !== undefined && savedEpoch !== null
+      ? `the checkpoint of epoch ${savedEpoch} in '${checkpoint}' is kept (to continue from it: stride train --resume --checkpoint ${shellQuote(checkpoint)} --lr ${formatLr(lr / 10)})`
+      : 'nothing was saved';
+  return new CliError(`training diverged in epoch ${e.epoch}: ${e.detail}; ${kept}; try a lower --lr (it was ${formatLr(lr)})`);
+}
+
+/** Starting over in a folder that holds a checkpoint would delete it after the first epoch: say how to resume. */
+async function startOverError(dir: string, epochs: number | null): Promise<CliError> {
+  let at = '';
+  try {
+    const index = await readIndex('train', dir);
+    if (index !== null) at = ` (after epoch ${index.latest.epoch})`;
+  } catch {
+    // An unreadable index still blocks starting over; the epoch is only for the message.
+  }
+  const cmd = `stride train --resume --checkpoint ${shellQuote(dir)}${epochs !== null ? ` --epochs ${epochs}` : ''}`;
+  return usageError(
+    `--checkpoint '${dir}' already holds a checkpoint${at}; to continue it: ${cmd}; to start a new run there instead (its checkpoint is replaced after the first epoch), add --force`,
+  );
 }
 
 function kebab(k: string): string {

@@ -5,7 +5,8 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { allocFloat32 } from '../../tensor/storage.js';
-import type { Conv2DInfo } from '../conv-info.js';
+import { compactConv2DInfo, fitsInt32, type Conv2DInfo } from '../conv-info.js';
+import { conv2d as conv2dReference, conv2dBackward as conv2dBackwardReference } from '../reference/conv2d.js';
 import { FN_DX_SMALLC, FN_FILTER, FN_GATHER, FN_SMALLC, PendingOutput, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -58,8 +59,14 @@ function gather(
   rt.run(FN_GATHER, p, Math.ceil((a.N * a.GH * a.GW) / 4), 8, during);
 }
 
-/** y = conv2d(x, w) + bias, as reference conv2d. */
-export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor {
+/**
+ * y = conv2d(x, w) + bias, as reference conv2d. The parameter blocks are int32: a stride or
+ * dilation that does not matter is made small first (compactConv2DInfo), and a geometry that
+ * still does not fit (huge padding) runs on the reference kernel.
+ */
+export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo): Tensor {
+  const info = compactConv2DInfo(fullInfo);
+  if (!fitsInt32(info)) return conv2dReference(x, w, bias, fullInfo);
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
@@ -226,8 +233,10 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   return { dw: new Tensor(dw, [kH, kW, inC, outC]), db: new Tensor(db, [outC]) };
 }
 
-/** All three gradients of conv2d, as reference conv2dBackward. */
-export function conv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor, info: Conv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor } {
+/** All three gradients of conv2d, as reference conv2dBackward (int32 parameters: see conv2dWasm). */
+export function conv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor, fullInfo: Conv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor } {
+  const info = compactConv2DInfo(fullInfo);
+  if (!fitsInt32(info)) return conv2dBackwardReference(dy, x, w, fullInfo);
   const dx = conv2dBackwardInputWasm(rt, dy, w, info);
   const { dw, db } = conv2dBackwardFilterWasm(rt, dy, x, info);
   return { dx, dw, db };

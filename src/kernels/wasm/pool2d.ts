@@ -3,13 +3,24 @@
  * the reference's rules: see reference/max-pool2d.ts and reference/avg-pool2d.ts.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { Pool2DInfo } from '../conv-info.js';
+import { compactPool2DInfo, fitsInt32, type Pool2DInfo } from '../conv-info.js';
+import { maxPool2d as maxRef, maxPool2dBackward as maxBackRef } from '../reference/max-pool2d.js';
+import { avgPool2d as avgRef, avgPool2dBackward as avgBackRef } from '../reference/avg-pool2d.js';
 import { FN_AVGPOOL, FN_MAXPOOL, type Runtime } from './runtime.js';
 
 type PoolFn = typeof FN_MAXPOOL | typeof FN_AVGPOOL;
 
-/** Runs a pooling kernel, threads splitting the batch; forward (dy = null) returns y, backward returns dx (zeroed by the kernel). */
-function pool(rt: Runtime, fn: PoolFn, x: Tensor, dy: Tensor | null, info: Pool2DInfo): Tensor {
+/**
+ * Runs a pooling kernel, threads splitting the batch; forward (dy = null) returns y, backward
+ * returns dx (zeroed by the kernel). The parameter block is int32: a stride that does not matter
+ * is made small first (compactPool2DInfo); a geometry that still does not fit runs on the reference.
+ */
+function pool(rt: Runtime, fn: PoolFn, x: Tensor, dy: Tensor | null, fullInfo: Pool2DInfo): Tensor {
+  const info = compactPool2DInfo(fullInfo);
+  if (!fitsInt32(info)) {
+    if (fn === FN_MAXPOOL) return dy === null ? maxRef(x, fullInfo) : maxBackRef(dy, x, fullInfo);
+    return dy === null ? avgRef(x, fullInfo) : avgBackRef(dy, x, fullInfo);
+  }
   const { batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = info;
   rt.reset();
   const xP = rt.put(x.data);

@@ -29,7 +29,7 @@ export interface Builder {
   spec(): NetSpec;
 }
 
-export function createBuilder(): Builder {
+export function createBuilder(onTrain: () => void): Builder {
   let spec = starterSpec('small');
   let starter: Starter = 'small';
 
@@ -150,7 +150,7 @@ export function createBuilder(): Builder {
       h('p', { class: 'lede' }, 'Start from a preset, then add, remove, reorder and edit layers. Shapes, parameters and FLOPs are Stride’s own shape inference, recomputed as you type.'),
     ),
     h('div', { class: 'toolbar' },
-      starterField,
+      h('div', { class: 'start' }, starterField, h('button', { type: 'button', class: 'primary big', id: 'train-this', onclick: onTrain }, 'Train this network ▶')),
       h('div', { class: 'add' },
         h('label', { class: 'field' }, h('span', {}, 'Layer'), typeSelect),
         h('label', { class: 'field' }, h('span', {}, 'Position'), posSelect),

@@ -1,7 +1,7 @@
 /**
- * The Stride playground: one page, three views (build a network, edge detection, backprop step by
- * step), switched by the URL hash so each view can be linked. Stride is imported as a user would
- * (`stride-cnn`); nothing is fetched from another origin.
+ * The Stride playground: one page, four views (build a network, train it, edge detection, backprop
+ * step by step), switched by the URL hash so each view can be linked. Stride is imported as a user
+ * would (`stride-cnn`, `stride-cnn/worker`); nothing is fetched from another origin.
  */
 import './style.css';
 import { ready, type BackendInfo } from 'stride-cnn';
@@ -9,9 +9,18 @@ import { h } from './dom.js';
 import { createBuilder } from './builder.js';
 import { createEdges } from './edges-view.js';
 import { createExplainer } from './explainer.js';
+import { createTrain, type TrainView } from './train.js';
+
+const builder = createBuilder(() => {
+  location.hash = 'train';
+  void trainView().start();
+});
+let train: TrainView | null = null;
+const trainView = (): TrainView => (train ??= createTrain(() => builder.spec()));
 
 const VIEWS = [
-  { id: 'build', label: 'Build a network', make: () => createBuilder().element },
+  { id: 'build', label: 'Build a network', make: () => builder.element },
+  { id: 'train', label: 'Train it live', make: () => trainView().element },
   { id: 'edges', label: 'Edge detection', make: createEdges },
   { id: 'backprop', label: 'Backprop, step by step', make: createExplainer },
 ] as const;
@@ -45,7 +54,7 @@ show();
 // The first view is drawn and its controls work: what docs/playground.md calls time to interactive.
 performance.mark('playground-interactive');
 
-// The kernels that computed every number on the page, in the footer (ready() never rejects for a fallback).
+// The kernels that computed every number on this page, in the footer (ready() never rejects for a fallback).
 void ready().then((info: BackendInfo) => {
   const kernels = info.backend === 'wasm' ? `WebAssembly ${info.build ?? ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}` : 'reference kernels';
   document.getElementById('backend')!.textContent = info.reason ? `${kernels} (${info.reason})` : kernels;

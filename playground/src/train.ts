@@ -105,6 +105,9 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
 
   function onBatch(p: BatchProgress): void {
     last = p;
+    // The raw numbers of the last batch, for anyone comparing with the command line (and the tests).
+    section.dataset.lastLoss = String(p.loss);
+    section.dataset.steps = String(p.step);
     seen += p.size;
     ema = ema === null ? { loss: p.loss, acc: p.accuracy } : { loss: 0.9 * ema.loss + 0.1 * p.loss, acc: 0.9 * ema.acc + 0.1 * p.accuracy };
     trainLoss.push([seen, ema.loss]);

@@ -7,19 +7,11 @@
  * page's own code what the answer should be. Each page must produce no console error, no page
  * error, no failed request and no request that leaves its origin.
  *
- * Screenshots at laptop (1280 x 800) and phone (390 x 844) widths go to $PLAYGROUND_SCREENSHOTS
- * (docs/playground when refreshing the docs) or to a temporary directory.
+ * Screenshots at laptop (1280 x 800) and phone (390 x 844) widths: see harness.ts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   Sequential,
   Tensor,
@@ -32,100 +24,7 @@ import {
   type LayerSpec,
   type SequentialSpec,
 } from '../../src/index.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const SHOTS = process.env.PLAYGROUND_SCREENSHOTS ? resolve(ROOT, process.env.PLAYGROUND_SCREENSHOTS) : mkdtempSync(join(tmpdir(), 'stride-playground-shots-'));
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml' };
-
-let dir = '';
-let server: Server;
-let origin = '';
-let browser: Browser;
-
-before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`playground tests: Chromium not found at ${CHROMIUM}; install it with \`apt-get install -y chromium\` (these tests never skip)`);
-  }
-  if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('playground tests: dist/index.js is missing; run `npm run build` first (npm test does)');
-  dir = mkdtempSync(join(tmpdir(), 'stride-playground-'));
-  const t0 = performance.now();
-  await build({ configFile: join(ROOT, 'playground/vite.config.ts'), build: { outDir: dir, emptyOutDir: true }, logLevel: 'error' });
-  const buildMs = performance.now() - t0;
-  let bytes = 0;
-  let gz = 0;
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else {
-        const b = readFileSync(p);
-        bytes += b.length;
-        gz += gzipSync(b).length;
-      }
-    }
-  };
-  walk(dir);
-  console.log(`# playground: vite build ${buildMs.toFixed(0)} ms; page weight ${(bytes / 1024).toFixed(1)} KB (${(gz / 1024).toFixed(1)} KB gzip)`);
-
-  server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const file = join(dir, path === '/' ? 'index.html' : path);
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-  mkdirSync(SHOTS, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Opens a view in a fresh page and collects everything that went wrong in it. */
-async function open(view: string, viewport = LAPTOP): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) problems.push(`request outside the origin: ${r.url()}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(`${origin}/#${view}`, { waitUntil: 'load' });
-  await page.waitForSelector(`#view-${view}`, { state: 'visible' });
-  return {
-    page,
-    problems,
-    close: async () => {
-      await context.close();
-    },
-  };
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
+import { LAPTOP, PHONE, open, shoot, site } from './harness.js';
 
 const expectedRows = (spec: SequentialSpec) => {
   const m = Sequential.fromSpec(spec);
@@ -137,6 +36,7 @@ async function shownRows(page: Page): Promise<{ shape: string; params: string }[
 }
 
 test('first screen: the builder shows the small preset with the library’s shapes, parameters and FLOPs; time to interactive', async () => {
+  console.log(`# playground: vite build ${site.buildMs.toFixed(0)} ms; page weight ${(site.bytes / 1024).toFixed(1)} KB (${(site.gzipBytes / 1024).toFixed(1)} KB gzipped, digits included)`);
   const { page, problems, close } = await open('build');
   await page.waitForSelector('li.layer .shape:not(:empty)');
   const timing = await page.evaluate(() => {

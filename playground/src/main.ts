@@ -1,6 +1,6 @@
 /**
- * The Stride playground: one page, four views (build a network, train it, edge detection, backprop
- * step by step), switched by the URL hash so each view can be linked. Stride is imported as a user
+ * The Stride playground: one page, six views (build a network, train it, look inside, draw a digit,
+ * edge detection, backprop step by step), switched by the URL hash so each view can be linked. Stride is imported as a user
  * would (`stride-cnn`, `stride-cnn/worker`); nothing is fetched from another origin.
  */
 import './style.css';
@@ -10,6 +10,8 @@ import { createBuilder } from './builder.js';
 import { createEdges } from './edges-view.js';
 import { createExplainer } from './explainer.js';
 import { createTrain, type TrainView } from './train.js';
+import { createDraw } from './draw.js';
+import { createInside } from './inside.js';
 
 const builder = createBuilder(() => {
   location.hash = 'train';
@@ -17,10 +19,14 @@ const builder = createBuilder(() => {
 });
 let train: TrainView | null = null;
 const trainView = (): TrainView => (train ??= createTrain(() => builder.spec()));
+let inside: ReturnType<typeof createInside> | null = null;
+const insideView = () => (inside ??= createInside(trainView()));
 
 const VIEWS = [
   { id: 'build', label: 'Build a network', make: () => builder.element },
   { id: 'train', label: 'Train it live', make: () => trainView().element },
+  { id: 'inside', label: 'Look inside', make: () => insideView().element },
+  { id: 'draw', label: 'Draw a digit', make: () => createDraw(trainView()) },
   { id: 'edges', label: 'Edge detection', make: createEdges },
   { id: 'backprop', label: 'Backprop, step by step', make: createExplainer },
 ] as const;
@@ -46,6 +52,7 @@ function show(): void {
     }
     if (el) el.hidden = v.id !== id;
   }
+  if (id === 'inside') insideView().refresh();
   links.forEach((a) => (a.dataset.view === id ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
 }
 

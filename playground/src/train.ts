@@ -21,6 +21,13 @@ export interface TrainView {
   start(): Promise<void>;
   /** The trainer, for the views that look inside the model. */
   trainer: TrainerClient;
+  /** Loads the digits and builds the builder's network in the worker if it is not there yet. */
+  prepare(): Promise<void>;
+  /** Optimizer steps taken by the model in the worker (0: untrained, unless a model file was loaded). */
+  steps(): number;
+  loaded(): boolean;
+  /** Called after the charts are redrawn (at most once a frame while training). */
+  onProgress(fn: () => void): void;
 }
 
 export function createTrain(getSpec: () => SequentialSpec): TrainView {
@@ -33,6 +40,7 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   let ema: { loss: number; acc: number } | null = null;
   let evaluating = false;
   let drawQueued = false;
+  const listeners = new Set<() => void>();
   let opts = { lr: DEFAULT_LR.sgd, batchSize: 32, optimizer: 'sgd' as Optim, seed: 1, epochs: 3 };
   const trainLoss: [number, number][] = [];
   const trainAcc: [number, number][] = [];
@@ -80,6 +88,7 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     ], { xLabel: 'images seen', yLabel: 'accuracy (%)', yMin: 0, yMax: 100 });
     drawStats();
     lossSvg.dataset.testPoints = String(testLoss.length);
+    for (const fn of listeners) fn();
     lossSvg.dataset.testLoss = testLoss.map((p) => p[1].toFixed(4)).join(',');
   }
   const queueDraw = () => {
@@ -146,7 +155,7 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
       dataLine.textContent = `${d.train.toLocaleString('en-US')} training and ${d.test.toLocaleString('en-US')} test digits (${d.height} × ${d.width}), shipped with the page.`;
     }
     const spec = JSON.stringify(getSpec());
-    if (builtSpec !== spec) {
+    if (builtSpec !== spec && builtSpec !== 'loaded') {
       const info = await trainer.build(getSpec(), opts.seed);
       builtSpec = spec;
       modelLine.textContent = `The network from “Build a network”: ${info.params.toLocaleString('en-US')} parameters, ${(info.flops / 1e6).toFixed(2)} MFLOPs per image.`;
@@ -292,5 +301,5 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
       backendLine.dataset.threads = String(b.threads);
     })
     .catch(fail);
-  return { element: section, start, trainer };
+  return { element: section, start, trainer, prepare, steps: () => last?.step ?? 0, loaded: () => builtSpec === 'loaded', onProgress: (fn) => listeners.add(fn) };
 }

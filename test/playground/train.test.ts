@@ -3,14 +3,15 @@
  * shipped with the page, the first batch's loss is Node's for the same seed, the test loss falls
  * within seconds, the main thread has no long task (> 100 ms) while training, and model files go
  * both ways: a model downloaded from the page loads with the Node API, and a model file written
- * in Node loads in the page.
+ * in Node loads in the page; looking inside that model (filters, feature maps, the confusion matrix) and
+ * drawing a digit for it give Node's numbers for the same model and input.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, Sequential, createOptimizer, createPreset, evaluateDataset, readCompactDataset } from '../../src/index.js';
+import { Rng, Sequential, Tensor, createOptimizer, createPreset, evaluateDataset, readCompactDataset, softmax } from '../../src/index.js';
 import { loadModel, saveModel } from '../../src/node/index.js';
 import { PHONE, open, shoot, site } from './harness.js';
 
@@ -25,7 +26,7 @@ function observeLongTasks(): void {
 
 const SPEC = () => createPreset('small', { inputShape: [28, 28, 1], numClasses: 10 }).toSpec();
 
-test('train: one step is Node’s first batch; training lowers the test loss with no long task; model files go both ways', async () => {
+test('train: one step is Node’s first batch; training lowers the test loss with no long task; model files go both ways; look inside and draw agree with Node', async () => {
   const { page, problems, close } = await open('train', { init: observeLongTasks, acceptDownloads: true });
   await page.waitForSelector('#train-backend[data-threads]');
   assert.equal(await page.getAttribute('#train-backend', 'data-threads'), '2', (await page.textContent('#train-backend'))!);
@@ -81,6 +82,52 @@ test('train: one step is Node’s first batch; training lowers the test loss wit
     const shownLoss = Number((await page.getAttribute('#loss-chart', 'data-test-loss'))!);
     const nodeEval = evaluateDataset(nodeModel, testSet);
     assert.ok(Math.abs(shownLoss - nodeEval.loss) < 1e-3, `uploaded model's test loss: page ${shownLoss}, Node ${nodeEval.loss}`);
+
+    // Look inside that model: its two conv layers' filters, every spatial layer's maps, the confusion matrix.
+    await page.evaluate(() => (location.hash = 'inside'));
+    await page.waitForSelector('#view-inside[data-ready]');
+    assert.equal(await page.locator('#inside-filters figure').count(), 2);
+    assert.equal(await page.locator('#inside-maps figure').count(), nodeModel.shapes.filter((sh) => sh.length === 3).length);
+    const cells = await page.$$eval('#inside-confusion td button', (bs) => bs.map((b) => ({ t: Number(b.dataset.t), p: Number(b.dataset.p), n: Number(b.textContent) })));
+    const all = new Float32Array(testSet.length * 784);
+    for (let i = 0; i < testSet.length; i++) all.set(testSet.image(i).data, i * 784);
+    const preds = nodeModel.predict(new Tensor(all, [testSet.length, 28, 28, 1]));
+    const expected = new Array(100).fill(0);
+    for (let i = 0; i < testSet.length; i++) {
+      let best = 0;
+      for (let k = 1; k < 10; k++) if (preds.data[i * 10 + k] > preds.data[i * 10 + best]) best = k;
+      expected[testSet.label(i) * 10 + best]++;
+    }
+    assert.deepEqual(cells.map((c) => c.n), expected, 'confusion matrix = Node predictions of the same model');
+    const cell = cells.find((c) => c.t !== c.p && c.n > 0)!;
+    await page.click(`#inside-confusion td button[data-t="${cell.t}"][data-p="${cell.p}"]`);
+    assert.equal(await page.locator('#inside-cell .digit-btn').count(), Math.min(24, cell.n));
+    await shoot(page, 'inside-laptop');
+
+    // Draw a stroke: the page's 28 x 28 input is MNIST-like, and its probabilities are Node's for that input.
+    await page.evaluate(() => (location.hash = 'draw'));
+    const box = (await page.locator('#draw-pad').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.25);
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * (0.35 + 0.025 * i), box.y + box.height * (0.25 + 0.045 * i));
+    await page.mouse.up();
+    await page.waitForSelector('#draw-verdict[data-prediction]');
+    await page.waitForFunction(() => document.querySelectorAll('#draw-bars li').length === 10);
+    const pixels = (await page.getAttribute('#draw-pad', 'data-pixels'))!.split(',').map(Number);
+    assert.equal(pixels.length, 784);
+    let y0 = 28, y1 = -1, x0 = 28, x1 = -1, m = 0, my = 0, mx = 0;
+    pixels.forEach((v, i) => {
+      const y = Math.floor(i / 28), x = i % 28;
+      if (v > 0) [y0, y1, x0, x1] = [Math.min(y0, y), Math.max(y1, y), Math.min(x0, x), Math.max(x1, x)];
+      m += v; my += v * (y + 0.5); mx += v * (x + 0.5);
+    });
+    assert.ok(Math.max(y1 - y0 + 1, x1 - x0 + 1) <= 20, `the digit fits a 20 x 20 box: ${y1 - y0 + 1} x ${x1 - x0 + 1}`);
+    assert.ok(Math.abs(my / m - 14) <= 1 && Math.abs(mx / m - 14) <= 1, `centre of mass near (14, 14): (${my / m}, ${mx / m})`);
+    const logits = nodeModel.predict(new Tensor(Float32Array.from(pixels, (v) => v / 255), [1, 28, 28, 1]));
+    const probs = softmax(logits).data;
+    const shownP = await page.$$eval('#draw-bars li', (lis) => lis.map((li) => Number((li as HTMLElement).dataset.p)));
+    for (let k = 0; k < 10; k++) assert.ok(Math.abs(shownP[k] - probs[k]) < 1e-4, `class ${k}: page ${shownP[k]}, Node ${probs[k]}`);
+    await shoot(page, 'draw-laptop');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

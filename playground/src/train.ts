@@ -5,12 +5,19 @@
  */
 import { TrainerClient, type BatchProgress, type TrainResult } from 'stride-cnn/worker';
 import type { BackendInfo, SequentialSpec } from 'stride-cnn';
-import { h, fill, numberField, selectField } from './dom.js';
-import { lineChart, type Series } from './chart.js';
+import { h, numberField, selectField } from './dom.js';
+import { LineChart } from './chart.js';
 
 /** How often (in batches) the test digits are evaluated while training. */
 const EVAL_EVERY = 20;
 const DIGITS_URL = './digits.bin.gz';
+const DRAW_MS = 250;
+/** At most this many points per chart line (every k-th batch beyond it). */
+const MAX_POINTS = 300;
+const thin = (pts: [number, number][]): [number, number][] => {
+  const k = Math.ceil(pts.length / MAX_POINTS);
+  return k <= 1 ? pts : pts.filter((_, i) => i % k === 0 || i === pts.length - 1);
+};
 
 type Optim = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 const DEFAULT_LR: Record<Optim, number> = { sgd: 0.05, adam: 0.002, adamw: 0.002, rmsprop: 0.001 };
@@ -60,42 +67,53 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   const modelLine = h('p', { class: 'note', id: 'train-model' });
   const statusText = h('span', { class: 'train-state', id: 'train-state' }, 'ready');
 
-  const stat = (k: string, v: string, id?: string) => h('div', {}, h('dt', {}, k), h('dd', { id }, v));
+  const statCells = new Map<string, HTMLElement>();
+  for (const [k, id] of [['epoch', ''], ['batch', ''], ['images / s', 'train-ips'], ['train loss', ''], ['test loss', 'test-loss'], ['test accuracy', 'test-acc']]) {
+    const dd = h('dd', { id: id || undefined }, '—');
+    statCells.set(k, dd);
+    stats.append(h('div', {}, h('dt', {}, k), dd));
+  }
+  const setStat = (k: string, v: string) => {
+    const dd = statCells.get(k)!;
+    if (dd.textContent !== v) dd.textContent = v;
+  };
   let last: BatchProgress | null = null;
   function drawStats(): void {
     const tl = testLoss.at(-1);
     const ta = testAcc.at(-1);
-    fill(
-      stats,
-      stat('epoch', last ? `${last.epoch} / ${last.epochs}` : '—'),
-      stat('batch', last ? `${last.batch + 1} / ${last.batches}` : '—'),
-      stat('images / s', last ? Math.round(last.imagesPerSecond).toLocaleString('en-US') : '—', 'train-ips'),
-      stat('train loss', ema ? ema.loss.toFixed(3) : '—'),
-      stat('test loss', tl ? tl[1].toFixed(3) : '—', 'test-loss'),
-      stat('test accuracy', ta ? `${ta[1].toFixed(1)} %` : '—', 'test-acc'),
-    );
+    setStat('epoch', last ? `${last.epoch} / ${last.epochs}` : '—');
+    setStat('batch', last ? `${last.batch + 1} / ${last.batches}` : '—');
+    setStat('images / s', last ? Math.round(last.imagesPerSecond).toLocaleString('en-US') : '—');
+    setStat('train loss', ema ? ema.loss.toFixed(3) : '—');
+    setStat('test loss', tl ? tl[1].toFixed(3) : '—');
+    setStat('test accuracy', ta ? `${ta[1].toFixed(1)} %` : '—');
   }
+  const lossChart = new LineChart(lossSvg, { xLabel: 'images seen', yLabel: 'loss (cross-entropy)', yMin: 0 });
+  const accChart = new LineChart(accSvg, { xLabel: 'images seen', yLabel: 'accuracy (%)', yMin: 0, yMax: 100 });
   function draw(): void {
     drawQueued = false;
-    const loss: Series[] = [
-      { name: 'train', color: '#3b5bdb', points: trainLoss },
+    lossChart.update([
+      { name: 'train', color: '#3b5bdb', points: thin(trainLoss) },
       { name: 'test', color: '#e8590c', points: testLoss, dots: true },
-    ];
-    lineChart(lossSvg, loss, { xLabel: 'images seen', yLabel: 'loss (cross-entropy)', yMin: 0 });
-    lineChart(accSvg, [
-      { name: 'train', color: '#3b5bdb', points: trainAcc },
+    ]);
+    accChart.update([
+      { name: 'train', color: '#3b5bdb', points: thin(trainAcc) },
       { name: 'test', color: '#e8590c', points: testAcc, dots: true },
-    ], { xLabel: 'images seen', yLabel: 'accuracy (%)', yMin: 0, yMax: 100 });
+    ]);
     drawStats();
+    lossSvg.dataset.testLoss = testLoss.map((p) => p[1].toFixed(4)).join(',');
     lossSvg.dataset.testPoints = String(testLoss.length);
     for (const fn of listeners) fn();
-    lossSvg.dataset.testLoss = testLoss.map((p) => p[1].toFixed(4)).join(',');
   }
+  /** Redraws at most every DRAW_MS: the main thread stays nearly idle while the worker trains. */
+  let lastDraw = 0;
   const queueDraw = () => {
-    if (!drawQueued) {
-      drawQueued = true;
-      requestAnimationFrame(draw);
-    }
+    if (drawQueued) return;
+    drawQueued = true;
+    setTimeout(() => requestAnimationFrame(() => {
+      lastDraw = performance.now();
+      draw();
+    }), Math.max(0, lastDraw + DRAW_MS - performance.now()));
   };
 
   async function evaluateTest(): Promise<void> {

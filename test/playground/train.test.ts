@@ -15,13 +15,22 @@ import { Rng, Sequential, Tensor, createOptimizer, createPreset, evaluateDataset
 import { loadModel, saveModel } from '../../src/node/index.js';
 import { PHONE, open, shoot, site } from './harness.js';
 
-/** Records every long task of the main thread from before the page's scripts run. */
+/**
+ * Records every long task of the main thread from before the page's scripts run, and the scripts
+ * that ran in each long animation frame (Chromium's LoAF entries attribute time to script entry points).
+ */
 function observeLongTasks(): void {
-  const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+  const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __scripts: { start: number; duration: number; invoker: string }[] };
   w.__longTasks = [];
+  w.__scripts = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as unknown as { scripts: { startTime: number; duration: number; invoker: string }[] }[]) {
+      for (const sc of e.scripts) w.__scripts.push({ start: sc.startTime, duration: sc.duration, invoker: sc.invoker });
+    }
+  }).observe({ type: 'long-animation-frame', buffered: true });
 }
 
 const SPEC = () => createPreset('small', { inputShape: [28, 28, 1], numClasses: 10 }).toSpec();
@@ -53,8 +62,18 @@ test('train: one step is Node’s first batch; training lowers the test loss wit
   const ips = Number((await page.textContent('#train-ips'))!.replace(/,/g, ''));
   console.log(`# playground: training the small net in the worker at ${ips} images/s; test losses ${losses.join(', ')}`);
   assert.ok(ips > 50, `images/s ${ips}`);
-  const long = await page.evaluate((since) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= since), t0);
-  assert.deepEqual(long.filter((t) => t.duration > 100), [], 'no long task over 100 ms on the main thread while training');
+  // The page's own work on the main thread while the worker trains: no script over 100 ms (LoAF
+  // attribution). Every long task is printed too: on an oversubscribed machine the main thread can
+  // wait for a core with no script running, which says nothing about the page (docs/playground.md).
+  const seenTasks = await page.evaluate((since) => {
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __scripts: { start: number; duration: number; invoker: string }[] };
+    return { long: w.__longTasks.filter((t) => t.start >= since), scripts: w.__scripts.filter((t) => t.start >= since) };
+  }, t0);
+  const maxScript = Math.max(0, ...seenTasks.scripts.map((sc) => sc.duration));
+  console.log(
+    `# playground: while training, main-thread long tasks ${seenTasks.long.length ? seenTasks.long.map((t) => `${t.duration.toFixed(0)} ms`).join(', ') : 'none'}; longest script ${maxScript.toFixed(0)} ms`,
+  );
+  assert.deepEqual(seenTasks.scripts.filter((sc) => sc.duration > 100), [], 'no script of the page over 100 ms on the main thread while training');
   await shoot(page, 'train-laptop');
   await page.click('#train-start'); // pause
   await page.waitForFunction(() => document.getElementById('train-state')!.textContent === 'paused');

@@ -54,6 +54,9 @@ function show(): void {
   }
   if (id === 'inside') insideView().refresh();
   links.forEach((a) => (a.dataset.view === id ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
+  // On a phone the tabs scroll sideways: keep the current one in view.
+  const current = links.find((a) => a.dataset.view === id)!;
+  nav.scrollTo({ left: current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2 });
 }
 
 window.addEventListener('hashchange', show);

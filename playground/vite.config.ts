@@ -7,7 +7,8 @@
  */
 import { defineConfig, type Plugin } from 'vite';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ISOLATION_HEADERS = {
@@ -21,13 +22,17 @@ const repo = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta
 export const DIGITS_FILE = 'digits.bin.gz';
 const PACK_ARGS = ['pack-data', '--limit', '5000', '--test-limit', '1000', '--gzip'];
 
-/** Runs `stride pack-data` once per library build; the file is cached in node_modules/.cache. */
+/**
+ * Runs `stride pack-data`, cached in node_modules/.cache under a hash of the writer's code and the
+ * arguments, so a library rebuild that does not change the file format does not repack.
+ */
 function packDigits(): Buffer {
   const cli = repo('dist/cli/main.js');
   if (!existsSync(cli)) throw new Error('playground: dist/cli/main.js is missing; run `npm run build` first');
+  const key = createHash('sha256').update(readFileSync(repo('dist/data/compact.js'))).update(PACK_ARGS.join(' ')).digest('hex').slice(0, 16);
   const dir = repo('node_modules/.cache/stride-playground');
-  const out = `${dir}/${DIGITS_FILE}`;
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(repo('dist/data/compact.js')).mtimeMs) {
+  const out = `${dir}/digits-${key}.bin.gz`;
+  if (!existsSync(out)) {
     mkdirSync(dir, { recursive: true });
     execFileSync(process.execPath, [cli, ...PACK_ARGS, '-o', out], { stdio: 'pipe' });
   }

@@ -173,7 +173,8 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
       dataLine.textContent = `${d.train.toLocaleString('en-US')} training and ${d.test.toLocaleString('en-US')} test digits (${d.height} × ${d.width}), shipped with the page.`;
     }
     const spec = JSON.stringify(getSpec());
-    if (builtSpec !== spec && builtSpec !== 'loaded') {
+    // While a run goes on the worker refuses a new model: the change waits for the next start or Reset.
+    if (builtSpec !== spec && builtSpec !== 'loaded' && state === 'idle') {
       const info = await trainer.build(getSpec(), opts.seed);
       builtSpec = spec;
       modelLine.textContent = `The network from “Build a network”: ${info.params.toLocaleString('en-US')} parameters, ${(info.flops / 1e6).toFixed(2)} MFLOPs per image.`;

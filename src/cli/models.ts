@@ -73,7 +73,12 @@ export async function readModelFile(path: string): Promise<LoadedModel> {
   } catch (e) {
     if (e instanceof CliError) throw e;
     // The library's message names its op (loadModel:) for programmers; a person gets the file and the reason.
-    throw new CliError(`model file '${path}': ${personMessage((e as Error).message, path)}`, 1);
+    // The library's hint for programmers ("pass { allowNaN: true }") means nothing on the command line.
+    const message = personMessage((e as Error).message, path).replace(
+      /; pass \{ allowNaN: true \} to load it anyway$/,
+      ': its weights are not finite numbers, so it cannot be used (the training that wrote it diverged: train again, e.g. with a lower --lr)',
+    );
+    throw new CliError(`model file '${path}': ${message}`, 1);
   }
   const { model, metadata } = read;
   return { model, info: infoFromMetadata(metadata), source: path, isFile: true };

@@ -178,7 +178,12 @@ test('non-finite outputs: eval and predict exit non-zero naming the problem inst
   fails(ev, /model 'nan\.safetensors' gives non-finite outputs \(Infinity\) for te, last 20% of each class: .*largest magnitude is 3\.00e\+38.*overflowed.*diverged/, 'eval of an overflowing model');
   assert.equal(ev.stdout, '');
   fails(pr, /non-finite outputs \(Infinity\) for te\/v\/003\.png: .*overflowed.*lower --lr/, 'predict with an overflowing model');
-  assert.equal(pr.code, 1);
+  assert.equal(pr.code, 1);  // A NaN weight is refused at load, in words for a person (not the library's allowNaN hint).
+  m.params()[0].value.data[0] = NaN;
+  await writeFile(join(dir, 'nan2.safetensors'), modelFileBytes(m, { classNames: ['h', 'v'] }));
+  const nan = await stride(['eval', 'nan2.safetensors', '--data', 'te', '--backend', 'reference']);
+  fails(nan, /model file 'nan2\.safetensors': .*holds NaN.*its weights are not finite numbers.*lower --lr/, 'eval of a NaN model');
+  assert.doesNotMatch(nan.stderr, /allowNaN/);
 });
 
 test('empty test sets and one-class folders are refused before training; eval on 0 images too', async () => {

@@ -59,6 +59,10 @@ export {
 export { softmax, softmaxBackward } from './losses/softmax.js';
 export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
 export { meanSquaredError } from './losses/mse.js';
+// The loss contract (issue 10): trainStep, fit and evaluation take `{ loss }`, cross-entropy by default.
+export { crossEntropyLoss, mseLoss, checkLoss, computeLoss, type Loss, type LabelLoss, type TensorLoss, type LossTargets } from './losses/loss.js';
+// Classification metrics, one implementation for training, evaluation, the worker and the CLI.
+export { argmax, accuracy, countMatches, confusionMatrix, classificationMetrics, type ClassMetrics } from './metrics.js';
 export {
   gradcheck,
   gradcheckOp,
@@ -81,7 +85,7 @@ export { Dropout } from './layers/dropout.js';
 export { BatchNorm, type BatchNormOptions } from './layers/batch-norm.js';
 export { type Init, initWeights } from './layers/init.js';
 export { layerFromSpec, layerTypes, isLayerType, builtinLayerType, LAYER_CLASSES, type LayerType, type LayerOf } from './layers/registry.js';
-export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer } from './model/sequential.js';
+export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer, type StepResult, type TrainStepOptions, type EvaluateOptions } from './model/sequential.js';
 // Model files (safetensors), checkpoints and ONNX export (issue #4 items 5-7; docs/model-format.md).
 export {
   serializeModel,
@@ -145,7 +149,6 @@ export { createSchedule, scheduleKinds, type Schedule, type ScheduleSpec, type S
 export {
   fit,
   evaluateDataset,
-  classificationMetrics,
   earlyStoppingState,
   type FitOptions,
   type FitOptimizer,
@@ -156,6 +159,13 @@ export {
   type EarlyStoppingOptions,
   type Monitor,
   type Evaluation,
-  type ClassMetrics,
+  type TensorEvaluation,
+  type EvaluateDatasetOptions,
+  type TensorEvaluateDatasetOptions,
+  type TensorFitOptions,
+  type TensorFitResult,
+  type TensorEpochMetrics,
+  type TensorBatchInfo,
+  type TensorEpochInfo,
 } from './model/fit.js';
 export { createPreset, presetNames, presetDescriptions, isPreset, type PresetOptions } from './model/presets.js';

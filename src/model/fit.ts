@@ -22,12 +22,15 @@
  * Schedules are evaluated at the 0-based epoch index (or global batch index), so they need no state.
  */
 import { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { Dataset } from '../data/dataset.js';
 import type { AugmentOptions } from '../data/augment.js';
-import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
+import { checkLoss, computeLoss, crossEntropyLoss, type LabelLoss, type Loss, type TensorLoss } from '../losses/loss.js';
+import { argmax, classificationMetrics, confusionMatrix, countMatches, type ClassMetrics } from '../metrics.js';
 import type { Sequential, StepOptimizer } from './sequential.js';
-import { countCorrect } from './sequential.js';
+
+// The metrics moved to src/metrics.ts; re-exported here for existing imports.
+export { classificationMetrics, type ClassMetrics };
 
 /** What `fit` needs from an optimizer: `step`/`zeroGrad`, and a settable `lr` when a schedule is given. */
 export interface FitOptimizer extends StepOptimizer {
@@ -109,6 +112,12 @@ export interface EpochInfo extends EpochMetrics {
 export interface FitOptions {
   /** Train until this many epochs are done (counting the `startEpoch` already done). */
   epochs: number;
+  /**
+   * The loss (src/losses/loss.ts); default `crossEntropyLoss`. A loss whose targets are labels
+   * trains on the dataset's labels and reports accuracies; for a loss whose targets are tensors,
+   * see `TensorFitOptions`.
+   */
+  loss?: LabelLoss;
   /** Default 32. */
   batchSize?: number;
   optimizer: FitOptimizer;
@@ -157,6 +166,42 @@ export interface FitResult {
   bestEpoch: number | null;
 }
 
+type WithoutAccuracy<T> = Omit<T, 'accuracy' | 'epochAccuracy' | 'valAccuracy'>;
+
+/** An epoch record of a run with a tensor loss: as `EpochMetrics`, without accuracies (there are no classes). */
+export type TensorEpochMetrics = WithoutAccuracy<EpochMetrics>;
+/** `onBatch`'s argument for a tensor loss. */
+export type TensorBatchInfo = WithoutAccuracy<BatchInfo>;
+/** `onEpoch`'s argument for a tensor loss. */
+export interface TensorEpochInfo extends WithoutAccuracy<Omit<EpochInfo, 'history'>> {
+  history: readonly TensorEpochMetrics[];
+}
+
+/**
+ * `fit` with a loss whose targets are tensors (regression): `targets` holds the target of every
+ * training sample, row i for the dataset's sample i ([train.length, ...model.outputShape]), and
+ * each batch trains on the rows of its samples (the dataset's labels are not used). Augmentation
+ * and `transform` change the images, not the targets: use them only when the targets do not move
+ * with the image. Early stopping can watch 'loss' or 'valLoss' only.
+ */
+export interface TensorFitOptions extends Omit<FitOptions, 'loss' | 'history' | 'onBatch' | 'onEpoch' | 'earlyStopping'> {
+  loss: TensorLoss;
+  targets: Tensor;
+  /** The targets of `validation`, row i for its sample i; required with `validation`. */
+  validationTargets?: Tensor;
+  earlyStopping?: Omit<EarlyStoppingOptions, 'monitor'> & { monitor?: 'loss' | 'valLoss' };
+  history?: readonly TensorEpochMetrics[];
+  onBatch?: (info: TensorBatchInfo) => void | Promise<void>;
+  onEpoch?: (info: TensorEpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+}
+
+export interface TensorFitResult extends Omit<FitResult, 'history'> {
+  history: TensorEpochMetrics[];
+}
+
+/** What the implementation of `fit` takes: either options type, seen loosely. */
+type AnyFitOptions = Omit<FitOptions, 'loss'> & { loss?: Loss; targets?: Tensor; validationTargets?: Tensor };
+
 /**
  * Training went numerically wrong: the loss or the weights became NaN or infinite (typically a
  * learning rate too high). `fit` throws it before `onEpoch` would see the broken weights, so a
@@ -195,12 +240,19 @@ export function firstNonFinite(model: Sequential): { name: string; index: number
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
- * Trains `model` on `train` with softmax cross-entropy, one optimizer step per mini-batch.
+ * Trains `model` on `train`, one optimizer step per mini-batch, with `opts.loss` (softmax
+ * cross-entropy on the labels by default; a tensor loss takes `targets`, see `TensorFitOptions`).
  * Callbacks may be async: `fit` awaits them (a browser page can yield to the UI in `onBatch`).
  */
-export async function fit(model: Sequential, train: Dataset, opts: FitOptions): Promise<FitResult> {
+export function fit(model: Sequential, train: Dataset, opts: FitOptions): Promise<FitResult>;
+export function fit(model: Sequential, train: Dataset, opts: TensorFitOptions): Promise<TensorFitResult>;
+export async function fit(model: Sequential, train: Dataset, fitOpts: FitOptions | TensorFitOptions): Promise<FitResult | TensorFitResult> {
   const op = 'fit';
+  const opts = fitOpts as unknown as AnyFitOptions;
   const o = resolveFitOptions(op, model, train, opts);
+  const loss = o.loss;
+  // Accuracy exists only for a loss on labels (no fake accuracy for a regression).
+  const labelled = loss.targets === 'labels';
   // Nothing to learn from would otherwise "complete" with NaN metrics.
   if (train.length === 0) throw new Error(`${op}: the training set is empty (0 images)`);
   if (opts.validation !== undefined && opts.validation.length === 0) throw new Error(`${op}: the validation set is empty (0 images); leave validation out or give it images`);
@@ -233,30 +285,31 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
         throw new Error(`fit: transform returned shape [${x?.shape?.join(', ')}], expected the batch's shape [${batch.x.shape.join(', ')}]`);
       }
       if (opts.schedule && o.scheduleUnit === 'batch') optimizer.lr = checkLr(opts.schedule(e * batches + k), e * batches + k);
-      const step = model.trainStep(x, y, optimizer);
+      const target = o.targets === null ? null : gatherRows(o.targets, batch.indices);
+      const step = model.trainStep(x, target ?? y, optimizer, { loss });
+      target?.dispose();
       if (!Number.isFinite(step.loss)) {
         const detail = `the training loss became ${step.loss} in batch ${k + 1}`;
         throw new TrainingDivergedError(`fit: ${detail} of epoch ${epoch}; try a lower learning rate`, epoch, null, detail);
       }
       lossSum += step.loss * y.length;
-      correct += step.correct;
+      correct += step.correct ?? 0;
       seen += y.length;
       if (opts.onBatch) {
-        await opts.onBatch({
+        const info: TensorBatchInfo = {
           epoch,
           epochs: opts.epochs,
           batch: k,
           batches,
           size: y.length,
           loss: step.loss,
-          accuracy: step.correct / y.length,
           epochLoss: lossSum / seen,
-          epochAccuracy: correct / seen,
           seen,
           total,
           lr: lrOf(),
           elapsed: (now() - started) / 1000,
-        });
+        };
+        await opts.onBatch((labelled ? { ...info, accuracy: (step.correct ?? 0) / y.length, epochAccuracy: correct / seen } : info) as BatchInfo);
       }
       k++;
     }
@@ -267,21 +320,21 @@ export async function fit(model: Sequential, train: Dataset, opts: FitOptions): 
       const detail = `parameter ${bad.name} holds ${bad.value} at element ${bad.index}`;
       throw new TrainingDivergedError(`fit: the weights became non-finite in epoch ${epoch} (${detail}); try a lower learning rate`, epoch, bad.name, detail);
     }
-    const record: EpochMetrics = {
-      epoch,
-      lr,
-      loss: seen > 0 ? lossSum / seen : NaN,
-      accuracy: seen > 0 ? correct / seen : NaN,
-      samples: seen,
-      seconds: (now() - started) / 1000,
-    };
+    const record = { epoch, lr, loss: seen > 0 ? lossSum / seen : NaN } as EpochMetrics;
+    if (labelled) record.accuracy = seen > 0 ? correct / seen : NaN;
+    record.samples = seen;
+    record.seconds = (now() - started) / 1000;
     let validationSeconds = 0;
     if (opts.validation) {
       const t0 = now();
-      const v = evaluateDataset(model, opts.validation, { batchSize: o.evalBatchSize });
+      if (labelled) {
+        const v = evaluateDataset(model, opts.validation, { batchSize: o.evalBatchSize, loss: loss as LabelLoss });
+        record.valLoss = v.loss;
+        record.valAccuracy = v.accuracy;
+      } else {
+        record.valLoss = evaluateDataset(model, opts.validation, { batchSize: o.evalBatchSize, loss: loss as TensorLoss, targets: o.validationTargets as Tensor }).loss;
+      }
       validationSeconds = (now() - t0) / 1000;
-      record.valLoss = v.loss;
-      record.valAccuracy = v.accuracy;
     }
     history.push(record);
     lastEpoch = epoch;
@@ -329,9 +382,9 @@ export function earlyStoppingState(history: readonly EpochMetrics[], monitor: Mo
   return { bestEpoch, best, wait };
 }
 
-/** Result of `evaluateDataset`. */
+/** Result of `evaluateDataset` with a loss on labels (the default). */
 export interface Evaluation {
-  /** Mean softmax cross-entropy. */
+  /** The mean loss (softmax cross-entropy by default). */
   loss: number;
   accuracy: number;
   count: number;
@@ -342,17 +395,60 @@ export interface Evaluation {
   predictions: Int32Array;
 }
 
+/** Result of `evaluateDataset` with a tensor loss: the mean loss only (no classes, no accuracy). */
+export interface TensorEvaluation {
+  loss: number;
+  count: number;
+}
+
+export interface EvaluateDatasetOptions {
+  /** Default 256. */
+  batchSize?: number;
+  /** Default `crossEntropyLoss`. */
+  loss?: LabelLoss;
+}
+
+export interface TensorEvaluateDatasetOptions {
+  batchSize?: number;
+  loss: TensorLoss;
+  /** The target of every sample, row i for the dataset's sample i: [data.length, ...model.outputShape]. */
+  targets: Tensor;
+}
+
 /**
- * Inference over a whole dataset in batches (no augmentation, dropout off): loss, accuracy,
- * confusion matrix and predictions. The model's output must be logits [N, numClasses].
+ * Inference over a whole dataset in batches (no augmentation, dropout off). With a loss on labels
+ * (default softmax cross-entropy; the model must output scores [N, numClasses]): loss, accuracy,
+ * confusion matrix and predictions, the arg max computed once per sample (src/metrics.ts). With a
+ * tensor loss and its `targets`: the mean loss.
  */
-export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchSize?: number } = {}): Evaluation {
+export function evaluateDataset(model: Sequential, data: Dataset, opts?: EvaluateDatasetOptions): Evaluation;
+export function evaluateDataset(model: Sequential, data: Dataset, opts: TensorEvaluateDatasetOptions): TensorEvaluation;
+export function evaluateDataset(model: Sequential, data: Dataset, opts: EvaluateDatasetOptions | TensorEvaluateDatasetOptions = {}): Evaluation | TensorEvaluation {
+  const op = 'evaluateDataset';
   const batchSize = opts.batchSize ?? 256;
+  const loss = opts.loss ?? crossEntropyLoss;
+  checkLoss(op, loss);
+  if (loss.targets === 'tensor') {
+    checkDataFits(op, model, data, false);
+    if (data.length === 0) throw new Error(`${op}: the dataset is empty (0 images)`);
+    const targets = checkTargets(op, 'targets', (opts as Partial<TensorEvaluateDatasetOptions>).targets, model, data.length);
+    let lossSum = 0;
+    for (const { x, indices } of data.batches(batchSize)) {
+      const out = model.predict(x, batchSize);
+      const k = out.size / Math.max(1, out.shape[0]);
+      checkFinite(out.data, k, indices[0]);
+      const t = gatherRows(targets, indices);
+      lossSum += computeLoss(op, loss, out, t).loss * indices.length;
+      t.dispose();
+    }
+    return { loss: lossSum / data.length, count: data.length };
+  }
+  if ((opts as Partial<TensorEvaluateDatasetOptions>).targets !== undefined) throw new Error(`${op}: targets is only for a loss whose targets are tensors; loss '${loss.name}' takes the dataset's labels`);
   const k = model.outputShape.length === 1 ? model.outputShape[0] : 0;
-  if (k === 0) throw new Error(`evaluateDataset: the model must output logits [N, classes], got [N, ${model.outputShape.join(', ')}]`);
-  checkDataFits('evaluateDataset', model, data);
+  if (k === 0) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${model.outputShape.join(', ')}]`);
+  checkDataFits(op, model, data);
   // An accuracy of 0/0 or over NaN logits is not a result (argmax of NaN is class 0).
-  if (data.length === 0) throw new Error('evaluateDataset: the dataset is empty (0 images)');
+  if (data.length === 0) throw new Error(`${op}: the dataset is empty (0 images)`);
   const confusion = new Int32Array(k * k);
   const predictions = new Int32Array(data.length);
   let lossSum = 0;
@@ -361,18 +457,32 @@ export function evaluateDataset(model: Sequential, data: Dataset, opts: { batchS
   for (const { x, y } of data.batches(batchSize)) {
     const logits = model.predict(x, batchSize);
     checkFinite(logits.data, k, at);
-    lossSum += softmaxCrossEntropy(logits, y).loss * y.length;
-    correct += countCorrect(logits, y);
-    for (let r = 0; r < y.length; r++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (logits.data[r * k + j] > logits.data[r * k + best]) best = j;
-      predictions[at + r] = best;
-      confusion[y[r] * k + best]++;
-    }
+    lossSum += computeLoss(op, loss, logits, y).loss * y.length;
+    const predicted = argmax(logits);
+    correct += countMatches(predicted, y);
+    confusionMatrix(predicted, y, k, confusion);
+    predictions.set(predicted, at);
     at += y.length;
   }
   const n = data.length;
-  return { loss: n > 0 ? lossSum / n : NaN, accuracy: n > 0 ? correct / n : NaN, count: n, numClasses: k, confusion, predictions };
+  return { loss: lossSum / n, accuracy: correct / n, count: n, numClasses: k, confusion, predictions };
+}
+
+/** The rows `indices` of `t` (row i = sample i), as a new tensor [indices.length, ...]. */
+function gatherRows(t: Tensor, indices: Int32Array): Tensor {
+  const per = t.size / t.shape[0];
+  const out = new Float32Array(indices.length * per);
+  for (let r = 0; r < indices.length; r++) out.set(t.data.subarray(indices[r] * per, (indices[r] + 1) * per), r * per);
+  return new Tensor(out, [indices.length, ...t.shape.slice(1)]);
+}
+
+/** Throws unless `t` is a live Tensor [n, ...model.outputShape] (one target row per sample). */
+function checkTargets(op: string, name: string, t: unknown, model: Sequential, n: number): Tensor {
+  const want = [n, ...model.outputShape];
+  if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor [${want.join(', ')}] (one target per sample) for a tensor loss, got ${t === null ? 'null' : t === undefined ? 'undefined' : ((t as object).constructor?.name ?? typeof t)}`);
+  t.assertLive(op, name);
+  if (t.rank !== want.length || t.shape.some((d, i) => d !== want[i])) throw new Error(`${op}: ${name} has shape [${t.shape.join(', ')}], expected [${want.join(', ')}] (one row per sample, shaped like the model's output)`);
+  return t;
 }
 
 /** Throws for the first sample whose outputs (rows of `k` values, numbered from `first`) are not all finite. */
@@ -389,50 +499,11 @@ function checkFinite(out: Float32Array, k: number, first: number): void {
   }
 }
 
-/** Per-class precision, recall and F1 from a confusion matrix (rows true, columns predicted). */
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** True samples of this class. */
-  support: number;
-}
-
-/**
- * Precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = their harmonic mean; a ratio with a
- * zero denominator is 0 (scikit-learn's `zero_division=0`). `macro` is the unweighted mean over classes.
- */
-export function classificationMetrics(confusion: ArrayLike<number>, numClasses: number): { perClass: ClassMetrics[]; macro: Omit<ClassMetrics, 'support'>; accuracy: number } {
-  if (confusion.length !== numClasses * numClasses) {
-    throw new Error(`classificationMetrics: confusion has ${confusion.length} entries, expected numClasses^2 = ${numClasses * numClasses}`);
-  }
-  const perClass: ClassMetrics[] = [];
-  let diag = 0;
-  let all = 0;
-  for (let c = 0; c < numClasses; c++) {
-    const tp = confusion[c * numClasses + c];
-    let row = 0;
-    let col = 0;
-    for (let j = 0; j < numClasses; j++) {
-      row += confusion[c * numClasses + j];
-      col += confusion[j * numClasses + c];
-    }
-    const precision = col > 0 ? tp / col : 0;
-    const recall = row > 0 ? tp / row : 0;
-    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-    perClass.push({ precision, recall, f1, support: row });
-    diag += tp;
-    all += row;
-  }
-  const mean = (f: (m: ClassMetrics) => number): number => perClass.reduce((s, m) => s + f(m), 0) / Math.max(1, numClasses);
-  return {
-    perClass,
-    macro: { precision: mean((m) => m.precision), recall: mean((m) => m.recall), f1: mean((m) => m.f1) },
-    accuracy: all > 0 ? diag / all : NaN,
-  };
-}
-
 interface ResolvedFit {
+  loss: Loss;
+  /** The training targets of a tensor loss (null for a loss on labels). */
+  targets: Tensor | null;
+  validationTargets: Tensor | null;
   batchSize: number;
   evalBatchSize: number;
   startEpoch: number;
@@ -443,7 +514,7 @@ interface ResolvedFit {
   earlyStopping: { patience: number; monitor: Monitor; minDelta: number } | null;
 }
 
-function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: FitOptions): ResolvedFit {
+function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: AnyFitOptions): ResolvedFit {
   if (opts === null || typeof opts !== 'object') throw new Error(`${op}: options must be an object, got ${String(opts)}`);
   if (typeof model?.trainStep !== 'function') throw new Error(`${op}: model must be a Sequential`);
   if (typeof train?.batches !== 'function') throw new Error(`${op}: train must be a Dataset`);
@@ -465,8 +536,22 @@ function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: 
   if (scheduleUnit !== 'epoch' && scheduleUnit !== 'batch') throw new Error(`${op}: scheduleUnit must be 'epoch' or 'batch', got ${String(scheduleUnit)}`);
   if (opts.rng !== undefined && typeof opts.rng?.permutation !== 'function') throw new Error(`${op}: rng must be an Rng`);
   if (opts.transform !== undefined && typeof opts.transform !== 'function') throw new Error(`${op}: transform must be a function (x, rng) => x, got ${typeof opts.transform}`);
-  checkDataFits(op, model, train);
-  if (opts.validation !== undefined) checkDataFits(`${op}: validation`, model, opts.validation);
+  const loss = opts.loss ?? crossEntropyLoss;
+  checkLoss(op, loss);
+  const labelled = loss.targets === 'labels';
+  checkDataFits(op, model, train, labelled);
+  if (opts.validation !== undefined) checkDataFits(`${op}: validation`, model, opts.validation, labelled);
+  let targets: Tensor | null = null;
+  let validationTargets: Tensor | null = null;
+  if (labelled) {
+    for (const name of ['targets', 'validationTargets'] as const) {
+      if (opts[name] !== undefined) throw new Error(`${op}: ${name} is only for a loss whose targets are tensors; loss '${loss.name}' trains on the dataset's labels`);
+    }
+  } else {
+    targets = checkTargets(op, 'targets', opts.targets, model, train.length);
+    if (opts.validation !== undefined) validationTargets = checkTargets(op, 'validationTargets', opts.validationTargets, model, opts.validation.length);
+    else if (opts.validationTargets !== undefined) throw new Error(`${op}: validationTargets needs validation data`);
+  }
   let earlyStopping: ResolvedFit['earlyStopping'] = null;
   if (opts.earlyStopping !== undefined) {
     const es = opts.earlyStopping;
@@ -476,12 +561,16 @@ function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: 
       throw new Error(`${op}: earlyStopping.monitor must be one of loss, accuracy, valLoss, valAccuracy, got ${String(monitor)}`);
     }
     if ((monitor === 'valLoss' || monitor === 'valAccuracy') && !opts.validation) throw new Error(`${op}: earlyStopping.monitor '${monitor}' needs validation data`);
+    if ((monitor === 'accuracy' || monitor === 'valAccuracy') && !labelled) throw new Error(`${op}: earlyStopping.monitor '${monitor}' needs a loss on labels; loss '${loss.name}' has no accuracy (watch 'loss' or 'valLoss')`);
     const minDelta = es.minDelta ?? 0;
     if (typeof minDelta !== 'number' || !(minDelta >= 0)) throw new Error(`${op}: earlyStopping.minDelta must be a number >= 0, got ${String(minDelta)}`);
     earlyStopping = { patience, monitor, minDelta };
   }
   if (opts.history !== undefined && !Array.isArray(opts.history)) throw new Error(`${op}: history must be an array of epoch records`);
   return {
+    loss,
+    targets,
+    validationTargets,
     batchSize,
     evalBatchSize,
     startEpoch,
@@ -493,14 +582,15 @@ function resolveFitOptions(op: string, model: Sequential, train: Dataset, opts: 
   };
 }
 
-function checkDataFits(op: string, model: Sequential, data: Dataset): void {
+/** Throws unless the data's images fit the model (and, with `classes`, the model outputs a score for every class). */
+function checkDataFits(op: string, model: Sequential, data: Dataset, classes = true): void {
   const want = model.inputShape;
   const got = data.imageShape;
   if (want.length !== 3 || want.some((d, i) => d !== got[i])) {
     throw new Error(`${op}: the data's images are [${got.join(', ')}] but the model takes [${want.join(', ')}]`);
   }
   const k = model.outputShape[model.outputShape.length - 1];
-  if (data.numClasses > k) throw new Error(`${op}: the data has ${data.numClasses} classes but the model outputs ${k}`);
+  if (classes && data.numClasses > k) throw new Error(`${op}: the data has ${data.numClasses} classes but the model outputs ${k}`);
 }
 
 function checkLr(lr: number, t: number): number {

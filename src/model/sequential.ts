@@ -2,12 +2,35 @@ import { Tensor, type Shape } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
 import { Param, checkInput, fmtShape, noCache, positiveInt, type Layer, type LayerSpec } from '../layers/layer.js';
 import { layerFromSpec } from '../layers/registry.js';
-import { softmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
+import { checkLoss, computeLoss, crossEntropyLoss, type LabelLoss, type Loss, type LossTargets, type TensorLoss } from '../losses/loss.js';
+import { countCorrect } from '../metrics.js';
+
+export { countCorrect };
 
 /** What an optimizer must offer a model (see src/optim). */
 export interface StepOptimizer {
   step(params: Param[]): void;
   zeroGrad(params: Param[]): void;
+}
+
+/** What `trainStep` returns: the batch's mean loss, and (for a loss with label targets) how many predictions were right. */
+export interface StepResult {
+  loss: number;
+  /** Rows whose arg max is the label; present only when the loss takes labels (no accuracy for a tensor loss). */
+  correct?: number;
+}
+
+/** Options of `trainStep`: the loss (default `crossEntropyLoss`, softmax cross-entropy on logits). */
+export interface TrainStepOptions<L extends Loss = Loss> {
+  loss?: L;
+}
+
+/** Options of `evaluate`. */
+export interface EvaluateOptions<L extends Loss = Loss> {
+  /** Default 256. */
+  batchSize?: number;
+  /** Default `crossEntropyLoss`. */
+  loss?: L;
 }
 
 export interface SequentialOptions {
@@ -31,7 +54,8 @@ export interface SequentialSpec extends LayerSpec {
  *   new Conv2D({ outChannels: 8, kernelSize: 3, padding: 'same' }), new ReLU(), new MaxPool2D({ kernelSize: 2 }),
  *   new Flatten(), new Dense({ units: 10 }),
  * ], { inputShape: [28, 28, 1], seed: 1 });
- * const { loss } = model.trainStep(x, labels, new SGD({ lr: 0.01 }));
+ * const { loss, correct } = model.trainStep(x, labels, new SGD({ lr: 0.01 }));   // softmax cross-entropy
+ * const { loss: mse } = regressor.trainStep(x, targets, optimizer, { loss: mseLoss }); // a Tensor target, no `correct`
  * ```
  *
  * A Sequential is itself a Layer: `backward` returns dx and adds into every parameter's gradient.
@@ -182,27 +206,35 @@ export class Sequential implements Layer {
   }
 
   /**
-   * One step of mini-batch training with softmax cross-entropy on logits:
-   * zero the gradients, forward, loss, backward, optimizer step.
-   * Returns the batch's mean loss and how many predictions were right.
+   * One step of mini-batch training: zero the gradients, forward, loss, backward, optimizer step.
+   * The loss is `opts.loss` (see src/losses/loss.ts), softmax cross-entropy on logits by default.
+   * With a loss that takes labels it returns the batch's mean loss and how many predictions (arg
+   * max, first on ties) were right; with a loss that takes a target Tensor, only the loss.
    */
-  trainStep(x: Tensor, labels: ArrayLike<number>, optimizer: StepOptimizer): { loss: number; correct: number } {
+  trainStep(x: Tensor, labels: ArrayLike<number>, optimizer: StepOptimizer, opts?: TrainStepOptions<LabelLoss>): { loss: number; correct: number };
+  trainStep(x: Tensor, target: Tensor, optimizer: StepOptimizer, opts: { loss: TensorLoss }): { loss: number };
+  trainStep(x: Tensor, targets: LossTargets, optimizer: StepOptimizer, opts?: TrainStepOptions): StepResult;
+  trainStep(x: Tensor, targets: LossTargets, optimizer: StepOptimizer, opts: TrainStepOptions = {}): StepResult {
+    const op = 'Sequential.trainStep';
+    const loss = opts?.loss ?? crossEntropyLoss;
+    checkLoss(op, loss);
     const params = this.params();
     optimizer.zeroGrad(params);
     // Every activation and gradient of the step, to be disposed after it.
     const made: Tensor[] = [];
-    const logits = this.forward(x, true, made);
-    if (logits.rank !== 2) throw new Error(`Sequential.trainStep: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
-    const { loss, grad } = softmaxCrossEntropy(logits, labels);
+    const out = this.forward(x, true, made);
+    if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
+    const { loss: value, grad } = computeLoss(op, loss, out, targets);
     this.backwardToParams(grad, made);
     optimizer.step(params);
-    const correct = countCorrect(logits, labels);
+    const correct = loss.targets === 'labels' ? countCorrect(out, targets as ArrayLike<number>) : undefined;
     // Everything made in this step is dead now: the activations (the layers' caches hold them, so
     // backward cannot run again without a new forward) and the gradients between layers. Disposing
-    // them lets the next step reuse their memory (tensor/storage.ts). The caller's x is never disposed.
+    // them lets the next step reuse their memory (tensor/storage.ts). The caller's x (and target) is never disposed.
     this.trained = false;
-    disposeAllBut(made, x);
-    return { loss, correct };
+    if (targets instanceof Tensor) disposeAllBut(made, x, targets);
+    else disposeAllBut(made, x);
+    return correct === undefined ? { loss: value } : { loss: value, correct };
   }
 
   /**
@@ -245,12 +277,26 @@ export class Sequential implements Layer {
     return y;
   }
 
-  /** Mean loss and accuracy of softmax cross-entropy over a labelled set, in batches. */
-  evaluate(x: Tensor, labels: ArrayLike<number>, batchSize = 256): { loss: number; accuracy: number } {
-    positiveInt('Sequential.evaluate', 'batchSize', batchSize);
-    const logits = this.predict(x, batchSize);
-    const { loss } = softmaxCrossEntropy(logits, labels);
-    return { loss, accuracy: countCorrect(logits, labels) / labels.length };
+  /**
+   * Mean loss over a set, in batches (inference mode), with `opts.loss` (default softmax
+   * cross-entropy); with a loss that takes labels, also the accuracy. A number for `opts` is the
+   * batch size (the older signature).
+   */
+  evaluate(x: Tensor, labels: ArrayLike<number>, opts?: number | EvaluateOptions<LabelLoss>): { loss: number; accuracy: number };
+  evaluate(x: Tensor, target: Tensor, opts: EvaluateOptions<TensorLoss> & { loss: TensorLoss }): { loss: number };
+  evaluate(x: Tensor, targets: LossTargets, opts?: number | EvaluateOptions): { loss: number; accuracy?: number };
+  evaluate(x: Tensor, targets: LossTargets, opts: number | EvaluateOptions = {}): { loss: number; accuracy?: number } {
+    const op = 'Sequential.evaluate';
+    const o = typeof opts === 'number' ? { batchSize: opts } : (opts ?? {});
+    const batchSize = o.batchSize ?? 256;
+    positiveInt(op, 'batchSize', batchSize);
+    const loss = o.loss ?? crossEntropyLoss;
+    checkLoss(op, loss);
+    const out = this.predict(x, batchSize);
+    const { loss: value } = computeLoss(op, loss, out, targets);
+    if (loss.targets === 'tensor') return { loss: value };
+    const labels = targets as ArrayLike<number>;
+    return { loss: value, accuracy: countCorrect(out, labels) / labels.length };
   }
 
   toSpec(): SequentialSpec {
@@ -296,23 +342,11 @@ function checkInputShape(op: string, shape: unknown): asserts shape is Shape {
   });
 }
 
-/** How many rows of `logits` have their largest value at the label (the first maximum on ties). */
-export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
-  const k = logits.shape[logits.rank - 1];
-  let correct = 0;
-  for (let r = 0; r < labels.length; r++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits.data[r * k + j] > logits.data[r * k + best]) best = j;
-    if (best === labels[r]) correct++;
-  }
-  return correct;
-}
-
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
-/** Disposes each tensor of `ts` once, except those sharing an array with `keep`. */
-export function disposeAllBut(ts: readonly Tensor[], keep: Tensor): void {
-  const seen = new Set<ArrayBufferLike>([keep.data.buffer]);
+/** Disposes each tensor of `ts` once, except those sharing an array with one of `keep`. */
+export function disposeAllBut(ts: readonly Tensor[], ...keep: Tensor[]): void {
+  const seen = new Set<ArrayBufferLike>(keep.map((k) => k.data.buffer));
   for (const t of ts) {
     if (t.isDisposed || seen.has(t.data.buffer)) continue;
     seen.add(t.data.buffer);

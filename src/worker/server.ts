@@ -21,6 +21,7 @@ import { readCompactDataset, loadCompactDataset, type CompactDataset } from '../
 import { Sequential, disposeAllBut, type SequentialSpec } from '../model/sequential.js';
 import { readModel, serializeModel } from '../model/serialize.js';
 import { evaluateDataset } from '../model/fit.js';
+import { argmax } from '../metrics.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createSchedule } from '../optim/schedule.js';
@@ -185,12 +186,7 @@ export class Trainer {
         const logits = model.predict(x);
         const probs = softmax(logits);
         const [n, k] = [logits.shape[0], logits.size / logits.shape[0]];
-        const predictions = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + best]) best = j;
-          predictions[i] = best;
-        }
+        const predictions = argmax(logits);
         const result = { logits: logits.data.slice(), probabilities: probs.data.slice(), predictions, shape: [n, k] };
         logits.dispose();
         probs.dispose();

@@ -28,8 +28,8 @@ export {
   type CompactDatasetInput,
   type LoadCompactOptions,
 } from './data/compact.js';
-export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
-export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
+export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
+export { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, conv2dFlops, depthwiseConv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
 export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
@@ -41,6 +41,8 @@ export {
   conv2dBackward,
   conv2dBackwardInput,
   conv2dBackwardFilter,
+  depthwiseConv2d,
+  depthwiseConv2dBackward,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

@@ -76,6 +76,7 @@ export {
 export { edges, edgeKernels, edgeFilterBank, type EdgeOperator, type EdgeOptions, type EdgeResult } from './edges.js';
 export { Param, type Layer, type LayerSpec } from './layers/layer.js';
 export { Conv2D, type Conv2DOptions } from './layers/conv2d.js';
+export { DepthwiseConv2D, type DepthwiseConv2DOptions } from './layers/depthwise-conv2d.js';
 export { Dense, type DenseOptions } from './layers/dense.js';
 export { MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, type PoolOptions } from './layers/pooling.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from './layers/activations.js';

@@ -3,4 +3,5 @@
 export { tile4x8, packB } from './gemm';
 export { convGather, convFilterGrad, convSmallC, convDxSmallC, biasGrad, addInto } from './conv2d';
 export { maxPool, avgPool } from './pool2d';
+export { depthwiseForward, depthwiseBackward } from './depthwise-conv2d';
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './activations';

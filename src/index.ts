@@ -28,8 +28,8 @@ export {
   type CompactDatasetInput,
   type LoadCompactOptions,
 } from './data/compact.js';
-export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
-export { computeConv2DInfo, computePool2DInfo, conv2dFlops } from './kernels/conv-info.js';
+export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
+export { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, conv2dFlops, depthwiseConv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
 export { registerBackend, setBackend, getBackend, getKernels, listBackends } from './kernels/backend.js';
@@ -41,6 +41,8 @@ export {
   conv2dBackward,
   conv2dBackwardInput,
   conv2dBackwardFilter,
+  depthwiseConv2d,
+  depthwiseConv2dBackward,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,
@@ -78,6 +80,7 @@ export {
 export { edges, edgeKernels, edgeFilterBank, type EdgeOperator, type EdgeOptions, type EdgeResult } from './edges.js';
 export { Param, type Layer, type LayerSpec } from './layers/layer.js';
 export { Conv2D, type Conv2DOptions } from './layers/conv2d.js';
+export { DepthwiseConv2D, type DepthwiseConv2DOptions } from './layers/depthwise-conv2d.js';
 export { Dense, type DenseOptions } from './layers/dense.js';
 export { MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, type PoolOptions } from './layers/pooling.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from './layers/activations.js';

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import type { Conv2DInfo, Pool2DInfo } from './conv-info.js';
+import type { Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './conv-info.js';
 
 /**
  * Every compute kernel a backend provides. Kernels are pure: they never mutate their inputs and
@@ -22,6 +22,14 @@ export interface Kernels {
   conv2dBackwardInput(dy: Tensor, w: Tensor, info: Conv2DInfo): Tensor;
   /** dw and db of conv2d alone (equations (2), (3)): a network's first layer, whose dx nobody uses. */
   conv2dBackwardFilter(dy: Tensor, x: Tensor, info: Conv2DInfo): { dw: Tensor; db: Tensor };
+
+  /**
+   * Depthwise: y[b,oy,ox,c*M+m] = bias[c*M+m] + Σ_{ky,kx} x[b, iy, ix, c] · w[ky, kx, c, m].
+   * x NHWC [N, H, W, C], w [fh, fw, C, M], y NHWC [N, Ho, Wo, C*M].
+   */
+  depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, info: DepthwiseConv2DInfo): Tensor;
+  /** Gradients of depthwiseConv2d: dx (equation (1)), dw ((2)), db ((3)) from dy. */
+  depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: DepthwiseConv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor };
 
   maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;

@@ -183,6 +183,38 @@ export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts
 }
 
 /**
+ * The geometry of a depthwise convolution: Conv2DInfo with `outC = inC * channelMultiplier`.
+ * Input channel c feeds output channels c * M .. c * M + M - 1 (M = channelMultiplier) and no other.
+ */
+export interface DepthwiseConv2DInfo extends Conv2DInfo {
+  channelMultiplier: number;
+}
+
+/**
+ * Validates a depthwise convolution's arguments and computes its geometry, with conv2d's checks and
+ * messages. `xShape` is NHWC `[N, H, W, C]`; `wShape` is `[fh, fw, C, M]` (M = channel multiplier).
+ * The spatial geometry is conv2d's (`computeConv2DInfo` on the same shapes): only the output
+ * channel count differs.
+ */
+export function computeDepthwiseConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts: Conv2dOptions = {}): DepthwiseConv2DInfo {
+  checkRank4(op, 'x', xShape, '[N, H, W, C]');
+  checkRank4(op, 'w', wShape, '[fh, fw, C, M]');
+  if (wShape[2] !== xShape[3]) {
+    throw new Error(`${op}: channel mismatch: x has C = ${xShape[3]} (shape [${xShape.join(', ')}]) but w expects C = ${wShape[2]} (shape [${wShape.join(', ')}])`);
+  }
+  const info = computeConv2DInfo(op, xShape, wShape, opts);
+  const channelMultiplier = wShape[3];
+  const outC = checkSafe(op, 'the output channel count C * M', info.inC * channelMultiplier);
+  checkTensorSize(op, 'the output', [info.batch, info.outH, info.outW, outC]);
+  return { ...info, outC, channelMultiplier };
+}
+
+/** FLOPs of a depthwise convolution forward pass: `2 * N * Ho * Wo * C * M * fh * fw` (each output sums fh * fw taps). */
+export function depthwiseConv2dFlops(info: DepthwiseConv2DInfo): number {
+  return 2 * info.batch * info.outH * info.outW * info.outC * info.kH * info.kW;
+}
+
+/**
  * Validates a pooling's arguments and computes its geometry. `xShape` is NHWC.
  * Every padding side must be smaller than the window on that axis, so no window lies wholly in padding.
  */

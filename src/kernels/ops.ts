@@ -5,7 +5,7 @@
  */
 import { Tensor, checkTensorSize, type Shape } from '../tensor/tensor.js';
 import { getKernels } from './backend.js';
-import { computeConv2DInfo, computePool2DInfo, type Conv2dOptions, type Pool2dOptions } from './conv-info.js';
+import { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, type Conv2dOptions, type Pool2dOptions } from './conv-info.js';
 
 const fmt = (s: Shape): string => `[${s.join(', ')}]`;
 
@@ -80,6 +80,37 @@ export function conv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts:
   const info = computeConv2DInfo('conv2dBackwardFilter', x.shape, wShape, opts);
   checkShapeEquals('conv2dBackwardFilter', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
   return getKernels().conv2dBackwardFilter(dy, x, info);
+}
+
+/**
+ * Depthwise 2-D convolution: each input channel convolved with its own `M` filters (the channel
+ * multiplier), no sum over channels. x NHWC [N, H, W, C], w [fh, fw, C, M], b [C * M] or null →
+ * y [N, Ho, Wo, C * M], output channel `c * M + m` from input channel c and filter m; Ho and Wo as
+ * for conv2d (same stride, padding and dilation options).
+ *
+ * ```ts
+ * const y = depthwiseConv2d(x, w, b, { stride: 2, padding: 'same' }); // MobileNet's depthwise layer
+ * ```
+ */
+export function depthwiseConv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkTensor('depthwiseConv2d', 'x', x);
+  checkTensor('depthwiseConv2d', 'w', w);
+  const info = computeDepthwiseConv2DInfo('depthwiseConv2d', x.shape, w.shape, opts);
+  if (b !== null && b !== undefined) {
+    checkTensor('depthwiseConv2d', 'b', b);
+    checkShapeEquals('depthwiseConv2d', 'b', b, [info.outC]);
+  }
+  return getKernels().depthwiseConv2d(x, w, b ?? null, info);
+}
+
+/** Gradients of `depthwiseConv2d` with respect to x, w and b, given dy (equations (1)-(3)). */
+export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: Conv2dOptions = {}): { dx: Tensor; dw: Tensor; db: Tensor } {
+  checkTensor('depthwiseConv2dBackward', 'dy', dy);
+  checkTensor('depthwiseConv2dBackward', 'x', x);
+  checkTensor('depthwiseConv2dBackward', 'w', w);
+  const info = computeDepthwiseConv2DInfo('depthwiseConv2dBackward', x.shape, w.shape, opts);
+  checkShapeEquals('depthwiseConv2dBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
+  return getKernels().depthwiseConv2dBackward(dy, x, w, info);
 }
 
 /** Max pooling over each channel. x NHWC → [N, Ho, Wo, C]. Padded cells are never picked. */

@@ -4,6 +4,7 @@
  */
 import type { Layer, LayerSpec } from './layer.js';
 import { Conv2D, type Conv2DOptions } from './conv2d.js';
+import { DepthwiseConv2D, type DepthwiseConv2DOptions } from './depthwise-conv2d.js';
 import { Dense, type DenseOptions } from './dense.js';
 import { MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, type PoolOptions } from './pooling.js';
 import { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax } from './activations.js';
@@ -25,6 +26,7 @@ export const LAYER_CLASSES = {
   Softmax,
   Dropout,
   BatchNorm,
+  DepthwiseConv2D,
 } as const;
 
 /** A built-in layer type tag. */
@@ -47,6 +49,7 @@ const registry: { readonly [K in LayerType]: (config: Record<string, unknown>) =
   Softmax: () => new Softmax(),
   Dropout: (c) => new Dropout(c as { rate: number }),
   BatchNorm: (c) => new BatchNorm(c as BatchNormOptions),
+  DepthwiseConv2D: (c) => new DepthwiseConv2D(c as unknown as DepthwiseConv2DOptions),
 };
 
 /** Whether `type` is a built-in layer type tag. */

@@ -11,6 +11,7 @@
  * | Stride layer     | ONNX                                                                              |
  * | ---------------- | --------------------------------------------------------------------------------- |
  * | Conv2D           | Conv: W HWIO → OIHW, pads [top, left, bottom, right] from conv-info, strides, dilations |
+ * | DepthwiseConv2D  | Conv, group = C: W [kH, kW, C, M] → [C*M, 1, kH, kW]; pads, strides, dilations as Conv2D |
  * | MaxPool2D        | MaxPool (explicit pads)                                                           |
  * | AvgPool2D        | AveragePool, count_include_pad = 0 (padded cells are not counted, as in Stride)   |
  * | GlobalAvgPool2D  | GlobalAveragePool + Flatten → [N, C]                                               |
@@ -29,7 +30,7 @@
  * ```
  */
 import type { Shape } from '../tensor/tensor.js';
-import { computeConv2DInfo, computePool2DInfo } from '../kernels/conv-info.js';
+import { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo } from '../kernels/conv-info.js';
 import type { Layer } from '../layers/layer.js';
 import { MaxPool2D, AvgPool2D } from '../layers/pooling.js';
 import { Softmax } from '../layers/activations.js';
@@ -142,6 +143,19 @@ function hwioToOihw(w: Float32Array, kH: number, kW: number, inC: number, outC: 
     for (let ic = 0; ic < inC; ic++)
       for (let ky = 0; ky < kH; ky++)
         for (let kx = 0; kx < kW; kx++) out[((oc * inC + ic) * kH + ky) * kW + kx] = w[((ky * kW + kx) * inC + ic) * outC + oc];
+  return out;
+}
+
+/**
+ * Depthwise [kH, kW, C, M] → ONNX grouped Conv [C*M, 1, kH, kW]: with group = C, output channel
+ * c*M + m reads input channel c only, the same channel order as Stride's.
+ */
+function depthwiseToGrouped(w: Float32Array, kH: number, kW: number, C: number, M: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let c = 0; c < C; c++)
+    for (let m = 0; m < M; m++)
+      for (let ky = 0; ky < kH; ky++)
+        for (let kx = 0; kx < kW; kx++) out[((c * M + m) * kH + ky) * kW + kx] = w[((ky * kW + kx) * C + c) * M + m];
   return out;
 }
 
@@ -309,6 +323,25 @@ const EXPORTERS: { readonly [K in LayerType]: Exporter<K> } = {
       { name: 'dilations', ints: [info.dilationH, info.dilationW] },
       { name: 'pads', ints: [info.padTop, info.padLeft, info.padBottom, info.padRight] },
       { name: 'group', i: 1 },
+    ]);
+  },
+  DepthwiseConv2D: (g, layer, name, inShape) => {
+    const w = layer.weight!.value;
+    const [kH, kW, C, M] = w.shape;
+    const info = computeDepthwiseConv2DInfo('exportOnnx', [1, ...inShape], w.shape, {
+      stride: layer.opts.stride,
+      padding: layer.opts.padding,
+      dilation: layer.opts.dilation,
+    });
+    g.toLayout('NCHW', name);
+    const inputs = [g.value, g.init(`${name}.weight`, [C * M, 1, kH, kW], depthwiseToGrouped(w.data, kH, kW, C, M))];
+    if (layer.biasParam) inputs.push(g.init(`${name}.bias`, [C * M], layer.biasParam.value.data));
+    g.add('Conv', name, inputs, [
+      { name: 'kernel_shape', ints: [kH, kW] },
+      { name: 'strides', ints: [info.strideH, info.strideW] },
+      { name: 'dilations', ints: [info.dilationH, info.dilationW] },
+      { name: 'pads', ints: [info.padTop, info.padLeft, info.padBottom, info.padRight] },
+      { name: 'group', i: C },
     ]);
   },
   MaxPool2D: exportPool,

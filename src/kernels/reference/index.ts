@@ -4,6 +4,7 @@
  */
 import type { Kernels } from '../api.js';
 import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput } from './conv2d.js';
+import { depthwiseConv2d, depthwiseConv2dBackward } from './depthwise-conv2d.js';
 import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
 import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
 import { dense, denseBackward } from './dense.js';
@@ -15,6 +16,8 @@ export const reference: Kernels = {
   conv2dBackward,
   conv2dBackwardInput,
   conv2dBackwardFilter,
+  depthwiseConv2d,
+  depthwiseConv2dBackward,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

@@ -46,6 +46,14 @@ export const PARAM_BLOCKS = {
     prefix: 'P',
     fields: ['x', 'N', 'H', 'W', 'C', 'Ho', 'Wo', 'kH', 'kW', 'sH', 'sW', 'pT', 'pL', 'y', 'dy', 'dx', 'mode'],
   },
+  /** depthwiseForward and depthwiseBackward (assembly/depthwise-conv2d.ts); M = channel multiplier. */
+  depthwise: {
+    prefix: 'W',
+    fields: [
+      'x', 'N', 'H', 'W', 'C', 'M', 'Ho', 'Wo', 'kH', 'kW', 'sH', 'sW', 'dilH', 'dilW', 'pT', 'pL',
+      'wgt', 'bias', 'y', 'dy', 'dx', 'scratch', 'scratchStride',
+    ],
+  },
 } as const;
 
 export type ParamBlockKind = keyof typeof PARAM_BLOCKS;
@@ -63,6 +71,8 @@ export const THREADED_KERNELS = [
   { name: 'convDxSmallC', block: 'dxSmallC' },
   { name: 'maxPool', block: 'pool' },
   { name: 'avgPool', block: 'pool' },
+  { name: 'depthwiseForward', block: 'depthwise' },
+  { name: 'depthwiseBackward', block: 'depthwise' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

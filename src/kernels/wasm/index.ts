@@ -21,6 +21,7 @@ import {
   leakyReluBackwardWasm, leakyReluWasm, reluBackwardWasm, reluWasm, sigmoidBackwardWasm, sigmoidWasm, tanhBackwardWasm, tanhWasm,
 } from './activations.js';
 import { denseBackwardWasm, denseWasm } from './dense.js';
+import { depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
 import { createRuntimeAsync, createRuntimeSync, type Runtime } from './runtime.js';
@@ -166,6 +167,14 @@ export const wasm: Kernels = {
   conv2dBackwardFilter: (dy, x, info) => {
     const r = runtime();
     return r === null ? reference.conv2dBackwardFilter(dy, x, info) : conv2dBackwardFilterOnlyWasm(r, dy, x, info);
+  },
+  depthwiseConv2d: (x, w, bias, info) => {
+    const r = runtime();
+    return r === null ? reference.depthwiseConv2d(x, w, bias, info) : depthwiseConv2dWasm(r, x, w, bias, info);
+  },
+  depthwiseConv2dBackward: (dy, x, w, info) => {
+    const r = runtime();
+    return r === null ? reference.depthwiseConv2dBackward(dy, x, w, info) : depthwiseConv2dBackwardWasm(r, dy, x, w, info);
   },
   maxPool2d: (x, info) => {
     const r = runtime();

@@ -1,0 +1,66 @@
+/**
+ * WebAssembly depthwise convolution, forward and backward (glue for assembly/depthwise-conv2d.ts),
+ * with the reference's rules (reference/depthwise-conv2d.ts). Threads split output rows (forward)
+ * or images (backward); dw and db are summed per thread in scratch, then over the threads here.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import { compactConv2DInfo, fitsInt32, type DepthwiseConv2DInfo } from '../conv-info.js';
+import { depthwiseConv2d as forwardRef, depthwiseConv2dBackward as backwardRef } from '../reference/depthwise-conv2d.js';
+import type { ParamValues } from './abi.js';
+import type { Runtime } from './runtime.js';
+
+/** The block's geometry fields; the pointers are filled in by each call. */
+function geometry(info: DepthwiseConv2DInfo): Omit<ParamValues<'depthwise'>, 'x' | 'wgt' | 'bias' | 'y' | 'dy' | 'dx' | 'scratch' | 'scratchStride'> {
+  const { batch, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, channelMultiplier } = info;
+  return {
+    N: batch, H: inH, W: inW, C: inC, M: channelMultiplier, Ho: outH, Wo: outW, kH, kW,
+    sH: strideH, sW: strideW, dilH: dilationH, dilW: dilationW, pT: padTop, pL: padLeft,
+  };
+}
+
+/** The same geometry with strides and dilations that do not matter made small; null if it still does not fit int32. */
+function compact(full: DepthwiseConv2DInfo): DepthwiseConv2DInfo | null {
+  const info = { ...full, ...compactConv2DInfo(full) };
+  return fitsInt32(info) && info.batch * info.outH * info.outW * info.outC <= 2 ** 31 - 1 ? info : null;
+}
+
+export function depthwiseConv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, full: DepthwiseConv2DInfo): Tensor {
+  const info = compact(full);
+  if (info === null) return forwardRef(x, w, bias, full);
+  const { batch, outH, outW, outC } = info;
+  rt.reset();
+  const xP = rt.put(x.data);
+  const wP = rt.put(w.data);
+  const bP = bias === null ? 0 : rt.put(bias.data);
+  const n = batch * outH * outW * outC;
+  const y = rt.alloc(n);
+  const p = rt.putParams('depthwise', { ...geometry(info), x: xP, wgt: wP, bias: bP, y, dy: 0, dx: 0, scratch: 0, scratchStride: 0 });
+  const out = rt.runWithOutput('depthwiseForward', p, batch * outH, 1, n);
+  return new Tensor(rt.readInto(out, y, n), [batch, outH, outW, outC]);
+}
+
+export function depthwiseConv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor, full: DepthwiseConv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor } {
+  const info = compact(full);
+  if (info === null) return backwardRef(dy, x, w, full);
+  const { batch, outC } = info;
+  rt.reset();
+  const xP = rt.put(x.data);
+  const wP = rt.put(w.data);
+  const dyP = rt.put(dy.data);
+  const dxP = rt.alloc(x.size);
+  const per = w.size + outC; // dw, then db
+  const stride = Math.ceil((per * 4) / 64) * 64;
+  const threads = rt.threads;
+  const scratch = rt.zeros((stride / 4) * threads);
+  const p = rt.putParams('depthwise', { ...geometry(info), x: xP, wgt: wP, bias: 0, y: 0, dy: dyP, dx: dxP, scratch, scratchStride: stride });
+  const dxOut = rt.runWithOutput('depthwiseBackward', p, batch, 1, x.size);
+  const dx = new Tensor(rt.readInto(dxOut, dxP, x.size), x.shape);
+  // Sum the threads' shares (a thread that ran no chunk left zeros).
+  const sum = new Float32Array(per);
+  const f32 = rt.f32;
+  for (let t = 0; t < threads; t++) {
+    const base = (scratch + t * stride) >> 2;
+    for (let i = 0; i < per; i++) sum[i] += f32[base + i];
+  }
+  return { dx, dw: new Tensor(sum.slice(0, w.size), w.shape), db: new Tensor(sum.slice(w.size), [outC]) };
+}

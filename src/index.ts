@@ -13,6 +13,7 @@ export {
   type LabelStorage,
 } from './data/dataset.js';
 export { drawTransform, type AugmentOptions, type SampleTransform } from './data/augment.js';
+export { randomAffine, type AffineOptions } from './data/affine.js';
 export { parseIdx, parseIdxImages, parseIdxLabels, checkIdxPair, type IdxArray, type IdxImages, type IdxLabels } from './data/idx.js';
 // Compact dataset files for web pages (issue 7; docs/worker.md): `stride pack-data` writes them.
 export {

@@ -28,7 +28,7 @@ import { writeSvgOrPng } from '../images.js';
 import { checkDistinct, checkOutputDir, checkOutputFile, freePath, shellQuote } from '../outputs.js';
 import { CliError, confusionTable, duration, makeOutput, pct, num, rows, usageError } from '../util.js';
 import { basename, extname, relative } from 'node:path';
-import { randomAffine } from '../affine.js';
+import { randomAffine } from '../../data/affine.js';
 import { checkTrainingData, dataRecord } from '../provenance.js';
 
 /** Everything that determines a training run; stored in checkpoints so `--resume` can continue it. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/tensor/random.js';
-import { randomAffine } from '../../src/cli/affine.js';
+import { randomAffine } from '../../src/data/affine.js';
 
 /** An Rng whose uniform(low, high) returns the next of `values` (for exact angles and scales). */
 function fixed(values: number[]): Rng {

@@ -25,7 +25,7 @@ import { depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-co
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
 import { createRuntimeAsync, createRuntimeSync, type Runtime } from './runtime.js';
-import { MAX_THREADS, hostCores, loadSpawner, loadedSpawner, spawnerUnavailableReason } from './threads.js';
+import { MAX_THREADS, errorText, hostCores, loadSpawner, loadedSpawner, spawnerUnavailableReason } from './threads.js';
 
 /** What the ops run on, and why it is less than asked when it is: see `backendInfo()`. */
 export interface BackendInfo {
@@ -62,9 +62,6 @@ function wantedThreads(): number {
   return requestedThreads ?? defaultThreads();
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
 
 /** The reason, for a failure to compile or instantiate the kernels. */
 function compileFailure(e: unknown): string {
@@ -149,89 +146,40 @@ function runtime(): Runtime | null {
   }
 }
 
+/**
+ * A kernel that runs `fast` on the started runtime, or `slow` (the reference) for the one call
+ * that finds the kernels cannot start (the backend then switches to 'reference'; see runtime()).
+ */
+function wasmOr<A extends unknown[], R>(fast: (r: Runtime, ...args: A) => R, slow: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    const r = runtime();
+    return r === null ? slow(...args) : fast(r, ...args);
+  };
+}
+
 export const wasm: Kernels = {
   ...reference,
   name: 'wasm',
-  conv2d: (x, w, bias, info) => {
-    const r = runtime();
-    return r === null ? reference.conv2d(x, w, bias, info) : conv2dWasm(r, x, w, bias, info);
-  },
-  conv2dBackward: (dy, x, w, info) => {
-    const r = runtime();
-    return r === null ? reference.conv2dBackward(dy, x, w, info) : conv2dBackwardWasm(r, dy, x, w, info);
-  },
-  conv2dBackwardInput: (dy, w, info) => {
-    const r = runtime();
-    return r === null ? reference.conv2dBackwardInput(dy, w, info) : conv2dBackwardInputOnlyWasm(r, dy, w, info);
-  },
-  conv2dBackwardFilter: (dy, x, info) => {
-    const r = runtime();
-    return r === null ? reference.conv2dBackwardFilter(dy, x, info) : conv2dBackwardFilterOnlyWasm(r, dy, x, info);
-  },
-  depthwiseConv2d: (x, w, bias, info) => {
-    const r = runtime();
-    return r === null ? reference.depthwiseConv2d(x, w, bias, info) : depthwiseConv2dWasm(r, x, w, bias, info);
-  },
-  depthwiseConv2dBackward: (dy, x, w, info) => {
-    const r = runtime();
-    return r === null ? reference.depthwiseConv2dBackward(dy, x, w, info) : depthwiseConv2dBackwardWasm(r, dy, x, w, info);
-  },
-  maxPool2d: (x, info) => {
-    const r = runtime();
-    return r === null ? reference.maxPool2d(x, info) : maxPool2dWasm(r, x, info);
-  },
-  maxPool2dBackward: (dy, x, info) => {
-    const r = runtime();
-    return r === null ? reference.maxPool2dBackward(dy, x, info) : maxPool2dBackwardWasm(r, dy, x, info);
-  },
-  avgPool2d: (x, info) => {
-    const r = runtime();
-    return r === null ? reference.avgPool2d(x, info) : avgPool2dWasm(r, x, info);
-  },
-  avgPool2dBackward: (dy, x, info) => {
-    const r = runtime();
-    return r === null ? reference.avgPool2dBackward(dy, x, info) : avgPool2dBackwardWasm(r, dy, x, info);
-  },
-  dense: (x, w, bias) => {
-    const r = runtime();
-    return r === null ? reference.dense(x, w, bias) : denseWasm(r, x, w, bias);
-  },
-  denseBackward: (dy, x, w) => {
-    const r = runtime();
-    return r === null ? reference.denseBackward(dy, x, w) : denseBackwardWasm(r, dy, x, w);
-  },
-  relu: (x) => {
-    const r = runtime();
-    return r === null ? reference.relu(x) : reluWasm(r, x);
-  },
-  reluBackward: (dy, x) => {
-    const r = runtime();
-    return r === null ? reference.reluBackward(dy, x) : reluBackwardWasm(r, dy, x);
-  },
-  leakyRelu: (x, alpha) => {
-    const r = runtime();
-    return r === null ? reference.leakyRelu(x, alpha) : leakyReluWasm(r, x, alpha);
-  },
-  leakyReluBackward: (dy, x, alpha) => {
-    const r = runtime();
-    return r === null ? reference.leakyReluBackward(dy, x, alpha) : leakyReluBackwardWasm(r, dy, x, alpha);
-  },
-  sigmoid: (x) => {
-    const r = runtime();
-    return r === null ? reference.sigmoid(x) : sigmoidWasm(r, x);
-  },
-  sigmoidBackward: (dy, y) => {
-    const r = runtime();
-    return r === null ? reference.sigmoidBackward(dy, y) : sigmoidBackwardWasm(r, dy, y);
-  },
-  tanh: (x) => {
-    const r = runtime();
-    return r === null ? reference.tanh(x) : tanhWasm(r, x);
-  },
-  tanhBackward: (dy, y) => {
-    const r = runtime();
-    return r === null ? reference.tanhBackward(dy, y) : tanhBackwardWasm(r, dy, y);
-  },
+  conv2d: wasmOr(conv2dWasm, reference.conv2d),
+  conv2dBackward: wasmOr(conv2dBackwardWasm, reference.conv2dBackward),
+  conv2dBackwardInput: wasmOr(conv2dBackwardInputOnlyWasm, reference.conv2dBackwardInput),
+  conv2dBackwardFilter: wasmOr(conv2dBackwardFilterOnlyWasm, reference.conv2dBackwardFilter),
+  depthwiseConv2d: wasmOr(depthwiseConv2dWasm, reference.depthwiseConv2d),
+  depthwiseConv2dBackward: wasmOr(depthwiseConv2dBackwardWasm, reference.depthwiseConv2dBackward),
+  maxPool2d: wasmOr(maxPool2dWasm, reference.maxPool2d),
+  maxPool2dBackward: wasmOr(maxPool2dBackwardWasm, reference.maxPool2dBackward),
+  avgPool2d: wasmOr(avgPool2dWasm, reference.avgPool2d),
+  avgPool2dBackward: wasmOr(avgPool2dBackwardWasm, reference.avgPool2dBackward),
+  dense: wasmOr(denseWasm, reference.dense),
+  denseBackward: wasmOr(denseBackwardWasm, reference.denseBackward),
+  relu: wasmOr(reluWasm, reference.relu),
+  reluBackward: wasmOr(reluBackwardWasm, reference.reluBackward),
+  leakyRelu: wasmOr(leakyReluWasm, reference.leakyRelu),
+  leakyReluBackward: wasmOr(leakyReluBackwardWasm, reference.leakyReluBackward),
+  sigmoid: wasmOr(sigmoidWasm, reference.sigmoid),
+  sigmoidBackward: wasmOr(sigmoidBackwardWasm, reference.sigmoidBackward),
+  tanh: wasmOr(tanhWasm, reference.tanh),
+  tanhBackward: wasmOr(tanhBackwardWasm, reference.tanhBackward),
 };
 
 /** The runtime, started if it was not (tests and benchmarks); null where the kernels cannot run. */

@@ -169,7 +169,8 @@ export function loadedSpawner(): Spawner | null {
   return spawnerNow();
 }
 
-function errorText(e: unknown): string {
+/** An error (or a worker's error event) as `Name: message`. */
+export function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   const m = (e as { message?: unknown } | null)?.message;
   return typeof m === 'string' && m !== '' ? m : String(e);

@@ -91,23 +91,10 @@ export { type Init, initWeights } from './layers/init.js';
 export { layerFromSpec, layerTypes, isLayerType, builtinLayerType, LAYER_CLASSES, type LayerType, type LayerOf } from './layers/registry.js';
 export { Sequential, countCorrect, type SequentialOptions, type SequentialSpec, type StepOptimizer, type StepResult, type TrainStepOptions, type EvaluateOptions } from './model/sequential.js';
 // Model files (safetensors), checkpoints and ONNX export (issue #4 items 5-7; docs/model-format.md).
-export {
-  serializeModel,
-  deserializeModel,
-  readModel,
-  modelTensors,
-  encodeSafetensors,
-  decodeSafetensors,
-  crc32,
-  ModelFormatError,
-  MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
-  type LoadOptions,
-  type SaveOptions,
-  type ReadModel,
-  type NamedTensor,
-  type DecodedSafetensors,
-} from './model/serialize.js';
+export { serializeModel, deserializeModel, readModel, modelTensors, MODEL_FORMAT, type LoadOptions, type SaveOptions, type ReadModel } from './model/serialize.js';
+export { encodeSafetensors, decodeSafetensors, ModelFormatError, type NamedTensor, type DecodedSafetensors } from './model/safetensors.js';
+export { MODEL_FORMAT_VERSION } from './model/stride-file.js';
+export { crc32 } from './model/crc32.js';
 export {
   encodeCheckpoint,
   decodeCheckpoint,

@@ -31,7 +31,7 @@
  * ```
  */
 import { Dataset } from './dataset.js';
-import { crc32Update } from '../model/serialize.js';
+import { crc32Update } from '../model/crc32.js';
 
 /** The first 8 bytes of a compact dataset file. */
 export const COMPACT_MAGIC = 'STRIDEDS';

@@ -22,18 +22,9 @@ import type { Optimizer, OptimizerSpec, OptimizerStateDict, OptimizerStateDictIn
 import { optimizerFromSpec } from '../optim/registry.js';
 import { Sequential } from './sequential.js';
 import { firstNonFinite } from './fit.js';
-import {
-  CHECKSUM_KEY,
-  ModelFormatError,
-  checkFinite,
-  decodeStrideFile,
-  encodeStrideFile,
-  parseMetaJson,
-  readModel,
-  serializeModel,
-  type LoadOptions,
-  type NamedTensor,
-} from './serialize.js';
+import { readModel, serializeModel, type LoadOptions } from './serialize.js';
+import { ModelFormatError, type NamedTensor } from './safetensors.js';
+import { CHECKSUM_KEY, checkFinite, decodeStrideFile, encodeStrideFile, parseMetaJson } from './stride-file.js';
 
 /** The value of `__metadata__['stride.format']` in a checkpoint's state file. */
 export const CHECKPOINT_FORMAT = 'stride-checkpoint';

@@ -23,7 +23,8 @@ import fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointInput } from '../model/checkpoint.js';
-import { MAX_JSON_DEPTH, ModelFormatError, jsonDepth, type LoadOptions } from '../model/serialize.js';
+import { MAX_JSON_DEPTH, ModelFormatError, jsonDepth } from '../model/safetensors.js';
+import type { LoadOptions } from '../model/serialize.js';
 import { readFileChecked, syncDir, writeFileAtomic } from './model-file.js';
 import { FileReadError, readRegularFile } from './read-file.js';
 

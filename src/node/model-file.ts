@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { FileReadError, MAX_READ_BYTES, readRegularFile } from './read-file.js';
 import { Sequential } from '../model/sequential.js';
-import { ModelFormatError, readModel, serializeModel, type LoadOptions, type ReadModel, type SaveOptions } from '../model/serialize.js';
+import { readModel, serializeModel, type LoadOptions, type ReadModel, type SaveOptions } from '../model/serialize.js';
+import { ModelFormatError } from '../model/safetensors.js';
 
 // Atomic writes live in one place (./atomic.ts); re-exported for the callers that import them from here.
 export { writeFileAtomic, syncDir } from './atomic.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset } from '../../src/data/dataset.js';
 import { Rng } from '../../src/tensor/random.js';
-import { crc32Update } from '../../src/model/serialize.js';
+import { crc32Update } from '../../src/model/crc32.js';
 import {
   COMPACT_MAGIC,
   CompactDatasetError,

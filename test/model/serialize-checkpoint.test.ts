@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential, Conv2D, Dense, Flatten, ReLU, BatchNorm, Dropout, Tensor, Adam, SGD } from '../../src/index.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointFiles, type CheckpointInput } from '../../src/model/checkpoint.js';
-import { ModelFormatError, decodeSafetensors, encodeSafetensors, strideChecksum, serializeModel, type NamedTensor } from '../../src/model/serialize.js';
+import { serializeModel } from '../../src/model/serialize.js';
+import { ModelFormatError, decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../src/model/safetensors.js';
+import { strideChecksum } from '../../src/model/stride-file.js';
 
 function makeModel(seed = 3): Sequential {
   return new Sequential(

@@ -19,20 +19,10 @@ import {
   Tensor,
   Rng,
 } from '../../src/index.js';
-import {
-  MODEL_FORMAT_VERSION,
-  ModelFormatError,
-  crc32,
-  crc32Update,
-  decodeSafetensors,
-  deserializeModel,
-  readModel,
-  encodeSafetensors,
-  serializeModel,
-  strideChecksum,
-  modelTensors,
-  type NamedTensor,
-} from '../../src/model/serialize.js';
+import { deserializeModel, readModel, serializeModel, modelTensors } from '../../src/model/serialize.js';
+import { ModelFormatError, decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../src/model/safetensors.js';
+import { MODEL_FORMAT_VERSION, strideChecksum } from '../../src/model/stride-file.js';
+import { crc32, crc32Update } from '../../src/model/crc32.js';
 import { encodeCheckpoint } from '../../src/model/checkpoint.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 

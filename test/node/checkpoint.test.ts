@@ -14,7 +14,8 @@ import { Sequential, Conv2D, Dense, Flatten, ReLU, BatchNorm, Dropout, MaxPool2D
 import type { Optimizer } from '../../src/optim/optimizer.js';
 import { fit, type EpochRecord } from '../../src/model/fit.js';
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint, CHECKPOINT_INDEX } from '../../src/node/checkpoint.js';
-import { ModelFormatError, serializeModel } from '../../src/model/serialize.js';
+import { serializeModel } from '../../src/model/serialize.js';
+import { ModelFormatError } from '../../src/model/safetensors.js';
 import type { Json } from '../../src/model/checkpoint.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'stride-ckpt-'));

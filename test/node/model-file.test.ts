@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sequential, Conv2D, Dense, Flatten, ReLU, BatchNorm, Tensor } from '../../src/index.js';
 import { saveModel, loadModel, loadModelWithMetadata } from '../../src/node/model-file.js';
-import { ModelFormatError, serializeModel } from '../../src/model/serialize.js';
+import { serializeModel } from '../../src/model/serialize.js';
+import { ModelFormatError } from '../../src/model/safetensors.js';
 import { readModelFile } from '../../src/cli/models.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'stride-model-file-'));

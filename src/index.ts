@@ -137,9 +137,9 @@ export { RMSProp, type RMSPropOptions, type RMSPropHyper } from './optim/rmsprop
 export { createOptimizer, optimizerFromSpec, optimizerNames, type OptimizerName } from './optim/registry.js';
 export { createSchedule, scheduleKinds, type Schedule, type ScheduleSpec, type ScheduleKind } from './optim/schedule.js';
 // Training loop, evaluation and model presets.
+export { evaluateDataset, type Evaluation, type TensorEvaluation, type EvaluateDatasetOptions, type TensorEvaluateDatasetOptions } from './model/evaluate.js';
 export {
   fit,
-  evaluateDataset,
   earlyStoppingState,
   type FitOptions,
   type FitOptimizer,
@@ -149,10 +149,6 @@ export {
   type EpochInfo,
   type EarlyStoppingOptions,
   type Monitor,
-  type Evaluation,
-  type TensorEvaluation,
-  type EvaluateDatasetOptions,
-  type TensorEvaluateDatasetOptions,
   type TensorFitOptions,
   type TensorFitResult,
   type TensorEpochMetrics,

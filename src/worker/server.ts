@@ -20,7 +20,7 @@ import type { Dataset } from '../data/dataset.js';
 import { readCompactDataset, loadCompactDataset, type CompactDataset } from '../data/compact.js';
 import { Sequential, disposeAllBut, type SequentialSpec } from '../model/sequential.js';
 import { readModel, serializeModel } from '../model/serialize.js';
-import { evaluateDataset } from '../model/fit.js';
+import { evaluateDataset } from '../model/evaluate.js';
 import { argmax } from '../metrics.js';
 import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer } from '../optim/optimizer.js';

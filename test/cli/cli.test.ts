@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { loadMnistSplits, loadStandardMnist } from '../../src/node/mnist.js';
 import { writePng } from '../../src/node/png.js';
 import { readModel } from '../../src/model/serialize.js';
-import { evaluateDataset } from '../../src/model/fit.js';
+import { evaluateDataset } from '../../src/model/evaluate.js';
 import { softmax } from '../../src/losses/softmax.js';
 import { limitBalanced, interleaveClasses } from '../../src/cli/data.js';
 import { TRAIN_DEFAULTS } from '../../src/cli/commands/train.js';

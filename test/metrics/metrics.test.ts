@@ -8,7 +8,7 @@ import { Dataset } from '../../src/data/dataset.js';
 import { Sequential } from '../../src/model/sequential.js';
 import { Dense } from '../../src/layers/dense.js';
 import { Flatten } from '../../src/layers/pooling.js';
-import { evaluateDataset } from '../../src/model/fit.js';
+import { evaluateDataset } from '../../src/model/evaluate.js';
 
 test('argmax: one class per row over the last axis, the first maximum on ties', () => {
   const s = Tensor.fromArray([

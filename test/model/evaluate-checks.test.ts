@@ -9,7 +9,8 @@ import { Sequential } from '../../src/model/sequential.js';
 import { Dense } from '../../src/layers/dense.js';
 import { Flatten } from '../../src/layers/pooling.js';
 import { createOptimizer } from '../../src/optim/registry.js';
-import { fit, evaluateDataset } from '../../src/model/fit.js';
+import { fit } from '../../src/model/fit.js';
+import { evaluateDataset } from '../../src/model/evaluate.js';
 
 function data(n: number): Dataset {
   const images = new Float32Array(n * 4).map((_, i) => (i % 3) / 2);

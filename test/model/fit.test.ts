@@ -17,7 +17,9 @@ import { ReLU } from '../../src/layers/activations.js';
 import { createOptimizer } from '../../src/optim/registry.js';
 import type { Optimizer } from '../../src/optim/optimizer.js';
 import { createPreset, presetNames } from '../../src/model/presets.js';
-import { fit, evaluateDataset, classificationMetrics, earlyStoppingState, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../src/model/fit.js';
+import { evaluateDataset } from '../../src/model/evaluate.js';
+import { classificationMetrics } from '../../src/metrics.js';
+import { fit, earlyStoppingState, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../src/model/fit.js';
 
 /** 8x8 images with one bright vertical (class 0) or horizontal (class 1) line, plus noise. */
 function linesDataset(n: number, seed: number): Dataset {

@@ -3,7 +3,7 @@
  * on the images the user names or the test set recorded in the model file (provenance.ts); never
  * on training images labelled as a test set.
  */
-import { evaluateDataset } from '../../model/fit.js';
+import { evaluateDataset } from '../../model/evaluate.js';
 import { classificationMetrics } from '../../metrics.js';
 import { selectBackend, type BackendName } from '../backend.js';
 import { readModelFile } from '../models.js';

@@ -10,7 +10,8 @@
  */
 import type { Command } from 'commander';
 import { Rng } from '../../tensor/random.js';
-import { fit, evaluateDataset, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
+import { evaluateDataset } from '../../model/evaluate.js';
+import { fit, firstNonFinite, TrainingDivergedError, type EpochInfo, type EpochMetrics } from '../../model/fit.js';
 import { createOptimizer, type OptimizerName } from '../../optim/registry.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { createSchedule, type ScheduleKind, type ScheduleSpec } from '../../optim/schedule.js';

@@ -5,11 +5,11 @@
  *   npx tsx bench/kernels-wasm.ts [--threads 1,2] [--reps 7] [--cases c1,c2]
  *   node --experimental-wasm-relaxed-simd --import tsx bench/kernels-wasm.ts   (FMA build on Node 20)
  */
-import { Tensor, computeConv2DInfo, conv2dFlops, type Conv2dOptions } from '../src/index.js';
+import { Tensor, computeConv2DInfo, conv2dFlops, type ConvWindowOptions } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
 import { conv2dWasm, conv2dBackwardInputWasm, conv2dBackwardFilterWasm } from '../src/kernels/wasm/conv2d.js';
 
-const CASES: Record<string, { x: [number, number, number, number]; k: number; outC: number; opts: Conv2dOptions }> = {
+const CASES: Record<string, { x: [number, number, number, number]; k: number; outC: number; opts: ConvWindowOptions }> = {
   c1: { x: [32, 28, 28, 1], k: 5, outC: 32, opts: { stride: 1, padding: 'same' } },
   c2: { x: [32, 14, 14, 32], k: 5, outC: 64, opts: { stride: 1, padding: 'same' } },
   c3: { x: [32, 32, 32, 64], k: 3, outC: 64, opts: { stride: 1, padding: 'same' } },

@@ -29,7 +29,7 @@ export {
   type CompactDatasetInput,
   type LoadCompactOptions,
 } from './data/compact.js';
-export type { Padding, Conv2dOptions, Pool2dOptions, Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
+export type { Padding, ConvWindowOptions, PoolWindowOptions, Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './kernels/conv-info.js';
 export { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, conv2dFlops, depthwiseConv2dFlops } from './kernels/conv-info.js';
 export type { Kernels } from './kernels/api.js';
 export { reference } from './kernels/reference/index.js';
@@ -107,7 +107,7 @@ export {
 } from './model/checkpoint.js';
 export { exportOnnx, ONNX_OPSETS, type OnnxExportOptions } from './onnx/export.js';
 // Visualization (issue #4): training curves as SVG, filters and feature maps as raw pixels.
-export { trainingCurvesSvg, niceTicks, batchEpoch, escapeXml, type EpochRecord, type BatchRecord, type TrainingCurvesOptions, type Ticks } from './viz/plot.js';
+export { trainingCurvesSvg, niceTicks, batchEpoch, escapeXml, type TrainingCurveEpoch, type BatchRecord, type TrainingCurvesOptions, type Ticks } from './viz/plot.js';
 export {
   filterGrid,
   featureMapGrid,

@@ -20,7 +20,8 @@ import { parseDataRecord, type DataRecord } from './provenance.js';
 /** The metadata key of the CLI's facts. */
 export const CLI_META_KEY = 'stride.cli';
 
-export interface ModelInfo {
+/** The CLI's facts about a model's training data, stored under `stride.cli` (not the worker's `ModelInfo`, which describes the network). */
+export interface CliModelInfo {
   /** Class names in label order. */
   classNames?: string[];
   /** 'mnist' or the training folder. */
@@ -35,7 +36,7 @@ export interface ModelInfo {
 
 export interface LoadedModel {
   model: Sequential;
-  info: ModelInfo;
+  info: CliModelInfo;
   /** 'lenet' (preset) or the file path. */
   source: string;
   isFile: boolean;
@@ -85,21 +86,21 @@ export async function readModelFile(path: string): Promise<LoadedModel> {
 }
 
 /** The CLI's facts from a model file's `__metadata__` (empty when it has none). */
-export function infoFromMetadata(metadata: Record<string, string>): ModelInfo {
+export function infoFromMetadata(metadata: Record<string, string>): CliModelInfo {
   return parseInfo(metadata[CLI_META_KEY]);
 }
 
 /** The `__metadata__` entries that carry `info` (for `serializeModel` and checkpoints' model files). */
-export function infoMetadata(info: ModelInfo): Record<string, string> {
+export function infoMetadata(info: CliModelInfo): Record<string, string> {
   return { [CLI_META_KEY]: JSON.stringify(info) };
 }
 
-function parseInfo(text: string | undefined): ModelInfo {
+function parseInfo(text: string | undefined): CliModelInfo {
   if (text === undefined) return {};
   try {
-    const v = JSON.parse(text) as ModelInfo;
+    const v = JSON.parse(text) as CliModelInfo;
     if (v === null || typeof v !== 'object') return {};
-    const info: ModelInfo = {};
+    const info: CliModelInfo = {};
     if (Array.isArray(v.classNames) && v.classNames.every((c) => typeof c === 'string')) info.classNames = v.classNames;
     if (typeof v.data === 'string') info.data = v.data;
     if (v.fit === 'fill' || v.fit === 'contain' || v.fit === 'cover') info.fit = v.fit;
@@ -113,12 +114,12 @@ function parseInfo(text: string | undefined): ModelInfo {
 }
 
 /** The bytes of a model file with `info` in its metadata. Same model and info → same bytes. */
-export function modelFileBytes(model: Sequential, info: ModelInfo): Uint8Array {
+export function modelFileBytes(model: Sequential, info: CliModelInfo): Uint8Array {
   return serializeModel(model, { metadata: infoMetadata(info) });
 }
 
 /** Writes the model file atomically (creating its directory). */
-export async function writeModelFile(model: Sequential, info: ModelInfo, path: string): Promise<void> {
+export async function writeModelFile(model: Sequential, info: CliModelInfo, path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, modelFileBytes(model, info));
 }

@@ -11,7 +11,12 @@ import { checkTensorSize, type Shape } from '../tensor/tensor.js';
  */
 export type Padding = 'valid' | 'same' | number | [number, number] | [number, number, number, number];
 
-export interface Conv2dOptions {
+/**
+ * How a convolution kernel's window moves over the input: stride, padding, dilation (kernel-level;
+ * the window's size is the filter's [kH, kW]). Not the layer's options: those are `Conv2DOptions`
+ * (src/layers/conv2d.ts: channels, kernel size, bias, init) and `DepthwiseConv2DOptions`.
+ */
+export interface ConvWindowOptions {
   /** Step of the window, `[strideH, strideW]`; default 1. */
   stride?: number | [number, number];
   /** Default `'valid'`. */
@@ -20,13 +25,22 @@ export interface Conv2dOptions {
   dilation?: number | [number, number];
 }
 
-export interface Pool2dOptions {
+/**
+ * A pooling kernel's window: its size, stride and padding (kernel-level). The layers' options are
+ * `PoolOptions` (src/layers/pooling.ts).
+ */
+export interface PoolWindowOptions {
   kernelSize: number | [number, number];
   /** Defaults to `kernelSize`. */
   stride?: number | [number, number];
   /** Default `'valid'`. Padded cells are never picked by max pooling and never counted by average pooling. */
   padding?: Padding;
 }
+
+/** @deprecated The old name of `ConvWindowOptions` (it differed from the layer's `Conv2DOptions` only by case); not exported from src/index.ts. */
+export type Conv2dOptions = ConvWindowOptions;
+/** @deprecated The old name of `PoolWindowOptions`; not exported from src/index.ts. */
+export type Pool2dOptions = PoolWindowOptions;
 
 /**
  * Everything a convolution kernel needs, computed once (the only place output sizes and padding
@@ -152,7 +166,7 @@ function checkRank4(op: string, arg: string, shape: Shape, layout: string): void
  * Validates a convolution's arguments and computes its geometry.
  * `xShape` is NHWC `[N, H, W, Cin]`; `wShape` is HWIO `[fh, fw, Cin, Cout]`.
  */
-export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts: Conv2dOptions = {}): Conv2DInfo {
+export function computeConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts: ConvWindowOptions = {}): Conv2DInfo {
   checkRank4(op, 'x', xShape, '[N, H, W, Cin]');
   checkRank4(op, 'w', wShape, '[fh, fw, Cin, Cout]');
   const [batch, inH, inW, inC] = xShape;
@@ -196,7 +210,7 @@ export interface DepthwiseConv2DInfo extends Conv2DInfo {
  * The spatial geometry is conv2d's (`computeConv2DInfo` on the same shapes): only the output
  * channel count differs.
  */
-export function computeDepthwiseConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts: Conv2dOptions = {}): DepthwiseConv2DInfo {
+export function computeDepthwiseConv2DInfo(op: string, xShape: Shape, wShape: Shape, opts: ConvWindowOptions = {}): DepthwiseConv2DInfo {
   checkRank4(op, 'x', xShape, '[N, H, W, C]');
   checkRank4(op, 'w', wShape, '[fh, fw, C, M]');
   if (wShape[2] !== xShape[3]) {
@@ -218,7 +232,7 @@ export function depthwiseConv2dFlops(info: DepthwiseConv2DInfo): number {
  * Validates a pooling's arguments and computes its geometry. `xShape` is NHWC.
  * Every padding side must be smaller than the window on that axis, so no window lies wholly in padding.
  */
-export function computePool2DInfo(op: string, xShape: Shape, opts: Pool2dOptions): Pool2DInfo {
+export function computePool2DInfo(op: string, xShape: Shape, opts: PoolWindowOptions): Pool2DInfo {
   checkRank4(op, 'x', xShape, '[N, H, W, C]');
   if (opts === undefined || opts === null || opts.kernelSize === undefined) {
     throw new Error(`${op}: opts.kernelSize is required`);

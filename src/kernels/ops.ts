@@ -5,7 +5,7 @@
  */
 import { Tensor, checkTensorSize, type Shape } from '../tensor/tensor.js';
 import { getKernels } from './backend.js';
-import { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, type Conv2dOptions, type Pool2dOptions } from './conv-info.js';
+import { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, type ConvWindowOptions, type PoolWindowOptions } from './conv-info.js';
 
 const fmt = (s: Shape): string => `[${s.join(', ')}]`;
 
@@ -34,7 +34,7 @@ export function checkShapeEquals(op: string, arg: string, t: Tensor, shape: Shap
  * const y = conv2d(x, w, b, { stride: 2, padding: 'same' });
  * ```
  */
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvWindowOptions = {}): Tensor {
   checkTensor('conv2d', 'x', x);
   checkTensor('conv2d', 'w', w);
   const info = computeConv2DInfo('conv2d', x.shape, w.shape, opts);
@@ -49,7 +49,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
  * Gradients of `conv2d` with respect to x (seed dA_prev), w (dW) and b (db), given dy (dZ),
  * the gradient of the loss with respect to its output.
  */
-export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: Conv2dOptions = {}): { dx: Tensor; dw: Tensor; db: Tensor } {
+export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: ConvWindowOptions = {}): { dx: Tensor; dw: Tensor; db: Tensor } {
   checkTensor('conv2dBackward', 'dy', dy);
   checkTensor('conv2dBackward', 'x', x);
   checkTensor('conv2dBackward', 'w', w);
@@ -62,7 +62,7 @@ export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: Conv2dOpt
  * dx of `conv2d` alone (seed dA_prev, equation (1)), for an input of shape `xShape`: what a layer
  * with frozen weights passes back. Equals `conv2dBackward(dy, x, w, opts).dx` bit for bit.
  */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dOptions = {}): Tensor {
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: ConvWindowOptions = {}): Tensor {
   checkTensor('conv2dBackwardInput', 'dy', dy);
   checkTensor('conv2dBackwardInput', 'w', w);
   const info = computeConv2DInfo('conv2dBackwardInput', xShape, w.shape, opts);
@@ -74,7 +74,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: 
  * dw and db of `conv2d` alone (equations (2) and (3)), for a filter of shape `wShape`: a network's
  * first layer, whose dx nobody uses. Equals `conv2dBackward`'s dw and db bit for bit.
  */
-export function conv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts: Conv2dOptions = {}): { dw: Tensor; db: Tensor } {
+export function conv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts: ConvWindowOptions = {}): { dw: Tensor; db: Tensor } {
   checkTensor('conv2dBackwardFilter', 'dy', dy);
   checkTensor('conv2dBackwardFilter', 'x', x);
   const info = computeConv2DInfo('conv2dBackwardFilter', x.shape, wShape, opts);
@@ -92,7 +92,7 @@ export function conv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts:
  * const y = depthwiseConv2d(x, w, b, { stride: 2, padding: 'same' }); // MobileNet's depthwise layer
  * ```
  */
-export function depthwiseConv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+export function depthwiseConv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvWindowOptions = {}): Tensor {
   checkTensor('depthwiseConv2d', 'x', x);
   checkTensor('depthwiseConv2d', 'w', w);
   const info = computeDepthwiseConv2DInfo('depthwiseConv2d', x.shape, w.shape, opts);
@@ -104,7 +104,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
 }
 
 /** Gradients of `depthwiseConv2d` with respect to x, w and b, given dy (equations (1)-(3)). */
-export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: Conv2dOptions = {}): { dx: Tensor; dw: Tensor; db: Tensor } {
+export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: ConvWindowOptions = {}): { dx: Tensor; dw: Tensor; db: Tensor } {
   checkTensor('depthwiseConv2dBackward', 'dy', dy);
   checkTensor('depthwiseConv2dBackward', 'x', x);
   checkTensor('depthwiseConv2dBackward', 'w', w);
@@ -114,13 +114,13 @@ export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: 
 }
 
 /** Max pooling over each channel. x NHWC → [N, Ho, Wo, C]. Padded cells are never picked. */
-export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+export function maxPool2d(x: Tensor, opts: PoolWindowOptions): Tensor {
   checkTensor('maxPool2d', 'x', x);
   return getKernels().maxPool2d(x, computePool2DInfo('maxPool2d', x.shape, opts));
 }
 
 /** Gradient of maxPool2d: each window's gradient goes to its first maximum. */
-export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2dOptions): Tensor {
+export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: PoolWindowOptions): Tensor {
   checkTensor('maxPool2dBackward', 'dy', dy);
   checkTensor('maxPool2dBackward', 'x', x);
   const info = computePool2DInfo('maxPool2dBackward', x.shape, opts);
@@ -129,13 +129,13 @@ export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2dOptions): T
 }
 
 /** Average pooling over each channel, dividing by the number of real (unpadded) cells in the window. */
-export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+export function avgPool2d(x: Tensor, opts: PoolWindowOptions): Tensor {
   checkTensor('avgPool2d', 'x', x);
   return getKernels().avgPool2d(x, computePool2DInfo('avgPool2d', x.shape, opts));
 }
 
 /** The exact gradient of avgPool2d. */
-export function avgPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2dOptions): Tensor {
+export function avgPool2dBackward(dy: Tensor, x: Tensor, opts: PoolWindowOptions): Tensor {
   checkTensor('avgPool2dBackward', 'dy', dy);
   checkTensor('avgPool2dBackward', 'x', x);
   const info = computePool2DInfo('avgPool2dBackward', x.shape, opts);

@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import * as ops from '../kernels/ops.js';
-import { checkPadding, computePool2DInfo, normalizePair, type Padding, type Pool2dOptions } from '../kernels/conv-info.js';
+import { checkPadding, computePool2DInfo, normalizePair, type Padding, type PoolWindowOptions } from '../kernels/conv-info.js';
 import { StatelessLayer } from './stateless.js';
 import type { LayerSpec } from './layer.js';
 
@@ -15,7 +15,7 @@ export interface PoolOptions {
 type X = { x: Tensor };
 
 abstract class Pool2D extends StatelessLayer<X> {
-  readonly opts: Pool2dOptions;
+  readonly opts: PoolWindowOptions;
   constructor(opts: PoolOptions) {
     super();
     this.opts = { kernelSize: opts?.kernelSize, stride: opts?.stride ?? opts?.kernelSize, padding: opts?.padding ?? 'valid' };

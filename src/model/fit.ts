@@ -64,9 +64,6 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-/** The same as `EpochMetrics` (the name `src/index.ts` uses for the plot's record type). */
-export type EpochRecord = EpochMetrics;
-
 /** Passed to `onBatch` after every optimizer step. */
 export interface BatchInfo {
   /** The epoch number, 1 for the first. */

@@ -20,8 +20,11 @@
  * ```
  */
 
-/** One row of a training history: the values measured after an epoch. */
-export interface EpochRecord {
+/**
+ * One epoch's point on the training curves: the values measured after it. Built from `fit`'s
+ * `EpochMetrics` (`loss` → `trainLoss`, `accuracy` → `trainAccuracy`) plus a test accuracy, as `stride train --plot` does.
+ */
+export interface TrainingCurveEpoch {
   /** The epoch number (1 for the first epoch); the x coordinate. */
   epoch: number;
   trainLoss: number;
@@ -174,7 +177,7 @@ interface Series {
  *
  * Throws if there is nothing to draw or a record is malformed.
  */
-export function trainingCurvesSvg(history: readonly EpochRecord[], opts: TrainingCurvesOptions = {}): string {
+export function trainingCurvesSvg(history: readonly TrainingCurveEpoch[], opts: TrainingCurvesOptions = {}): string {
   const op = 'trainingCurvesSvg';
   if (!Array.isArray(history)) throw new Error(`${op}: history must be an array of {epoch, trainLoss, ...}, got ${typeof history}`);
   const batches = opts.batches ?? [];
@@ -199,7 +202,7 @@ export function trainingCurvesSvg(history: readonly EpochRecord[], opts: Trainin
     }
     return s;
   };
-  const ep = (r: EpochRecord) => r.epoch;
+  const ep = (r: TrainingCurveEpoch) => r.epoch;
   const bp = (r: BatchRecord) => r.epoch;
   const nonEmpty = (list: Series[]) => list.filter((s) => s.points.length > 0 || s.omitted > 0);
   const lossSeries = nonEmpty([

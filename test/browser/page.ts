@@ -55,12 +55,12 @@ function opCases(): { name: string; run: () => Record<string, S.Tensor> }[] {
   // Few input channels, stride 2, dilation 2, asymmetric explicit padding.
   const xb = r([3, 11, 9, 3], 21);
   const wb = r([3, 3, 3, 5], 22);
-  const optsB: S.Conv2dOptions = { stride: 2, dilation: 2, padding: [1, 2, 2, 0] };
+  const optsB: S.ConvWindowOptions = { stride: 2, dilation: 2, padding: [1, 2, 2, 0] };
   const infoB = S.computeConv2DInfo('page', xb.shape, wb.shape, optsB);
   const dyb = r([3, infoB.outH, infoB.outW, 5], 23);
   const xp = r([2, 9, 10, 6], 31);
-  const poolA: S.Pool2dOptions = { kernelSize: 2 };
-  const poolB: S.Pool2dOptions = { kernelSize: 3, stride: 2, padding: 'same' };
+  const poolA: S.PoolWindowOptions = { kernelSize: 2 };
+  const poolB: S.PoolWindowOptions = { kernelSize: 3, stride: 2, padding: 'same' };
   const xd = r([16, 200], 41);
   const wd = r([200, 10], 42);
   const bd = r([10], 43);

@@ -144,12 +144,12 @@ export function randomPoolConfig(rng: Rng, opts: PoolConfigOptions = {}): PoolCo
   throw new Error(`randomPoolConfig: no valid config found for options ${JSON.stringify(opts)}`);
 }
 
-/** The Conv2dOptions of a config. */
+/** The ConvWindowOptions of a config. */
 export function convOpts(cfg: ConvConfig): { stride: [number, number]; dilation: [number, number]; padding: Padding } {
   return { stride: cfg.stride, dilation: cfg.dilation, padding: cfg.padding };
 }
 
-/** The Pool2dOptions of a config. */
+/** The PoolWindowOptions of a config. */
 export function poolOpts(cfg: PoolConfig): { kernelSize: [number, number]; stride: [number, number]; padding: Padding } {
   return { kernelSize: cfg.kernelSize, stride: cfg.stride, padding: cfg.padding };
 }

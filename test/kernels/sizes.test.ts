@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dense, setBackend, getBackend, type Conv2dOptions, type Pool2dOptions } from '../../src/index.js';
+import { Tensor, conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dense, setBackend, getBackend, type ConvWindowOptions, type PoolWindowOptions } from '../../src/index.js';
 import { initWasm } from '../../src/kernels/wasm/index.js';
 
 const haveWasm = initWasm();
@@ -38,7 +38,7 @@ test('an output over 2^31 - 1 elements is refused by the op, naming it and the s
       b,
     );
     const x = Tensor.zeros([1, 1, 1, 2]);
-    const big: Pool2dOptions = { kernelSize: 60_000, stride: 1, padding: 59_999 };
+    const big: PoolWindowOptions = { kernelSize: 60_000, stride: 1, padding: 59_999 };
     for (const [name, f] of [
       ['maxPool2d', () => maxPool2d(x, big)],
       ['avgPool2d', () => avgPool2d(x, big)],
@@ -75,7 +75,7 @@ function maxDiff(a: Tensor, b: Tensor): number {
 }
 
 test('a huge stride or dilation with a valid small output gives the same results on wasm as on the reference', { skip: haveWasm ? false : 'no WebAssembly SIMD' }, () => {
-  const convCases: [number[], number[], Conv2dOptions][] = [
+  const convCases: [number[], number[], ConvWindowOptions][] = [
     [[2, 5, 5, 4], [3, 3, 4, 8], { stride: 2 ** 31 }],
     [[2, 5, 5, 1], [3, 3, 1, 8], { stride: 2 ** 31 }], // Cin < 4: the path that refused it (a 32 GB slack)
     [[1, 5, 6, 2], [2, 3, 2, 3], { stride: [2 ** 40, 1], padding: 'same' }],
@@ -101,7 +101,7 @@ test('a huge stride or dilation with a valid small output gives the same results
     }
     assert.ok(got.reference.y.size > 0);
   }
-  const poolCases: [number[], Pool2dOptions][] = [
+  const poolCases: [number[], PoolWindowOptions][] = [
     [[2, 5, 5, 3], { kernelSize: 2, stride: 2 ** 31 }],
     [[1, 5, 7, 4], { kernelSize: [2, 3], stride: [2 ** 32, 1], padding: 'same' }],
     [[1, 1, 3, 2], { kernelSize: 1, stride: [1, 2 ** 31] }],

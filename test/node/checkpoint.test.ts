@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sequential, Conv2D, Dense, Flatten, ReLU, BatchNorm, Dropout, MaxPool2D, Tensor, Rng, Adam, SGD, Dataset } from '../../src/index.js';
 import type { Optimizer } from '../../src/optim/optimizer.js';
-import { fit, type EpochRecord } from '../../src/model/fit.js';
+import { fit, type EpochMetrics } from '../../src/model/fit.js';
 import { saveCheckpoint, loadCheckpoint, hasCheckpoint, CHECKPOINT_INDEX } from '../../src/node/checkpoint.js';
 import { serializeModel } from '../../src/model/serialize.js';
 import { ModelFormatError } from '../../src/model/safetensors.js';
@@ -199,7 +199,7 @@ test('resume through fit() with Dataset shuffling and augmentation: fit 2 epochs
     optimizer: ck.optimizer!,
     rng,
     startEpoch: ck.epoch,
-    history: ck.metrics as unknown as EpochRecord[],
+    history: ck.metrics as unknown as EpochMetrics[],
   });
   assert.deepEqual(serializeModel(ck.model), serializeModel(model));
   assert.deepEqual(

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { Sequential, DepthwiseConv2D, Conv2D, BatchNorm, ReLU, Flatten, Dense, GlobalAvgPool2D, MaxPool2D, Tensor, Rng, type Layer } from '../../src/index.js';
 import { exportOnnx } from '../../src/onnx/export.js';
-import { readFields } from '../../src/onnx/protobuf.js';
+import { readFields } from '../helpers/protobuf-reader.js';
 import { assertClose } from '../helpers/index.js';
 
 function randomize(model: Sequential, seed: number): void {

@@ -27,7 +27,7 @@ import {
   type Layer,
 } from '../../src/index.js';
 import { exportOnnx } from '../../src/onnx/export.js';
-import { readFields } from '../../src/onnx/protobuf.js';
+import { readFields } from '../helpers/protobuf-reader.js';
 import { StatelessLayer } from '../../src/layers/stateless.js';
 import type { Shape } from '../../src/tensor/tensor.js';
 import { assertClose } from '../helpers/index.js';

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtoWriter, encodeVarint, readFields, readVarint } from '../../src/onnx/protobuf.js';
+import { ProtoWriter, encodeVarint } from '../../src/onnx/protobuf.js';
+import { readFields, readVarint } from '../helpers/protobuf-reader.js';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 

@@ -1,6 +1,6 @@
 /** Reads the `metadata_props` of exported ONNX bytes back, for the ONNX and CLI tests. */
 import assert from 'node:assert/strict';
-import { readFields } from '../../src/onnx/protobuf.js';
+import { readFields } from '../helpers/protobuf-reader.js';
 
 const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { Rng } from '../../src/tensor/random.js';
-import { trainingCurvesSvg, niceTicks, escapeXml, batchEpoch, type EpochRecord } from '../../src/viz/plot.js';
+import { trainingCurvesSvg, niceTicks, escapeXml, batchEpoch, type TrainingCurveEpoch } from '../../src/viz/plot.js';
 
 interface Element {
   name: string;
@@ -99,7 +99,7 @@ function yTicks(svg: Element, panel: string): { label: string; y: number }[] {
 const texts = (svg: Element) => all(svg, (e) => e.name === 'text' || e.name === 'tspan').map((e) => e.text);
 
 /** A 7-epoch run with gaps: validation only on some epochs, one NaN training accuracy, one infinite validation loss. */
-function history(): EpochRecord[] {
+function history(): TrainingCurveEpoch[] {
   return [1, 2, 3, 4, 5, 6, 7].map((epoch) => ({
     epoch,
     trainLoss: 2 / epoch,
@@ -258,7 +258,7 @@ test('deterministic: same history (in any order) gives the same bytes; different
 
 test('bad input names the argument', () => {
   assert.throws(() => trainingCurvesSvg([]), /trainingCurvesSvg: history must contain at least one epoch \(or opts\.batches at least one batch\), got 0/);
-  assert.throws(() => trainingCurvesSvg([{ epoch: 1, trainLoss: 1 }, { epoch: 2 } as EpochRecord]), /trainingCurvesSvg: history\[1\]\.trainLoss must be a number, got undefined/);
+  assert.throws(() => trainingCurvesSvg([{ epoch: 1, trainLoss: 1 }, { epoch: 2 } as TrainingCurveEpoch]), /trainingCurvesSvg: history\[1\]\.trainLoss must be a number, got undefined/);
   assert.throws(() => trainingCurvesSvg([{ epoch: NaN, trainLoss: 1 }]), /history\[0\]\.epoch must be a finite number, got null/);
   assert.throws(() => trainingCurvesSvg([{ epoch: 1, trainLoss: 1, valAccuracy: '0.5' as unknown as number }]), /history\[0\]\.valAccuracy must be a number or undefined, got "0.5"/);
   assert.throws(() => trainingCurvesSvg([{ epoch: 1, trainLoss: 1 }], { width: 10 }), /trainingCurvesSvg: opts\.width must be a number >= 320, got 10/);

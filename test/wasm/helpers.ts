@@ -3,13 +3,13 @@
  * padding form, dilation, odd channel counts and 1x1 images, and a comparison that names the first
  * bad element.
  */
-import { Rng, Tensor, computeConv2DInfo, type Conv2DInfo, type Conv2dOptions, type Padding } from '../../src/index.js';
+import { Rng, Tensor, computeConv2DInfo, type Conv2DInfo, type ConvWindowOptions, type Padding } from '../../src/index.js';
 
 export interface ConvCase {
   seed: number;
   xShape: [number, number, number, number];
   wShape: [number, number, number, number];
-  opts: Conv2dOptions;
+  opts: ConvWindowOptions;
   info: Conv2DInfo;
 }
 
@@ -39,7 +39,7 @@ export function randomConvCase(seed: number, maxHW = 11): ConvCase {
       () => [p(), p()],
       () => [p(), p(), p(), p()],
     ])();
-    const opts: Conv2dOptions = { stride, dilation, padding };
+    const opts: ConvWindowOptions = { stride, dilation, padding };
     try {
       const info = computeConv2DInfo('test', [n, h, w, inC], [kH, kW, inC, outC], opts);
       return { seed, xShape: [n, h, w, inC], wShape: [kH, kW, inC, outC], opts, info };

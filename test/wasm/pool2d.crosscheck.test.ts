@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, Tensor, reference, computePool2DInfo, type Pool2DInfo, type Pool2dOptions, type Padding } from '../../src/index.js';
+import { Rng, Tensor, reference, computePool2DInfo, type Pool2DInfo, type PoolWindowOptions, type Padding } from '../../src/index.js';
 import { wasm, initWasm, wasmRuntime, ready, setThreads } from '../../src/kernels/wasm/index.js';
 import { assertCloseToRef, checksum } from './helpers.js';
 
 const CONFIGS = 240;
 
-function randomPool(seed: number, maxN = 3): { shape: [number, number, number, number]; opts: Pool2dOptions; info: Pool2DInfo } {
+function randomPool(seed: number, maxN = 3): { shape: [number, number, number, number]; opts: PoolWindowOptions; info: Pool2DInfo } {
   const rng = new Rng(seed);
   for (;;) {
     const oneByOne = rng.int(10) === 0;
@@ -19,7 +19,7 @@ function randomPool(seed: number, maxN = 3): { shape: [number, number, number, n
     const k: [number, number] = [1 + rng.int(4), 1 + rng.int(4)];
     const p = (): number => rng.int(3);
     const forms: Padding[] = ['valid', 'same', p(), [p(), p()], [p(), p(), p(), p()]];
-    const opts: Pool2dOptions = { kernelSize: k, stride: [1 + rng.int(3), 1 + rng.int(3)], padding: forms[rng.int(forms.length)] };
+    const opts: PoolWindowOptions = { kernelSize: k, stride: [1 + rng.int(3), 1 + rng.int(3)], padding: forms[rng.int(forms.length)] };
     try {
       return { shape, opts, info: computePool2DInfo('test', shape, opts) };
     } catch {

@@ -1,6 +1,6 @@
 /** `stride export`: a model file → ONNX, with what a consumer needs to feed it in the metadata. */
 import { exportOnnx, ONNX_OPSETS } from '../../onnx/export.js';
-import { readModelFile, type ModelInfo } from '../models.js';
+import { readModelFile, type CliModelInfo } from '../models.js';
 import { writeAtomic } from '../images.js';
 import { makeOutput, usageError } from '../util.js';
 import { isMnist, isMnist10k } from '../data.js';
@@ -16,7 +16,7 @@ export interface ExportOptions {
  * for the ONNX `stride.preprocessing` entry. Only models trained by `stride train` are known to
  * have seen exactly this; for other files it says so.
  */
-export function preprocessingText(info: ModelInfo, inputShape: readonly number[]): string {
+export function preprocessingText(info: CliModelInfo, inputShape: readonly number[]): string {
   const [h, w, c] = inputShape;
   const steps =
     `decode the image (EXIF orientation applied), composite any transparency onto black, resize to ${h}x${w} ` +

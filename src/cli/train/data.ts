@@ -7,13 +7,13 @@ import { relative } from 'node:path';
 import type { Dataset } from '../../data/dataset.js';
 import type { Rng } from '../../tensor/random.js';
 import { loadData, type LoadedData } from '../data.js';
-import type { ModelInfo } from '../models.js';
+import type { CliModelInfo } from '../models.js';
 import { checkTrainingData } from '../provenance.js';
 import { CliError, usageError, type Output } from '../util.js';
 import type { TrainConfig } from './config.js';
 
 /** Loads the run's data at `shape`, in the class order and resize mode `info` records; warns about what it skipped and about data that cannot train well. */
-export async function loadTrainingData(config: TrainConfig, shape: [number, number, number], info: ModelInfo, skipBad: boolean, out: Output): Promise<LoadedData> {
+export async function loadTrainingData(config: TrainConfig, shape: [number, number, number], info: CliModelInfo, skipBad: boolean, out: Output): Promise<LoadedData> {
   let data: LoadedData;
   try {
     data = await loadData({

@@ -11,7 +11,7 @@ import type { Sequential } from '../../model/sequential.js';
 import { saveCheckpoint } from '../../node/checkpoint.js';
 import type { Rng } from '../../tensor/random.js';
 import { batchEpoch, type BatchRecord } from '../../viz/plot.js';
-import { infoMetadata, type ModelInfo } from '../models.js';
+import { infoMetadata, type CliModelInfo } from '../models.js';
 import { shellQuote } from '../outputs.js';
 import { Progress, formatLr } from '../progress.js';
 import { CliError, type Output } from '../util.js';
@@ -24,7 +24,7 @@ export interface TrainingJob {
   plan: SchedulePlan;
   model: Sequential;
   /** The facts the checkpoints' model files record. */
-  info: ModelInfo;
+  info: CliModelInfo;
   train: Dataset;
   validation: Dataset | undefined;
   /** The shuffle/augmentation generator (already at the checkpoint's state on resume). */

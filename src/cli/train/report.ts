@@ -12,7 +12,7 @@ import type { ScheduleSpec } from '../../optim/schedule.js';
 import { trainingCurvesSvg, type BatchRecord } from '../../viz/plot.js';
 import type { LoadedData } from '../data.js';
 import { writeSvgOrPng } from '../images.js';
-import { writeModelFile, type ModelInfo } from '../models.js';
+import { writeModelFile, type CliModelInfo } from '../models.js';
 import { formatLr } from '../progress.js';
 import { CliError, confusionTable, num, pct, rows, type Output } from '../util.js';
 import type { TrainConfig } from './config.js';
@@ -85,7 +85,7 @@ export function reportTest(out: Output, model: Sequential, data: LoadedData): Ev
 }
 
 /** Writes the trained model to `path`, refusing weights that are not finite. */
-export async function saveTrainedModel(out: Output, model: Sequential, info: ModelInfo, path: string): Promise<void> {
+export async function saveTrainedModel(out: Output, model: Sequential, info: CliModelInfo, path: string): Promise<void> {
   const bad = firstNonFinite(model);
   if (bad !== null) throw new CliError(`not saving the model: parameter ${bad.name} holds ${bad.value} at element ${bad.index}`);
   await writeModelFile(model, info, path);

@@ -11,7 +11,7 @@ import type { Sequential } from '../../model/sequential.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { loadCheckpoint, hasCheckpoint } from '../../node/checkpoint.js';
 import type { LoadedData } from '../data.js';
-import { infoFromMetadata, readModelFile, resolveModel, type ModelInfo } from '../models.js';
+import { infoFromMetadata, readModelFile, resolveModel, type CliModelInfo } from '../models.js';
 import { CliError, usageError } from '../util.js';
 import { CONFIG_KEYS, FIXED_ON_RESUME, buildOptimizer, kebab, type RawOptions, type TrainConfig } from './config.js';
 
@@ -29,7 +29,7 @@ export interface RunStart {
   /** The configuration the checkpoint was trained with (resuming only). */
   savedConfig: TrainConfig | null;
   /** The checkpoint's model and what its model file records about its data (resuming only). */
-  resumed: { model: Sequential; info: ModelInfo } | null;
+  resumed: { model: Sequential; info: CliModelInfo } | null;
 }
 
 /** A fresh run from the flags, or with `--resume` the checkpoint in `--checkpoint` continued. */
@@ -82,8 +82,8 @@ function copyKey<K extends keyof TrainConfig>(to: TrainConfig, from: TrainConfig
  * --image-size/--channels (default 28x28x1) and is built later by `buildModel`.
  */
 export type ModelSource =
-  | { kind: 'model'; model: Sequential; shape: [number, number, number]; info: ModelInfo }
-  | { kind: 'preset'; shape: [number, number, number]; info: ModelInfo };
+  | { kind: 'model'; model: Sequential; shape: [number, number, number]; info: CliModelInfo }
+  | { kind: 'preset'; shape: [number, number, number]; info: CliModelInfo };
 
 export async function modelSource(config: TrainConfig, resumed: RunStart['resumed']): Promise<ModelSource> {
   if (resumed !== null) {
@@ -103,14 +103,14 @@ export async function modelSource(config: TrainConfig, resumed: RunStart['resume
 }
 
 /** The model to train (a preset is built here, for the data's classes) and the facts its file will record. */
-export async function buildModel(config: TrainConfig, source: ModelSource, data: LoadedData): Promise<{ model: Sequential; info: ModelInfo }> {
+export async function buildModel(config: TrainConfig, source: ModelSource, data: LoadedData): Promise<{ model: Sequential; info: CliModelInfo }> {
   const model =
     source.kind === 'model' ? source.model : (await resolveModel(config.model, { inputShape: source.shape, numClasses: data.classNames.length, seed: config.seed })).model;
   const k = model.outputShape[model.outputShape.length - 1];
   if (model.outputShape.length !== 1 || k < data.classNames.length) {
     throw new CliError(`model '${config.model}' outputs [${model.outputShape.join(', ')}] but the data has ${data.classNames.length} classes`);
   }
-  const info: ModelInfo = { ...source.info, classNames: [...data.classNames], data: data.name };
+  const info: CliModelInfo = { ...source.info, classNames: [...data.classNames], data: data.name };
   if (isPreset(config.model.toLowerCase())) info.preset = config.model.toLowerCase();
   return { model, info };
 }

@@ -60,26 +60,14 @@ export function chooseVariant(f: WasmFeatures, shared: boolean): Variant {
   return f.relaxedSimd ? (shared ? 'relaxedShared' : 'relaxed') : shared ? 'simdShared' : 'simd';
 }
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** Decodes standard base64 (no Buffer, no atob: the same in every engine). */
+/**
+ * Decodes standard base64 with the platform's `atob` (every browser, worker and Node >= 16 has it
+ * as a global; bundlers leave globals alone, so minified bundles keep it).
+ */
 export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const lookup = new Uint8Array(128);
-  for (let i = 0; i < B64.length; i++) lookup[B64.charCodeAt(i)] = i;
-  let len = s.length;
-  while (len > 0 && s[len - 1] === '=') len--;
-  const out = new Uint8Array((len * 3) >> 2);
-  let o = 0;
-  for (let i = 0; i < len; i += 4) {
-    const a = lookup[s.charCodeAt(i)];
-    const b = lookup[s.charCodeAt(i + 1)];
-    const c = i + 2 < len ? lookup[s.charCodeAt(i + 2)] : 0;
-    const d = i + 3 < len ? lookup[s.charCodeAt(i + 3)] : 0;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    if (o < out.length) out[o++] = v >> 16;
-    if (o < out.length) out[o++] = (v >> 8) & 0xff;
-    if (o < out.length) out[o++] = v & 0xff;
-  }
+  const text = atob(s);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
 }
 

@@ -9,8 +9,11 @@ import type { ScheduleKind, ScheduleSpec } from '../../optim/schedule.js';
 import type { BackendName } from '../backend.js';
 import { usageError } from '../util.js';
 
-/** Everything that determines a training run; stored in checkpoints so `--resume` can continue it. */
-export interface TrainConfig {
+/**
+ * Everything that determines a training run; stored in checkpoints so `--resume` can continue it.
+ * A type alias, not an interface, so that it is checked as the plain JSON (`Json`) it is stored as.
+ */
+export type TrainConfig = {
   model: string;
   data: string;
   testData: string | null;
@@ -35,7 +38,7 @@ export interface TrainConfig {
   scale: number;
   limit: number | null;
   testLimit: number | null;
-}
+};
 
 /**
  * The defaults of `stride train` (and so of `npm start`): LeNet on the standard MNIST (60,000

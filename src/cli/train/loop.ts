@@ -6,7 +6,7 @@
 import type { Dataset } from '../../data/dataset.js';
 import { randomAffine } from '../../data/affine.js';
 import type { Json } from '../../model/checkpoint.js';
-import { fit, TrainingDivergedError, type EpochInfo, type FitResult } from '../../model/fit.js';
+import { fit, TrainingDivergedError, type EpochInfo, type EpochMetrics, type FitResult } from '../../model/fit.js';
 import type { Sequential } from '../../model/sequential.js';
 import { saveCheckpoint } from '../../node/checkpoint.js';
 import type { Rng } from '../../tensor/random.js';
@@ -71,9 +71,8 @@ export async function runTraining(job: TrainingJob, out: Output): Promise<Traini
             model,
             optimizer,
             epoch: e.epoch,
-            // Epoch records and the config are plain JSON objects; resuming reads them back (start.ts).
-            metrics: e.history as unknown as Json[],
-            config: config as unknown as Json,
+            metrics: e.history.map(epochJson),
+            config,
             trainerState: { rng: e.rng.getState() },
             modelMetadata: infoMetadata(job.info),
           });
@@ -98,4 +97,11 @@ function divergedError(e: TrainingDivergedError, savedEpoch: number | null, chec
       ? `the checkpoint of epoch ${savedEpoch} in '${checkpoint}' is kept (to continue from it: stride train --resume --checkpoint ${shellQuote(checkpoint)} --lr ${formatLr(lr / 10)})`
       : 'nothing was saved';
   return new CliError(`training diverged in epoch ${e.epoch}: ${e.detail}; ${kept}; try a lower --lr (it was ${formatLr(lr)})`);
+}
+
+/** An epoch record as the JSON a checkpoint stores: its keys in their order (resuming reads them back, start.ts). */
+function epochJson(r: EpochMetrics): Json {
+  const o: { [key: string]: Json } = {};
+  for (const [k, v] of Object.entries(r)) if (v !== undefined) o[k] = v;
+  return o;
 }

@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor/tensor.js';
+import type { Shape, Tensor } from '../tensor/tensor.js';
 import type { Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './conv-info.js';
 
 /**
@@ -35,6 +35,10 @@ export interface Kernels {
   maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
   avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   avgPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+  /** y[b,c] = (1 / (H·W)) Σ_{h,w} x[b,h,w,c]. x NHWC [N, H, W, C] (H·W > 0), y [N, C]. */
+  globalAvgPool2d(x: Tensor): Tensor;
+  /** dx[b,h,w,c] = dy[b,c] / (H·W): dy [N, C], dx of shape xShape [N, H, W, C]. */
+  globalAvgPool2dBackward(dy: Tensor, xShape: Shape): Tensor;
 
   /** y = x · w + bias, x [N, I], w [I, O], bias [O], y [N, O]. */
   dense(x: Tensor, w: Tensor, bias: Tensor | null): Tensor;

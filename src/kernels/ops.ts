@@ -3,7 +3,7 @@
  * the argument, and expected against actual), computes the geometry once with conv-info, and runs
  * the current backend's kernel. Later, faster kernels sit behind the same functions.
  */
-import { Tensor, checkTensorSize, type Shape } from '../tensor/tensor.js';
+import { Tensor, checkShape, checkTensorSize, type Shape } from '../tensor/tensor.js';
 import { getKernels } from './backend.js';
 import { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, type Conv2dOptions, type Pool2dOptions } from './conv-info.js';
 
@@ -141,6 +141,31 @@ export function avgPool2dBackward(dy: Tensor, x: Tensor, opts: Pool2dOptions): T
   const info = computePool2DInfo('avgPool2dBackward', x.shape, opts);
   checkShapeEquals('avgPool2dBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.channels]);
   return getKernels().avgPool2dBackward(dy, x, info);
+}
+
+/** Throws unless `shape` is a valid NHWC input of global average pooling: rank 4, H·W > 0. */
+function checkGlobalPoolShape(op: string, arg: string, shape: Shape): void {
+  checkShape(op, arg, shape);
+  if (shape.length !== 4) throw new Error(`${op}: ${arg} must be rank 4 [N, H, W, C], got rank ${shape.length} shape ${fmt(shape)}`);
+  if (shape[1] * shape[2] === 0) throw new Error(`${op}: ${arg} must have H and W >= 1 (the mean of no cells is undefined), got shape ${fmt(shape)}`);
+}
+
+/**
+ * Global average pooling: the mean of each channel over H and W. x NHWC [N, H, W, C] → y [N, C],
+ * `y[b,c] = (1 / (H·W)) Σ_{h,w} x[b,h,w,c]`.
+ */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  checkTensor('globalAvgPool2d', 'x', x);
+  checkGlobalPoolShape('globalAvgPool2d', 'x', x.shape);
+  return getKernels().globalAvgPool2d(x);
+}
+
+/** The gradient of globalAvgPool2d for an input of shape `xShape`: dx[b,h,w,c] = dy[b,c] / (H·W). */
+export function globalAvgPool2dBackward(dy: Tensor, xShape: Shape): Tensor {
+  checkTensor('globalAvgPool2dBackward', 'dy', dy);
+  checkGlobalPoolShape('globalAvgPool2dBackward', 'xShape', xShape);
+  checkShapeEquals('globalAvgPool2dBackward', 'dy', dy, [xShape[0], xShape[3]]);
+  return getKernels().globalAvgPool2dBackward(dy, xShape);
 }
 
 function checkDense(op: string, x: Tensor, w: Tensor): void {

@@ -7,6 +7,7 @@ import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput } fro
 import { depthwiseConv2d, depthwiseConv2dBackward } from './depthwise-conv2d.js';
 import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
 import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
+import { globalAvgPool2d, globalAvgPool2dBackward } from './global-avg-pool2d.js';
 import { dense, denseBackward } from './dense.js';
 import * as act from './activations.js';
 
@@ -22,6 +23,8 @@ export const reference: Kernels = {
   maxPool2dBackward,
   avgPool2d,
   avgPool2dBackward,
+  globalAvgPool2d,
+  globalAvgPool2dBackward,
   dense,
   denseBackward,
   relu: act.relu,

@@ -23,6 +23,7 @@ import {
 import { denseBackwardWasm, denseWasm } from './dense.js';
 import { depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
+import { globalAvgPool2dBackwardWasm, globalAvgPool2dWasm } from './global-avg-pool2d.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
 import { createRuntimeAsync, createRuntimeSync, type Runtime } from './runtime.js';
 import { MAX_THREADS, errorText, hostCores, loadSpawner, loadedSpawner, spawnerUnavailableReason } from './threads.js';
@@ -170,6 +171,8 @@ export const wasm: Kernels = {
   maxPool2dBackward: wasmOr(maxPool2dBackwardWasm, reference.maxPool2dBackward),
   avgPool2d: wasmOr(avgPool2dWasm, reference.avgPool2d),
   avgPool2dBackward: wasmOr(avgPool2dBackwardWasm, reference.avgPool2dBackward),
+  globalAvgPool2d: wasmOr(globalAvgPool2dWasm, reference.globalAvgPool2d),
+  globalAvgPool2dBackward: wasmOr(globalAvgPool2dBackwardWasm, reference.globalAvgPool2dBackward),
   dense: wasmOr(denseWasm, reference.dense),
   denseBackward: wasmOr(denseBackwardWasm, reference.denseBackward),
   relu: wasmOr(reluWasm, reference.relu),

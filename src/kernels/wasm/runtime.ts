@@ -23,6 +23,8 @@ export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   sigmoidBackward(dy: number, y: number, dx: number, n: number): void;
   tanh(x: number, y: number, n: number): void;
   tanhBackward(dy: number, y: number, dx: number, n: number): void;
+  globalAvgPool(x: number, y: number, N: number, HW: number, C: number): void;
+  globalAvgPoolBackward(dy: number, dx: number, N: number, HW: number, C: number): void;
   packB(dst: number, src: number, T: number, tapBase: number, kPerTap: number, strideK: number, strideN: number, N: number): void;
 };
 

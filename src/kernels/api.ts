@@ -30,6 +30,8 @@ export interface Kernels {
   depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, info: DepthwiseConv2DInfo): Tensor;
   /** Gradients of depthwiseConv2d: dx (equation (1)), dw ((2)), db ((3)) from dy. */
   depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: DepthwiseConv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor };
+  /** dw and db of depthwiseConv2d alone (equations (2), (3)): a network's first layer, whose dx nobody uses. */
+  depthwiseConv2dBackwardFilter(dy: Tensor, x: Tensor, info: DepthwiseConv2DInfo): { dw: Tensor; db: Tensor };
 
   maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;

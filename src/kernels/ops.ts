@@ -113,6 +113,20 @@ export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: 
   return getKernels().depthwiseConv2dBackward(dy, x, w, info);
 }
 
+/**
+ * dw and db of `depthwiseConv2d` alone (equations (2) and (3)), for a filter of shape `wShape`
+ * [fh, fw, C, M]: a network's first layer, whose dx nobody uses. Equals `depthwiseConv2dBackward`'s
+ * dw and db bit for bit.
+ */
+export function depthwiseConv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts: Conv2dOptions = {}): { dw: Tensor; db: Tensor } {
+  checkTensor('depthwiseConv2dBackwardFilter', 'dy', dy);
+  checkTensor('depthwiseConv2dBackwardFilter', 'x', x);
+  checkShape('depthwiseConv2dBackwardFilter', 'wShape', wShape);
+  const info = computeDepthwiseConv2DInfo('depthwiseConv2dBackwardFilter', x.shape, wShape, opts);
+  checkShapeEquals('depthwiseConv2dBackwardFilter', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
+  return getKernels().depthwiseConv2dBackwardFilter(dy, x, info);
+}
+
 /** Max pooling over each channel. x NHWC → [N, Ho, Wo, C]. Padded cells are never picked. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   checkTensor('maxPool2d', 'x', x);

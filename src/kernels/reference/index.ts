@@ -4,7 +4,7 @@
  */
 import type { Kernels } from '../api.js';
 import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput } from './conv2d.js';
-import { depthwiseConv2d, depthwiseConv2dBackward } from './depthwise-conv2d.js';
+import { depthwiseConv2d, depthwiseConv2dBackward, depthwiseConv2dBackwardFilter } from './depthwise-conv2d.js';
 import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
 import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
 import { globalAvgPool2d, globalAvgPool2dBackward } from './global-avg-pool2d.js';
@@ -19,6 +19,7 @@ export const reference: Kernels = {
   conv2dBackwardFilter,
   depthwiseConv2d,
   depthwiseConv2dBackward,
+  depthwiseConv2dBackwardFilter,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

@@ -21,7 +21,7 @@ import {
   leakyReluBackwardWasm, leakyReluWasm, reluBackwardWasm, reluWasm, sigmoidBackwardWasm, sigmoidWasm, tanhBackwardWasm, tanhWasm,
 } from './activations.js';
 import { denseBackwardWasm, denseWasm } from './dense.js';
-import { depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
+import { depthwiseConv2dBackwardFilterWasm, depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { globalAvgPool2dBackwardWasm, globalAvgPool2dWasm } from './global-avg-pool2d.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
@@ -167,6 +167,7 @@ export const wasm: Kernels = {
   conv2dBackwardFilter: wasmOr(conv2dBackwardFilterOnlyWasm, reference.conv2dBackwardFilter),
   depthwiseConv2d: wasmOr(depthwiseConv2dWasm, reference.depthwiseConv2d),
   depthwiseConv2dBackward: wasmOr(depthwiseConv2dBackwardWasm, reference.depthwiseConv2dBackward),
+  depthwiseConv2dBackwardFilter: wasmOr(depthwiseConv2dBackwardFilterWasm, reference.depthwiseConv2dBackwardFilter),
   maxPool2d: wasmOr(maxPool2dWasm, reference.maxPool2d),
   maxPool2dBackward: wasmOr(maxPool2dBackwardWasm, reference.maxPool2dBackward),
   avgPool2d: wasmOr(avgPool2dWasm, reference.avgPool2d),

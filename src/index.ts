@@ -59,7 +59,7 @@ export {
   tanh,
   tanhBackward,
 } from './kernels/ops.js';
-export { globalAvgPool2d, globalAvgPool2dBackward, depthwiseConv2dBackwardFilter } from './kernels/ops.js';
+export { globalAvgPool2d, globalAvgPool2dBackward, depthwiseConv2dBackwardFilter, batchNormStats, batchNorm, batchNormBackward, dropout } from './kernels/ops.js';
 export { softmax, softmaxBackward } from './losses/softmax.js';
 export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
 export { meanSquaredError } from './losses/mse.js';

@@ -42,6 +42,25 @@ export interface Kernels {
   /** dx[b,h,w,c] = dy[b,c] / (H·W): dy [N, C], dx of shape xShape [N, H, W, C]. */
   globalAvgPool2dBackward(dy: Tensor, xShape: Shape): Tensor;
 
+  /**
+   * Batch statistics over every axis but the last (C channels, M = size / C values each):
+   * mean[c] = (1/M) Σ_i x[i,c], variance[c] = (1/M) Σ_i (x[i,c] − mean[c])² (biased).
+   */
+  batchNormStats(x: Tensor): { mean: Tensor; variance: Tensor };
+  /** y[i,c] = gamma[c] · (x[i,c] − mean[c]) / sqrt(variance[c] + eps) + beta[c]; mean, variance, gamma, beta [C]. */
+  batchNorm(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor;
+  /**
+   * Gradients of a training-mode batchNorm (through its batch statistics mean, variance), x̂ the
+   * normalised x: dbeta = Σ_i dy, dgamma = Σ_i dy · x̂, dx = gamma / (M sqrt(variance + eps)) · (M dy − dbeta − x̂ · dgamma).
+   */
+  batchNormBackward(dy: Tensor, x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, eps: number): { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+  /** Inverted dropout's arithmetic: y = x ⊙ mask (mask values 0 or 1 / (1 − rate)); its gradient is dropout(dy, mask). */
+  dropout(x: Tensor, mask: Tensor): Tensor;
+  /** Softmax over the last axis, stable: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z). */
+  softmax(logits: Tensor): Tensor;
+  /** Takes the forward output p: dz_k = p_k · (dp_k − Σ_j dp_j · p_j). */
+  softmaxBackward(dp: Tensor, p: Tensor): Tensor;
+
   /** y = x · w + bias, x [N, I], w [I, O], bias [O], y [N, O]. */
   dense(x: Tensor, w: Tensor, bias: Tensor | null): Tensor;
   denseBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor };

@@ -259,3 +259,65 @@ export function tanhBackward(dy: Tensor, y: Tensor): Tensor {
   checkSame('tanhBackward', dy, 'dy', y, 'y');
   return getKernels().tanhBackward(dy, y);
 }
+
+/** Throws unless x has channels on its last axis (rank >= 1, C >= 1 and values) and each of `perChannel` has shape [C]. */
+function checkBatchNorm(op: string, x: Tensor, perChannel: Record<string, Tensor>, eps?: number): void {
+  checkTensor(op, 'x', x);
+  if (x.rank < 1 || x.size === 0) throw new Error(`${op}: x must have rank >= 1 and channels on its last axis, with at least one value each, got shape ${fmt(x.shape)}`);
+  const C = x.shape[x.rank - 1];
+  for (const [name, t] of Object.entries(perChannel)) {
+    checkTensor(op, name, t);
+    checkShapeEquals(op, name, t, [C]);
+  }
+  if (eps !== undefined && !(typeof eps === 'number' && eps > 0 && Number.isFinite(eps))) throw new Error(`${op}: eps must be a positive finite number, got ${String(eps)}`);
+}
+
+/**
+ * Batch statistics of each channel (the last axis) over all the other axes: `mean[c]` and the
+ * biased `variance[c] = (1/M) Σ (x − mean[c])²`, M = x.size / C. What BatchNorm normalises with in training.
+ */
+export function batchNormStats(x: Tensor): { mean: Tensor; variance: Tensor } {
+  checkBatchNorm('batchNormStats', x, {});
+  return getKernels().batchNormStats(x);
+}
+
+/** Batch normalisation with given statistics: `y = gamma · (x − mean) / sqrt(variance + eps) + beta`, per channel (last axis). */
+export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  checkBatchNorm('batchNorm', x, { mean, variance, gamma, beta }, eps);
+  return getKernels().batchNorm(x, mean, variance, gamma, beta, eps);
+}
+
+/**
+ * Gradients of `batchNorm` in training, where mean and variance are `batchNormStats(x)` (so the
+ * gradient flows through them): dx, dgamma = Σ dy · x̂, dbeta = Σ dy.
+ */
+export function batchNormBackward(dy: Tensor, x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, eps = 1e-5): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  checkBatchNorm('batchNormBackward', x, { mean, variance, gamma }, eps);
+  checkTensor('batchNormBackward', 'dy', dy);
+  checkShapeEquals('batchNormBackward', 'dy', dy, x.shape);
+  return getKernels().batchNormBackward(dy, x, mean, variance, gamma, eps);
+}
+
+/** Inverted dropout's arithmetic, `y = x ⊙ mask` (mask: 0 or 1 / (1 − rate), drawn by the caller); the gradient is `dropout(dy, mask)`. */
+export function dropout(x: Tensor, mask: Tensor): Tensor {
+  checkSame('dropout', mask, 'mask', x, 'x');
+  return getKernels().dropout(x, mask);
+}
+
+/** Softmax over the last axis, computed stably: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z). */
+export function softmax(logits: Tensor): Tensor {
+  checkTensor('softmax', 'logits', logits);
+  if (logits.rank < 1) throw new Error(`softmax: logits must have rank >= 1, got a scalar`);
+  return getKernels().softmax(logits);
+}
+
+/**
+ * Gradient of softmax given its output p: dz_k = p_k · (dp_k − Σ_j dp_j · p_j).
+ * (For training, prefer softmaxCrossEntropy, whose fused gradient is exact and stable.)
+ */
+export function softmaxBackward(dp: Tensor, p: Tensor): Tensor {
+  checkTensor('softmaxBackward', 'dp', dp);
+  checkTensor('softmaxBackward', 'p', p);
+  checkShapeEquals('softmaxBackward', 'dp', dp, p.shape);
+  return getKernels().softmaxBackward(dp, p);
+}

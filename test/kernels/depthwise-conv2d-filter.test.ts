@@ -2,7 +2,7 @@
  * depthwiseConv2d's dw and db alone (equations (2), (3)), so a network whose first layer is a
  * DepthwiseConv2D skips its dx, as Conv2D's first layer does. The filter-only kernel equals the
  * combined depthwiseConv2dBackward's dw and db bit for bit on both backends (wasm with NaN-poisoned
- * outputs, on 1 and 2 threads); the op checks its arguments; the layer's backwardParams calls it
+ * outputs, on 1 thread; on 2 within tolerance, see checkBackend); the op checks its arguments; the layer's backwardParams calls it
  * and never the full backward, and trains to exactly the weights backward gives.
  */
 import { test } from 'node:test';
@@ -12,14 +12,19 @@ import {
   getBackend, Sequential, DepthwiseConv2D, Conv2D, ReLU, Flatten, Dense, SGD, softmaxCrossEntropy, type Kernels,
 } from '../../src/index.js';
 import { wasm, ready, setThreads, wasmRuntime } from '../../src/kernels/wasm/index.js';
-import { randomConvCase, describeCase } from '../wasm/helpers.js';
+import { randomConvCase, describeCase, assertCloseToRef } from '../wasm/helpers.js';
 
 const same = (a: Tensor, b: Tensor, what: string): void => {
   assert.deepEqual(a.shape, b.shape, `${what}: shape`);
   for (let i = 0; i < a.size; i++) if (!Object.is(a.data[i], b.data[i])) assert.fail(`${what}[${i}]: ${a.data[i]} != ${b.data[i]}`);
 };
 
-function checkBackend(k: Kernels, seeds: number, label: string): void {
+/**
+ * `exact`: bit for bit. With 2 threads the images go to whichever thread claims them first, so
+ * the per-thread partial sums of dw and db are grouped differently from call to call (the full
+ * backward does not repeat itself bit for bit either): there the check is the cross-check's tolerance.
+ */
+function checkBackend(k: Kernels, seeds: number, label: string, exact = true): void {
   let sawM = false;
   for (let s = 0; s < seeds; s++) {
     const c = randomConvCase(7000 + s);
@@ -33,8 +38,13 @@ function checkBackend(k: Kernels, seeds: number, label: string): void {
     const all = k.depthwiseConv2dBackward(dy, x, w, info);
     const f = k.depthwiseConv2dBackwardFilter(dy, x, info);
     const ctx = `${label} ${describeCase(c)} M=${M}`;
-    same(f.dw, all.dw, `${ctx} dw`);
-    same(f.db, all.db, `${ctx} db`);
+    if (exact) {
+      same(f.dw, all.dw, `${ctx} dw`);
+      same(f.db, all.db, `${ctx} db`);
+    } else {
+      assertCloseToRef(f.dw, all.dw, 'dw', ctx);
+      assertCloseToRef(f.db, all.db, 'db', ctx);
+    }
   }
   assert.ok(sawM, 'the draw has M > 4');
 }
@@ -43,7 +53,7 @@ test('reference: dw/db alone equal the combined backward bit for bit (120 random
   checkBackend(reference, 120, 'reference');
 });
 
-test('wasm: the same, NaN-poisoned, on 1 and 2 threads (240 random configs)', async () => {
+test('wasm: the same, NaN-poisoned, bit for bit on 1 thread, within the cross-check tolerance on 2 (240 random configs)', async () => {
   await ready();
   const rt = wasmRuntime()!;
   assert.notEqual(wasm.depthwiseConv2dBackwardFilter, reference.depthwiseConv2dBackwardFilter, 'the wasm backend has its own kernel');
@@ -52,7 +62,7 @@ test('wasm: the same, NaN-poisoned, on 1 and 2 threads (240 random configs)', as
     for (const t of [1, 2]) {
       setThreads(t);
       await ready();
-      checkBackend(wasm, 120, `wasm ${t} thread(s)`);
+      checkBackend(wasm, 120, `wasm ${t} thread(s)`, t === 1);
     }
   } finally {
     rt.poison = null;

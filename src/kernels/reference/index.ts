@@ -10,6 +10,9 @@ import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
 import { globalAvgPool2d, globalAvgPool2dBackward } from './global-avg-pool2d.js';
 import { dense, denseBackward } from './dense.js';
 import * as act from './activations.js';
+import { batchNorm, batchNormBackward, batchNormStats } from './batch-norm.js';
+import { dropout } from './dropout.js';
+import { softmax, softmaxBackward } from './softmax.js';
 
 export const reference: Kernels = {
   name: 'reference',
@@ -26,6 +29,12 @@ export const reference: Kernels = {
   avgPool2dBackward,
   globalAvgPool2d,
   globalAvgPool2dBackward,
+  batchNormStats,
+  batchNorm,
+  batchNormBackward,
+  dropout,
+  softmax,
+  softmaxBackward,
   dense,
   denseBackward,
   relu: act.relu,

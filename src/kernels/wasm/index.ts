@@ -24,6 +24,7 @@ import { denseBackwardWasm, denseWasm } from './dense.js';
 import { depthwiseConv2dBackwardFilterWasm, depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { globalAvgPool2dBackwardWasm, globalAvgPool2dWasm } from './global-avg-pool2d.js';
+import { batchNormBackwardWasm, batchNormStatsWasm, batchNormWasm } from './batch-norm.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
 import { createRuntimeAsync, createRuntimeSync, type Runtime } from './runtime.js';
 import { MAX_THREADS, errorText, hostCores, loadSpawner, loadedSpawner, spawnerUnavailableReason } from './threads.js';
@@ -174,6 +175,9 @@ export const wasm: Kernels = {
   avgPool2dBackward: wasmOr(avgPool2dBackwardWasm, reference.avgPool2dBackward),
   globalAvgPool2d: wasmOr(globalAvgPool2dWasm, reference.globalAvgPool2d),
   globalAvgPool2dBackward: wasmOr(globalAvgPool2dBackwardWasm, reference.globalAvgPool2dBackward),
+  batchNormStats: wasmOr(batchNormStatsWasm, reference.batchNormStats),
+  batchNorm: wasmOr(batchNormWasm, reference.batchNorm),
+  batchNormBackward: wasmOr(batchNormBackwardWasm, reference.batchNormBackward),
   dense: wasmOr(denseWasm, reference.dense),
   denseBackward: wasmOr(denseBackwardWasm, reference.denseBackward),
   relu: wasmOr(reluWasm, reference.relu),

@@ -1,7 +1,7 @@
 // The size budget (issue 10 item 6, as tinygrad keeps one): prints the lines of TypeScript in each
 // folder of src/ and assembly/ (the files directly in it, not its subfolders) and fails when a
 // folder is over its budget, or has none. The budgets below are the one place they are kept: each
-// was the folder's size when it was set plus about 12%, rounded up to 50 lines. Raising one is a
+// was the folder's size when it was set (2 December 2026) plus about 12%, rounded up to 50 lines. Raising one is a
 // deliberate edit, made in the commit that needs it and said so in its message; a new folder needs
 // a line of its own.
 //
@@ -16,15 +16,15 @@ import { parseArgs } from 'node:util';
 
 /** Lines allowed per folder. */
 export const BUDGET = {
-  assembly: 1300,
+  assembly: 1250,
   src: 1000,
   'src/cli': 1650,
   'src/cli/commands': 1350,
   'src/data': 1100,
-  'src/kernels': 750,
-  'src/kernels/reference': 650,
-  'src/kernels/wasm': 2050,
-  'src/layers': 1200,
+  'src/kernels': 850,
+  'src/kernels/reference': 750,
+  'src/kernels/wasm': 2150,
+  'src/layers': 1150,
   'src/losses': 250,
   'src/model': 2200,
   'src/node': 1750,

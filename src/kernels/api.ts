@@ -1,4 +1,5 @@
-import type { Shape, Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Shape } from '../tensor/tensor.js';
 import type { Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './conv-info.js';
 
 /**

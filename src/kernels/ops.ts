@@ -118,7 +118,12 @@ export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: 
  * [fh, fw, C, M]: a network's first layer, whose dx nobody uses. Equals `depthwiseConv2dBackward`'s
  * dw and db bit for bit.
  */
-export function depthwiseConv2dBackwardFilter(dy: Tensor, x: Tensor, wShape: Shape, opts: Conv2dOptions = {}): { dw: Tensor; db: Tensor } {
+export function depthwiseConv2dBackwardFilter(
+  dy: Tensor,
+  x: Tensor,
+  wShape: Shape,
+  opts: Parameters<typeof computeDepthwiseConv2DInfo>[3] = {}, // depthwiseConv2d's window options
+): { dw: Tensor; db: Tensor } {
   checkTensor('depthwiseConv2dBackwardFilter', 'dy', dy);
   checkTensor('depthwiseConv2dBackwardFilter', 'x', x);
   checkShape('depthwiseConv2dBackwardFilter', 'wShape', wShape);

@@ -73,6 +73,7 @@ export function depthwiseForward(p: usize, r0: i32, r1: i32, tid: i32): void {
  * Backward over images [b0, b1): dx of each image (equation (1), images never share a dx), and
  * this thread's share of dw and db (equations (2), (3)) added into its own scratch area, which the
  * caller zeroes first and sums over the threads afterwards: dw at scratch[0, kH*kW*C*M), db after it.
+ * A dx pointer of 0 skips equation (1) (a first layer: dw and db alone, the same sums).
  */
 export function depthwiseBackward(p: usize, b0: i32, b1: i32, tid: i32): void {
   const x = <usize>prm(p, W_X), H = prm(p, W_H), W = prm(p, W_W), C = prm(p, W_C), M = prm(p, W_M);
@@ -84,7 +85,8 @@ export function depthwiseBackward(p: usize, b0: i32, b1: i32, tid: i32): void {
   const rowBytes = <usize>CM << 2;
   const pixBytes = <usize>C << 2;
   const gb = gw + <usize>(kH * kW) * rowBytes;
-  memory.fill(dx + <usize>b0 * <usize>(H * W) * pixBytes, 0, <usize>(b1 - b0) * <usize>(H * W) * pixBytes);
+  const withDx = dx != 0;
+  if (withDx) memory.fill(dx + <usize>b0 * <usize>(H * W) * pixBytes, 0, <usize>(b1 - b0) * <usize>(H * W) * pixBytes);
   for (let b = b0; b < b1; b++) {
     for (let oy = 0; oy < Ho; oy++) {
       for (let ox = 0; ox < Wo; ox++) {
@@ -110,6 +112,7 @@ export function depthwiseBackward(p: usize, b0: i32, b1: i32, tid: i32): void {
             const tap = <usize>(ky * kW + kx) * rowBytes;
             // (2) dw[ky,kx,c,m] += x[c] · dZ[c*M+m]
             tapInto(gw + tap, xp, g, C, M);
+            if (!withDx) continue;
             // (1) dx[c] += Σ_m w[ky,kx,c,m] · dZ[c*M+m]
             const wp = wgt + tap;
             if (M == 1) {

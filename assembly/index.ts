@@ -5,3 +5,5 @@ export { convGather, convFilterGrad, convSmallC, convDxSmallC, biasGrad, addInto
 export { maxPool, avgPool } from './pool2d';
 export { depthwiseForward, depthwiseBackward } from './depthwise-conv2d';
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './activations';
+export { globalAvgPool, globalAvgPoolBackward } from './global-avg-pool2d';
+export { bnStats, bnApply, bnBackwardSums, bnBackwardDx } from './batch-norm';

@@ -1,7 +1,11 @@
 /**
  * Where the time of the lenet model (W3 / W4) goes, layer by layer, on the current backend.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/profile-lenet.ts [--reps 7] [--threads 2] [--batches 256,64]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/profile-lenet.ts [--reps 7] [--threads 2] [--batches 256,64] [--net lenet|mobile]
+ *
+ * `--net mobile` profiles a small MobileNet-style network instead (conv / depthwise / 1x1 conv, each
+ * followed by BatchNorm and ReLU, then GlobalAvgPool2D, Dropout, Dense and Softmax): the layers
+ * that lenet does not have, for their share of a step.
  *
  * For each batch size: inference (forward, training = false) and one training step (forward with
  * caches, softmax cross-entropy, backward), each layer's call timed on its own; medians of `reps`
@@ -10,7 +14,10 @@
  * and out of wasm memory, output allocation and JS. The machine is shared: read ratios, not digits.
  */
 import { parseArgs } from 'node:util';
-import { Sequential, Tensor, createPreset, ready, setThreads, getThreads, type Layer } from '../src/index.js';
+import {
+  Sequential, Tensor, createPreset, ready, setThreads, getThreads, Conv2D, DepthwiseConv2D, BatchNorm, ReLU, MaxPool2D, GlobalAvgPool2D, Dropout, Dense, Softmax,
+  type Layer,
+} from '../src/index.js';
 import { wasmRuntime } from '../src/kernels/wasm/index.js';
 import { JOB_FUNCTIONS } from '../src/kernels/wasm/abi.js';
 import { softmaxCrossEntropy } from '../src/losses/softmax-cross-entropy.js';
@@ -21,12 +28,28 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '7' },
     threads: { type: 'string' },
     batches: { type: 'string', default: '256,64' },
+    net: { type: 'string', default: 'lenet' },
   },
 });
 const reps = Number(values.reps);
 const batches = values.batches.split(',').map(Number);
 
-const lenet = (): Sequential => createPreset('lenet', { seed: 1 });
+const mobile = (): Sequential =>
+  new Sequential(
+    [
+      new Conv2D({ outChannels: 32, kernelSize: 3, padding: 'same' }), new BatchNorm(), new ReLU(),
+      new DepthwiseConv2D({ kernelSize: 3, padding: 'same' }), new BatchNorm(), new ReLU(),
+      new Conv2D({ outChannels: 64, kernelSize: 1 }), new BatchNorm(), new ReLU(),
+      new MaxPool2D({ kernelSize: 2 }),
+      new DepthwiseConv2D({ kernelSize: 3, padding: 'same' }), new BatchNorm(), new ReLU(),
+      new Conv2D({ outChannels: 64, kernelSize: 1 }), new BatchNorm(), new ReLU(),
+      new GlobalAvgPool2D(), new Dropout({ rate: 0.25 }), new Dense({ units: 10 }), new Softmax(),
+    ],
+    { inputShape: [28, 28, 1], seed: 1 },
+  );
+const NETS: Record<string, () => Sequential> = { lenet: () => createPreset('lenet', { seed: 1 }), mobile };
+if (!Object.hasOwn(NETS, values.net)) throw new Error(`--net must be one of ${Object.keys(NETS).join(', ')}, got ${values.net}`);
+const lenet = NETS[values.net];
 
 /** Time inside wasm calls (ms), accumulated; reset by the caller. */
 let kernelMs = 0;
@@ -154,7 +177,7 @@ async function main(): Promise<void> {
   if (values.threads !== undefined) setThreads(Number(values.threads));
   const backend = await ready();
   instrument();
-  console.log(`backend ${backend}, ${getThreads()} thread(s), build ${wasmRuntime()?.variant ?? '-'}`);
+  console.log(`backend ${backend.backend}, ${getThreads()} thread(s), build ${wasmRuntime()?.variant ?? '-'}`);
   for (const batch of batches) {
     const net = lenet();
     const x = Tensor.rand([batch, 28, 28, 1], { seed: 4 });

@@ -59,12 +59,15 @@ export {
   tanh,
   tanhBackward,
 } from './kernels/ops.js';
+export { globalAvgPool2d, globalAvgPool2dBackward, depthwiseConv2dBackwardFilter, batchNormStats, batchNorm, batchNormBackward, dropout } from './kernels/ops.js';
 export { softmax, softmaxBackward } from './losses/softmax.js';
 export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
 export { meanSquaredError } from './losses/mse.js';
 // The loss contract (issue 10): trainStep, fit and evaluation take `{ loss }`, cross-entropy by default.
 export { crossEntropyLoss, mseLoss, checkLoss, computeLoss, type Loss, type LabelLoss, type TensorLoss, type LossTargets } from './losses/loss.js';
 // Classification metrics, one implementation for training, evaluation, the worker and the CLI.
+// Losses by name (the worker trainer's `loss`): 'cross-entropy' and 'mse' on one-hot labels.
+export { oneHotMeanSquaredError, oneHotMseLoss, labelLossByName, LABEL_LOSSES, type LossName } from './losses/registry.js';
 export { argmax, accuracy, countMatches, confusionMatrix, classificationMetrics, type ClassMetrics } from './metrics.js';
 export {
   gradcheck,

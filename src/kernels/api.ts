@@ -1,4 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
+import type { Shape } from '../tensor/tensor.js';
 import type { Conv2DInfo, DepthwiseConv2DInfo, Pool2DInfo } from './conv-info.js';
 
 /**
@@ -30,11 +31,36 @@ export interface Kernels {
   depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, info: DepthwiseConv2DInfo): Tensor;
   /** Gradients of depthwiseConv2d: dx (equation (1)), dw ((2)), db ((3)) from dy. */
   depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: DepthwiseConv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor };
+  /** dw and db of depthwiseConv2d alone (equations (2), (3)): a network's first layer, whose dx nobody uses. */
+  depthwiseConv2dBackwardFilter(dy: Tensor, x: Tensor, info: DepthwiseConv2DInfo): { dw: Tensor; db: Tensor };
 
   maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
   avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   avgPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+  /** y[b,c] = (1 / (H·W)) Σ_{h,w} x[b,h,w,c]. x NHWC [N, H, W, C] (H·W > 0), y [N, C]. */
+  globalAvgPool2d(x: Tensor): Tensor;
+  /** dx[b,h,w,c] = dy[b,c] / (H·W): dy [N, C], dx of shape xShape [N, H, W, C]. */
+  globalAvgPool2dBackward(dy: Tensor, xShape: Shape): Tensor;
+
+  /**
+   * Batch statistics over every axis but the last (C channels, M = size / C values each):
+   * mean[c] = (1/M) Σ_i x[i,c], variance[c] = (1/M) Σ_i (x[i,c] − mean[c])² (biased).
+   */
+  batchNormStats(x: Tensor): { mean: Tensor; variance: Tensor };
+  /** y[i,c] = gamma[c] · (x[i,c] − mean[c]) / sqrt(variance[c] + eps) + beta[c]; mean, variance, gamma, beta [C]. */
+  batchNorm(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor;
+  /**
+   * Gradients of a training-mode batchNorm (through its batch statistics mean, variance), x̂ the
+   * normalised x: dbeta = Σ_i dy, dgamma = Σ_i dy · x̂, dx = gamma / (M sqrt(variance + eps)) · (M dy − dbeta − x̂ · dgamma).
+   */
+  batchNormBackward(dy: Tensor, x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, eps: number): { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+  /** Inverted dropout's arithmetic: y = x ⊙ mask (mask values 0 or 1 / (1 − rate)); its gradient is dropout(dy, mask). */
+  dropout(x: Tensor, mask: Tensor): Tensor;
+  /** Softmax over the last axis, stable: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z). */
+  softmax(logits: Tensor): Tensor;
+  /** Takes the forward output p: dz_k = p_k · (dp_k − Σ_j dp_j · p_j). */
+  softmaxBackward(dp: Tensor, p: Tensor): Tensor;
 
   /** y = x · w + bias, x [N, I], w [I, O], bias [O], y [N, O]. */
   dense(x: Tensor, w: Tensor, bias: Tensor | null): Tensor;

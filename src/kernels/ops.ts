@@ -3,7 +3,7 @@
  * the argument, and expected against actual), computes the geometry once with conv-info, and runs
  * the current backend's kernel. Later, faster kernels sit behind the same functions.
  */
-import { Tensor, checkTensorSize, type Shape } from '../tensor/tensor.js';
+import { Tensor, checkShape, checkTensorSize, type Shape } from '../tensor/tensor.js';
 import { getKernels } from './backend.js';
 import { computeConv2DInfo, computeDepthwiseConv2DInfo, computePool2DInfo, type ConvWindowOptions, type PoolWindowOptions } from './conv-info.js';
 
@@ -113,6 +113,25 @@ export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, opts: 
   return getKernels().depthwiseConv2dBackward(dy, x, w, info);
 }
 
+/**
+ * dw and db of `depthwiseConv2d` alone (equations (2) and (3)), for a filter of shape `wShape`
+ * [fh, fw, C, M]: a network's first layer, whose dx nobody uses. Equals `depthwiseConv2dBackward`'s
+ * dw and db bit for bit.
+ */
+export function depthwiseConv2dBackwardFilter(
+  dy: Tensor,
+  x: Tensor,
+  wShape: Shape,
+  opts: Parameters<typeof computeDepthwiseConv2DInfo>[3] = {}, // depthwiseConv2d's window options
+): { dw: Tensor; db: Tensor } {
+  checkTensor('depthwiseConv2dBackwardFilter', 'dy', dy);
+  checkTensor('depthwiseConv2dBackwardFilter', 'x', x);
+  checkShape('depthwiseConv2dBackwardFilter', 'wShape', wShape);
+  const info = computeDepthwiseConv2DInfo('depthwiseConv2dBackwardFilter', x.shape, wShape, opts);
+  checkShapeEquals('depthwiseConv2dBackwardFilter', 'dy', dy, [info.batch, info.outH, info.outW, info.outC]);
+  return getKernels().depthwiseConv2dBackwardFilter(dy, x, info);
+}
+
 /** Max pooling over each channel. x NHWC → [N, Ho, Wo, C]. Padded cells are never picked. */
 export function maxPool2d(x: Tensor, opts: PoolWindowOptions): Tensor {
   checkTensor('maxPool2d', 'x', x);
@@ -141,6 +160,31 @@ export function avgPool2dBackward(dy: Tensor, x: Tensor, opts: PoolWindowOptions
   const info = computePool2DInfo('avgPool2dBackward', x.shape, opts);
   checkShapeEquals('avgPool2dBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.channels]);
   return getKernels().avgPool2dBackward(dy, x, info);
+}
+
+/** Throws unless `shape` is a valid NHWC input of global average pooling: rank 4, H·W > 0. */
+function checkGlobalPoolShape(op: string, arg: string, shape: Shape): void {
+  checkShape(op, arg, shape);
+  if (shape.length !== 4) throw new Error(`${op}: ${arg} must be rank 4 [N, H, W, C], got rank ${shape.length} shape ${fmt(shape)}`);
+  if (shape[1] * shape[2] === 0) throw new Error(`${op}: ${arg} must have H and W >= 1 (the mean of no cells is undefined), got shape ${fmt(shape)}`);
+}
+
+/**
+ * Global average pooling: the mean of each channel over H and W. x NHWC [N, H, W, C] → y [N, C],
+ * `y[b,c] = (1 / (H·W)) Σ_{h,w} x[b,h,w,c]`.
+ */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  checkTensor('globalAvgPool2d', 'x', x);
+  checkGlobalPoolShape('globalAvgPool2d', 'x', x.shape);
+  return getKernels().globalAvgPool2d(x);
+}
+
+/** The gradient of globalAvgPool2d for an input of shape `xShape`: dx[b,h,w,c] = dy[b,c] / (H·W). */
+export function globalAvgPool2dBackward(dy: Tensor, xShape: Shape): Tensor {
+  checkTensor('globalAvgPool2dBackward', 'dy', dy);
+  checkGlobalPoolShape('globalAvgPool2dBackward', 'xShape', xShape);
+  checkShapeEquals('globalAvgPool2dBackward', 'dy', dy, [xShape[0], xShape[3]]);
+  return getKernels().globalAvgPool2dBackward(dy, xShape);
 }
 
 function checkDense(op: string, x: Tensor, w: Tensor): void {
@@ -219,4 +263,66 @@ export function tanh(x: Tensor): Tensor {
 export function tanhBackward(dy: Tensor, y: Tensor): Tensor {
   checkSame('tanhBackward', dy, 'dy', y, 'y');
   return getKernels().tanhBackward(dy, y);
+}
+
+/** Throws unless x has channels on its last axis (rank >= 1, C >= 1 and values) and each of `perChannel` has shape [C]. */
+function checkBatchNorm(op: string, x: Tensor, perChannel: Record<string, Tensor>, eps?: number): void {
+  checkTensor(op, 'x', x);
+  if (x.rank < 1 || x.size === 0) throw new Error(`${op}: x must have rank >= 1 and channels on its last axis, with at least one value each, got shape ${fmt(x.shape)}`);
+  const C = x.shape[x.rank - 1];
+  for (const [name, t] of Object.entries(perChannel)) {
+    checkTensor(op, name, t);
+    checkShapeEquals(op, name, t, [C]);
+  }
+  if (eps !== undefined && !(typeof eps === 'number' && eps > 0 && Number.isFinite(eps))) throw new Error(`${op}: eps must be a positive finite number, got ${String(eps)}`);
+}
+
+/**
+ * Batch statistics of each channel (the last axis) over all the other axes: `mean[c]` and the
+ * biased `variance[c] = (1/M) Σ (x − mean[c])²`, M = x.size / C. What BatchNorm normalises with in training.
+ */
+export function batchNormStats(x: Tensor): { mean: Tensor; variance: Tensor } {
+  checkBatchNorm('batchNormStats', x, {});
+  return getKernels().batchNormStats(x);
+}
+
+/** Batch normalisation with given statistics: `y = gamma · (x − mean) / sqrt(variance + eps) + beta`, per channel (last axis). */
+export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  checkBatchNorm('batchNorm', x, { mean, variance, gamma, beta }, eps);
+  return getKernels().batchNorm(x, mean, variance, gamma, beta, eps);
+}
+
+/**
+ * Gradients of `batchNorm` in training, where mean and variance are `batchNormStats(x)` (so the
+ * gradient flows through them): dx, dgamma = Σ dy · x̂, dbeta = Σ dy.
+ */
+export function batchNormBackward(dy: Tensor, x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, eps = 1e-5): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  checkBatchNorm('batchNormBackward', x, { mean, variance, gamma }, eps);
+  checkTensor('batchNormBackward', 'dy', dy);
+  checkShapeEquals('batchNormBackward', 'dy', dy, x.shape);
+  return getKernels().batchNormBackward(dy, x, mean, variance, gamma, eps);
+}
+
+/** Inverted dropout's arithmetic, `y = x ⊙ mask` (mask: 0 or 1 / (1 − rate), drawn by the caller); the gradient is `dropout(dy, mask)`. */
+export function dropout(x: Tensor, mask: Tensor): Tensor {
+  checkSame('dropout', mask, 'mask', x, 'x');
+  return getKernels().dropout(x, mask);
+}
+
+/** Softmax over the last axis, computed stably: p_k = e^(z_k − max z) / Σ_j e^(z_j − max z). */
+export function softmax(logits: Tensor): Tensor {
+  checkTensor('softmax', 'logits', logits);
+  if (logits.rank < 1) throw new Error(`softmax: logits must have rank >= 1, got a scalar`);
+  return getKernels().softmax(logits);
+}
+
+/**
+ * Gradient of softmax given its output p: dz_k = p_k · (dp_k − Σ_j dp_j · p_j).
+ * (For training, prefer softmaxCrossEntropy, whose fused gradient is exact and stable.)
+ */
+export function softmaxBackward(dp: Tensor, p: Tensor): Tensor {
+  checkTensor('softmaxBackward', 'dp', dp);
+  checkTensor('softmaxBackward', 'p', p);
+  checkShapeEquals('softmaxBackward', 'dp', dp, p.shape);
+  return getKernels().softmaxBackward(dp, p);
 }

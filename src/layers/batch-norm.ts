@@ -1,5 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
+import { batchNorm, batchNormBackward, batchNormStats } from '../kernels/ops.js';
 import { Param, accumulate, checkInput, noCache, type Layer, type LayerPlan, type LayerSpec } from './layer.js';
 
 export interface BatchNormOptions {
@@ -17,6 +18,8 @@ export interface BatchNormOptions {
  * - Inference: the running statistics replace the batch ones.
  * Backward after a training forward is the full gradient through the batch statistics:
  *   dx = γ / (M sqrt(σ² + eps)) · (M dy - Σ dy - x̂ Σ(dy x̂)).
+ * The arithmetic is the `batchNormStats`, `batchNorm` and `batchNormBackward` ops (a Kernels entry
+ * each, reference/batch-norm.ts); the layer keeps the parameters and the running statistics.
  */
 export class BatchNorm implements Layer {
   readonly type = 'BatchNorm';
@@ -27,7 +30,7 @@ export class BatchNorm implements Layer {
   runningMean?: Tensor;
   runningVar?: Tensor;
   private inputShape?: Shape;
-  private cache?: { x: Tensor; xhat: Float32Array; invStd: Float64Array };
+  private cache?: { x: Tensor; mean: Tensor; variance: Tensor };
 
   constructor(options: BatchNormOptions | null = {}) {
     const opts = options ?? {};
@@ -62,61 +65,30 @@ export class BatchNorm implements Layer {
     checkInput(this.type, x, this.inputShape);
     const c = this.gamma!.value.size;
     const m = x.size / c;
-    const mean = new Float64Array(c);
-    const variance = new Float64Array(c);
+    let mean = this.runningMean!;
+    let variance = this.runningVar!;
     if (training) {
       if (m < 2) throw new Error(`BatchNorm.forward: training needs more than one value per channel, got ${m}`);
-      for (let i = 0; i < x.size; i++) mean[i % c] += x.data[i];
-      for (let k = 0; k < c; k++) mean[k] /= m;
-      for (let i = 0; i < x.size; i++) {
-        const d = x.data[i] - mean[i % c];
-        variance[i % c] += d * d;
-      }
+      ({ mean, variance } = batchNormStats(x));
+      const rm = this.runningMean!.data;
+      const rv = this.runningVar!.data;
       for (let k = 0; k < c; k++) {
-        variance[k] /= m;
-        const rm = this.runningMean!.data;
-        const rv = this.runningVar!.data;
-        rm[k] = (1 - this.momentum) * rm[k] + this.momentum * mean[k];
-        rv[k] = (1 - this.momentum) * rv[k] + this.momentum * variance[k] * (m / (m - 1));
+        rm[k] = (1 - this.momentum) * rm[k] + this.momentum * mean.data[k];
+        rv[k] = (1 - this.momentum) * rv[k] + this.momentum * variance.data[k] * (m / (m - 1));
       }
-    } else {
-      mean.set(this.runningMean!.data);
-      variance.set(this.runningVar!.data);
     }
-    const invStd = variance.map((v) => 1 / Math.sqrt(v + this.eps));
-    const xhat = new Float32Array(x.size);
-    const y = new Float32Array(x.size);
-    const g = this.gamma!.value.data;
-    const bt = this.beta!.value.data;
-    for (let i = 0; i < x.size; i++) {
-      const k = i % c;
-      xhat[i] = (x.data[i] - mean[k]) * invStd[k];
-      y[i] = g[k] * xhat[i] + bt[k];
-    }
-    this.cache = training ? { x, xhat, invStd } : undefined;
-    return new Tensor(y, x.shape);
+    const y = batchNorm(x, mean, variance, this.gamma!.value, this.beta!.value, this.eps);
+    this.cache = training ? { x, mean, variance } : undefined;
+    return y;
   }
 
   backward(dy: Tensor): Tensor {
     if (this.cache === undefined) noCache(this.type);
-    const { x, xhat, invStd } = this.cache;
-    const c = invStd.length;
-    const m = x.size / c;
-    const sumDy = new Float64Array(c);
-    const sumDyXhat = new Float64Array(c);
-    for (let i = 0; i < x.size; i++) {
-      sumDy[i % c] += dy.data[i];
-      sumDyXhat[i % c] += dy.data[i] * xhat[i];
-    }
-    const g = this.gamma!.value.data;
-    const dx = new Float32Array(x.size);
-    for (let i = 0; i < x.size; i++) {
-      const k = i % c;
-      dx[i] = ((g[k] * invStd[k]) / m) * (m * dy.data[i] - sumDy[k] - xhat[i] * sumDyXhat[k]);
-    }
-    accumulate(this.gamma!.grad, new Tensor(Float32Array.from(sumDyXhat), [c]));
-    accumulate(this.beta!.grad, new Tensor(Float32Array.from(sumDy), [c]));
-    return new Tensor(dx, x.shape);
+    const { x, mean, variance } = this.cache;
+    const { dx, dgamma, dbeta } = batchNormBackward(dy, x, mean, variance, this.gamma!.value, this.eps);
+    accumulate(this.gamma!.grad, dgamma);
+    accumulate(this.beta!.grad, dbeta);
+    return dx;
   }
 
   params(): Param[] {

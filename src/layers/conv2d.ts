@@ -1,21 +1,14 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { conv2d, conv2dBackward, conv2dBackwardFilter } from '../kernels/ops.js';
-import { checkPadding, computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
+import { computeConv2DInfo, normalizePair } from '../kernels/conv-info.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
-import { checkInit, initWeights, type Init } from './init.js';
+import { initWeights } from './init.js';
+import { convGeometry, resolveConvLayerOptions, type ConvLayerOptions, type ResolvedConvLayerOptions } from './conv-options.js';
 
-export interface Conv2DOptions {
+export interface Conv2DOptions extends ConvLayerOptions {
   outChannels: number;
-  kernelSize: number | [number, number];
-  stride?: number | [number, number];
-  padding?: Padding;
-  dilation?: number | [number, number];
-  /** Add a bias per output channel (default true). */
-  bias?: boolean;
-  /** Default 'he'. */
-  init?: Init;
 }
 
 /**
@@ -25,32 +18,18 @@ export interface Conv2DOptions {
  */
 export class Conv2D extends WeightedLayer {
   readonly type = 'Conv2D';
-  readonly opts: Required<Omit<Conv2DOptions, 'padding'>> & { padding: Padding };
+  readonly opts: ResolvedConvLayerOptions & { outChannels: number };
   private outShape?: Shape;
 
   constructor(opts: Conv2DOptions) {
     super();
-    const op = 'Conv2D';
-    positiveInt(op, 'outChannels', opts?.outChannels);
-    if (opts.kernelSize === undefined) throw new Error(`${op}: kernelSize is required (a positive integer or [h, w])`);
-    normalizePair(op, 'kernelSize', opts.kernelSize, 1);
-    normalizePair(op, 'stride', opts.stride, 1);
-    normalizePair(op, 'dilation', opts.dilation, 1);
-    checkPadding(op, opts.padding);
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new Error(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    this.opts = {
-      outChannels: opts.outChannels,
-      kernelSize: opts.kernelSize,
-      stride: opts.stride ?? 1,
-      padding: opts.padding ?? 'valid',
-      dilation: opts.dilation ?? 1,
-      bias: opts.bias ?? true,
-      init: checkInit(op, opts.init ?? 'he'),
-    };
+    positiveInt('Conv2D', 'outChannels', opts?.outChannels);
+    const { kernelSize, stride, padding, dilation, bias, init } = resolveConvLayerOptions('Conv2D', opts);
+    this.opts = { outChannels: opts.outChannels, kernelSize, stride, padding, dilation, bias, init };
   }
 
   private convOpts() {
-    return { stride: this.opts.stride, padding: this.opts.padding, dilation: this.opts.dilation };
+    return convGeometry(this.opts);
   }
 
   plan(inputShape: Shape): LayerPlan {

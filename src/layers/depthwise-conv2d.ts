@@ -1,22 +1,15 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { depthwiseConv2d, depthwiseConv2dBackward } from '../kernels/ops.js';
-import { checkPadding, computeDepthwiseConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
+import { depthwiseConv2d, depthwiseConv2dBackward, depthwiseConv2dBackwardFilter } from '../kernels/ops.js';
+import { computeDepthwiseConv2DInfo, normalizePair } from '../kernels/conv-info.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
-import { checkInit, initWeights, type Init } from './init.js';
+import { initWeights } from './init.js';
+import { convGeometry, resolveConvLayerOptions, type ConvLayerOptions, type ResolvedConvLayerOptions } from './conv-options.js';
 
-export interface DepthwiseConv2DOptions {
-  kernelSize: number | [number, number];
+export interface DepthwiseConv2DOptions extends ConvLayerOptions {
   /** Filters per input channel, M (default 1): the layer outputs C * M channels. */
   depthMultiplier?: number;
-  stride?: number | [number, number];
-  padding?: Padding;
-  dilation?: number | [number, number];
-  /** Add a bias per output channel (default true), as Conv2D's `bias`. */
-  bias?: boolean;
-  /** Default 'he'. */
-  init?: Init;
 }
 
 /**
@@ -27,33 +20,20 @@ export interface DepthwiseConv2DOptions {
  */
 export class DepthwiseConv2D extends WeightedLayer {
   readonly type = 'DepthwiseConv2D';
-  readonly opts: Required<Omit<DepthwiseConv2DOptions, 'padding'>> & { padding: Padding };
+  readonly opts: ResolvedConvLayerOptions & { depthMultiplier: number };
   private outShape?: Shape;
 
   constructor(opts: DepthwiseConv2DOptions) {
     super();
     const op = 'DepthwiseConv2D';
     if (opts === null || typeof opts !== 'object') throw new Error(`${op}: options {kernelSize, depthMultiplier?, ...} are required, got ${JSON.stringify(opts)}`);
-    if (opts.kernelSize === undefined) throw new Error(`${op}: kernelSize is required (a positive integer or [h, w])`);
-    normalizePair(op, 'kernelSize', opts.kernelSize, 1);
+    const { kernelSize, stride, padding, dilation, bias, init } = resolveConvLayerOptions(op, opts);
     if (opts.depthMultiplier !== undefined) positiveInt(op, 'depthMultiplier', opts.depthMultiplier);
-    normalizePair(op, 'stride', opts.stride, 1);
-    normalizePair(op, 'dilation', opts.dilation, 1);
-    checkPadding(op, opts.padding);
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new Error(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    this.opts = {
-      kernelSize: opts.kernelSize,
-      depthMultiplier: opts.depthMultiplier ?? 1,
-      stride: opts.stride ?? 1,
-      padding: opts.padding ?? 'valid',
-      dilation: opts.dilation ?? 1,
-      bias: opts.bias ?? true,
-      init: checkInit(op, opts.init ?? 'he'),
-    };
+    this.opts = { kernelSize, depthMultiplier: opts.depthMultiplier ?? 1, stride, padding, dilation, bias, init };
   }
 
   private convOpts() {
-    return { stride: this.opts.stride, padding: this.opts.padding, dilation: this.opts.dilation };
+    return convGeometry(this.opts);
   }
 
   /** The weight shape [kH, kW, C, M] for `inC` input channels. */
@@ -89,6 +69,11 @@ export class DepthwiseConv2D extends WeightedLayer {
 
   protected applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
     return depthwiseConv2dBackward(dy, x, w, this.convOpts());
+  }
+
+  /** A first layer: dw and db without computing dx (equations (2), (3)); the same sums as applyBackward's. */
+  protected override applyBackwardParams(dy: Tensor, x: Tensor, w: Tensor): { dw: Tensor; db: Tensor } {
+    return depthwiseConv2dBackwardFilter(dy, x, w.shape, this.convOpts());
   }
 
   toSpec(): LayerSpec {

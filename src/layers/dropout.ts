@@ -2,8 +2,9 @@ import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { StatelessLayer } from './stateless.js';
 import { checkInput, type LayerSpec } from './layer.js';
+import { dropout } from '../kernels/ops.js';
 
-type M = { mask: Float32Array };
+type M = { mask: Tensor };
 
 /**
  * Inverted dropout (Srivastava et al. 2014): in training each element is zeroed with probability
@@ -33,25 +34,21 @@ export class Dropout extends StatelessLayer<M> {
     if (training && this.rate > 0) return super.forward(x, true);
     // Inference (or rate 0) is the identity and draws nothing from the Rng.
     checkInput(this.type, x, this.inputShape);
-    this.cache = training ? { mask: new Float32Array(x.size).fill(1) } : undefined;
+    this.cache = training ? { mask: Tensor.ones(x.shape) } : undefined;
     return x;
   }
 
+  /** The mask is drawn here, one Rng draw per element in order; the product is the `dropout` op. */
   protected compute(x: Tensor) {
     const keep = 1 - this.rate;
     const mask = new Float32Array(x.size);
-    const y = new Float32Array(x.size);
-    for (let i = 0; i < x.size; i++) {
-      mask[i] = this.rng!.next() < keep ? 1 / keep : 0;
-      y[i] = x.data[i] * mask[i];
-    }
-    return { y: new Tensor(y, x.shape), cache: { mask } };
+    for (let i = 0; i < x.size; i++) mask[i] = this.rng!.next() < keep ? 1 / keep : 0;
+    const m = new Tensor(mask, x.shape);
+    return { y: dropout(x, m), cache: { mask: m } };
   }
 
   protected gradient(dy: Tensor, c: M): Tensor {
-    const dx = new Float32Array(dy.size);
-    for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * c.mask[i];
-    return new Tensor(dx, dy.shape);
+    return dropout(dy, c.mask);
   }
 
   override toSpec(): LayerSpec {

@@ -1,4 +1,4 @@
-import { Tensor, type Shape } from '../tensor/tensor.js';
+import type { Tensor, Shape } from '../tensor/tensor.js';
 import * as ops from '../kernels/ops.js';
 import { checkPadding, computePool2DInfo, normalizePair, type Padding, type PoolWindowOptions } from '../kernels/conv-info.js';
 import { StatelessLayer } from './stateless.js';
@@ -72,24 +72,9 @@ export class GlobalAvgPool2D extends StatelessLayer<X> {
     return [s[2]];
   }
   protected compute(x: Tensor) {
-    const [n, h, w, c] = x.shape;
-    const y = new Float32Array(n * c);
-    for (let b = 0; b < n; b++)
-      for (let ch = 0; ch < c; ch++) {
-        let sum = 0;
-        for (let p = 0; p < h * w; p++) sum += x.data[(b * h * w + p) * c + ch];
-        y[b * c + ch] = sum / (h * w);
-      }
-    return { y: new Tensor(y, [n, c]), cache: { x } };
+    return { y: ops.globalAvgPool2d(x), cache: { x } };
   }
-  protected gradient(dy: Tensor, cache: X): Tensor {
-    const [n, h, w, c] = cache.x.shape;
-    const dx = new Float32Array(cache.x.size);
-    for (let b = 0; b < n; b++)
-      for (let p = 0; p < h * w; p++)
-        for (let ch = 0; ch < c; ch++) dx[(b * h * w + p) * c + ch] = dy.data[b * c + ch] / (h * w);
-    return new Tensor(dx, cache.x.shape);
-  }
+  protected gradient = (dy: Tensor, c: X) => ops.globalAvgPool2dBackward(dy, c.x.shape);
   override flops(): number {
     return this.inputShape ? this.inputShape.reduce((a, b) => a * b, 1) : 0;
   }

@@ -11,6 +11,7 @@
  * ```
  */
 import type { SequentialSpec } from '../model/sequential.js';
+import type { LossName } from '../losses/registry.js';
 import {
   TRAINER_PROTOCOL,
   type BatchProgress,
@@ -150,7 +151,7 @@ export class TrainerClient {
     return this.request({ type: 'setLearningRate', lr });
   }
 
-  evaluate(options: { split?: 'train' | 'test'; limit?: number; batchSize?: number } = {}): Promise<ResultOf['evaluate']> {
+  evaluate(options: { split?: 'train' | 'test'; limit?: number; batchSize?: number; loss?: LossName } = {}): Promise<ResultOf['evaluate']> {
     return this.request({ type: 'evaluate', ...options });
   }
 

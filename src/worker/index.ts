@@ -30,3 +30,4 @@ export {
   type InfoResult,
 } from './protocol.js';
 export type { BackendInfo } from '../kernels/wasm/index.js';
+export type { LossName } from '../losses/registry.js';

@@ -8,6 +8,7 @@ import type { SequentialSpec } from '../model/sequential.js';
 import type { AugmentOptions } from '../data/augment.js';
 import type { ScheduleSpec } from '../optim/schedule.js';
 import type { BackendInfo } from '../kernels/wasm/index.js';
+import type { LossName } from '../losses/registry.js';
 
 /** Tags every message of the protocol, so a worker can share its port with other traffic. */
 export const TRAINER_PROTOCOL = 'stride-trainer/1';
@@ -42,6 +43,11 @@ export interface TrainOptions {
   validate?: boolean;
   /** Start paused: nothing runs until `step` or `resume`. Default false. */
   startPaused?: boolean;
+  /**
+   * The loss by name: 'cross-entropy' (softmax cross-entropy on the logits, the default) or 'mse'
+   * (mean squared error of the outputs against the one-hot labels). `validate` uses it too.
+   */
+  loss?: LossName;
 }
 
 /** Where `activations` and `predict` take their images from. */
@@ -68,7 +74,8 @@ export type TrainerRequest =
   | { type: 'step' }
   /** Sets the learning rate of the current optimizer (from the next batch on). */
   | { type: 'setLearningRate'; lr: number }
-  | { type: 'evaluate'; split?: 'train' | 'test'; limit?: number; batchSize?: number }
+  /** `loss` as in `TrainOptions` (default 'cross-entropy'). */
+  | { type: 'evaluate'; split?: 'train' | 'test'; limit?: number; batchSize?: number; loss?: LossName }
   | { type: 'predict'; input: ImageInput }
   /** The output of every layer for one image (feature maps), in inference mode. */
   | { type: 'activations'; input: ImageInput }

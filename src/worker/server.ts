@@ -26,6 +26,7 @@ import { createOptimizer } from '../optim/registry.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createSchedule } from '../optim/schedule.js';
 import { softmax } from '../losses/softmax.js';
+import { labelLossByName } from '../losses/registry.js';
 import { ready } from '../kernels/wasm/index.js';
 import {
   TRAINER_PROTOCOL,
@@ -177,7 +178,8 @@ export class Trainer {
         const model = this.needModel('evaluate');
         const split = this.split('evaluate', r.split ?? 'test');
         const ds = r.limit === undefined ? split : split.take(positiveInt('evaluate', 'limit', r.limit));
-        const e = evaluateDataset(model, ds, { batchSize: r.batchSize === undefined ? 256 : positiveInt('evaluate', 'batchSize', r.batchSize) });
+        const loss = labelLossByName('evaluate', r.loss);
+        const e = evaluateDataset(model, ds, { batchSize: r.batchSize === undefined ? 256 : positiveInt('evaluate', 'batchSize', r.batchSize), loss });
         return { result: { loss: e.loss, accuracy: e.accuracy, count: e.count, confusion: e.confusion, predictions: e.predictions }, transfer: [e.confusion.buffer, e.predictions.buffer] };
       }
       case 'predict': {
@@ -234,6 +236,7 @@ export class Trainer {
     if (opts === null || typeof opts !== 'object') throw new Error(`${op}: options must be an object, got ${String(opts)}`);
     const epochs = opts.epochs === undefined ? 1 : positiveInt(op, 'epochs', opts.epochs);
     const batchSize = opts.batchSize === undefined ? 32 : positiveInt(op, 'batchSize', opts.batchSize);
+    const loss = labelLossByName(op, opts.loss);
     let train = this.data.train;
     if (opts.limit !== undefined) train = train.take(positiveInt(op, 'limit', opts.limit));
     checkFits(op, model, train);
@@ -293,7 +296,7 @@ export class Trainer {
           const next = it.next();
           if (next.done) break;
           const { x, y } = next.value;
-          const step = model.trainStep(x, y, optimizer);
+          const step = model.trainStep(x, y, optimizer, { loss });
           x.dispose();
           const ms = now() - t0;
           if (!Number.isFinite(step.loss)) throw new Error(`${op}: the training loss became ${step.loss} at epoch ${e + 1}, batch ${k + 1}; try a lower learning rate`);
@@ -330,7 +333,7 @@ export class Trainer {
         if (stopped) break;
         const record: EpochProgress = { epoch: e + 1, epochs, loss: lossSum / seen, accuracy: correct / seen, samples: seen, seconds: (now() - started) / 1000, lr };
         if (opts.validate) {
-          const v = evaluateDataset(model, this.data.test);
+          const v = evaluateDataset(model, this.data.test, { loss });
           record.valLoss = v.loss;
           record.valAccuracy = v.accuracy;
         }

@@ -220,6 +220,7 @@ test('summary, gradcheck and visualize', async () => {
   const maps = await sharp(join(dir, 'viz', '0-conv2d.png')).metadata();
   assert.ok(filters.width! > 0 && maps.width! >= 28 * 2, `${filters.width} ${maps.width}`);
   assert.match(viz.stdout, /^wrote viz\/2-maxpool2d\.png: layer 2 MaxPool2D\(kernelSize=4\): 4 maps of 7x7$/m);
+  assert.match(viz.stdout, /^prediction: \d \(\d+\.\d%\)$/m);
 });
 
 test('edges: Sobel magnitude of a white square is zero inside and largest at its corners; gx; custom kernels', async () => {

@@ -29,6 +29,8 @@ import { saveModel, loadModel } from '../../src/node/model-file.js';
 import { packOrder } from '../../src/cli/commands/pack-data.js';
 import { serveTrainer, TrainerClient, TrainerError, type BatchProgress, type EpochProgress } from '../../src/worker/index.js';
 import { createSchedule } from '../../src/optim/schedule.js';
+import { oneHotMseLoss, oneHotMeanSquaredError } from '../../src/losses/registry.js';
+import { meanSquaredError } from '../../src/losses/mse.js';
 
 /** A small net with dropout (so the model's own generator matters too). */
 const SPEC: SequentialSpec = new Sequential(
@@ -119,6 +121,45 @@ test('a schedule and per-epoch validation match fit with the same schedule and v
   } finally {
     done();
   }
+});
+
+test("train and evaluate take the loss by name: 'mse' gives fit's weights with the one-hot MSE, not cross-entropy's", async () => {
+  const { client, done } = connect();
+  try {
+    await client.build(SPEC, 4);
+    await client.loadData({ bytes: BYTES.slice() });
+    const epochs: EpochProgress[] = [];
+    await client.train({ epochs: 2, batchSize: 20, optimizer: { name: 'sgd', lr: 0.5 }, seed: 3, validate: true, loss: 'mse' }, { onEpoch: (e) => epochs.push(e) });
+    const { train, test: testSet } = decodeCompactDataset(BYTES.slice());
+    const model = Sequential.fromSpec(SPEC, 4);
+    const r = await fit(model, train, { epochs: 2, batchSize: 20, optimizer: createOptimizer('sgd', { lr: 0.5 }), rng: new Rng(3), validation: testSet, loss: oneHotMseLoss });
+    assert.deepEqual(await client.saveModel(), serializeModel(model));
+    assert.deepEqual(epochs.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]), r.history.map((h) => [h.loss, h.accuracy, h.valLoss, h.valAccuracy]));
+    // The same run with the default loss trains to other weights: the option took effect.
+    const ce = Sequential.fromSpec(SPEC, 4);
+    await fit(ce, train, { epochs: 2, batchSize: 20, optimizer: createOptimizer('sgd', { lr: 0.5 }), rng: new Rng(3) });
+    assert.notDeepEqual(serializeModel(ce), serializeModel(model));
+    // evaluate: the named loss, and cross-entropy by default.
+    const e = await client.evaluate({ loss: 'mse' });
+    assert.equal(e.loss, evaluateDataset(model, testSet, { loss: oneHotMseLoss }).loss);
+    assert.equal((await client.evaluate()).loss, evaluateDataset(model, testSet).loss);
+    assert.notEqual((await client.evaluate()).loss, e.loss);
+    await assert.rejects(client.train({ loss: 'l1' as 'mse' }), (err: Error) => err instanceof TrainerError && /train: loss must be one of 'cross-entropy', 'mse', got "l1"/.test(err.message));
+    await assert.rejects(client.evaluate({ loss: 'hinge' as 'mse' }), (err: Error) => /evaluate: loss must be one of 'cross-entropy', 'mse', got "hinge"/.test(err.message));
+  } finally {
+    done();
+  }
+});
+
+test('oneHotMeanSquaredError is meanSquaredError against the one-hot labels, and checks the labels', () => {
+  const pred = Tensor.randn([3, 4], { seed: 8 });
+  const onehot = Tensor.fromArray([0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1], [3, 4]);
+  const got = oneHotMeanSquaredError(pred, [2, 0, 3]);
+  const want = meanSquaredError(pred, onehot);
+  assert.equal(got.loss, want.loss);
+  assert.deepEqual(got.grad.data, want.grad.data);
+  assert.throws(() => oneHotMeanSquaredError(pred, [2, 0, 4]), /oneHotMeanSquaredError: labels\[2\] must be an integer class in \[0, 4\), got 4/);
+  assert.throws(() => oneHotMeanSquaredError(pred, [2, 0]), /oneHotMeanSquaredError: labels must have one entry per row: expected 3, got 2/);
 });
 
 test('saveModel gives the bytes saveModel writes; loadModel takes a model file and continues from it', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Conv2D } from '../../layers/conv2d.js';
 import { softmax } from '../../losses/softmax.js';
+import { argmax } from '../../metrics.js';
 import { filterGrid, featureMapGrid, featureMaps } from '../../viz/image-grid.js';
 import { loadImage } from '../../node/image-folder.js';
 import { writePng } from '../../node/png.js';
@@ -80,8 +81,7 @@ export async function visualizeCommand(spec: string, opts: VisualizeOptions): Pr
   let prediction: { class: string; probability: number } | null = null;
   if (last.rank === 2) {
     const p = model.layers[model.layers.length - 1].type === 'Softmax' ? last : softmax(last);
-    let best = 0;
-    for (let j = 1; j < p.shape[1]; j++) if (p.data[j] > p.data[best]) best = j;
+    const best = argmax(p)[0];
     prediction = { class: info.classNames?.[best] ?? String(best), probability: p.data[best] };
   }
   out.info(`${source} on ${what}`);

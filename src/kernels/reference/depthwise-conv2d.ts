@@ -90,3 +90,36 @@ export function depthwiseConv2dBackward(dy: Tensor, x: Tensor, w: Tensor, info: 
     db: new Tensor(Float32Array.from(db), [outC]),
   };
 }
+
+/**
+ * dw and db alone: equations (2) and (3), for a first layer, whose dx nobody needs. The same loop
+ * order as depthwiseConv2dBackward, so the same sums, bit for bit.
+ */
+export function depthwiseConv2dBackwardFilter(dy: Tensor, x: Tensor, info: DepthwiseConv2DInfo): { dw: Tensor; db: Tensor } {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft, channelMultiplier: M } = info;
+  const dw = new Float64Array(kH * kW * inC * M);
+  const db = new Float64Array(outC);
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let c = 0; c < inC; c++) {
+          for (let m = 0; m < M; m++) {
+            const oc = c * M + m;
+            const g = dy.data[((b * outH + oy) * outW + ox) * outC + oc]; // dZ[i, h, w, c]
+            db[oc] += g; // (3)
+            for (let ky = 0; ky < kH; ky++) {
+              const iy = oy * strideH + ky * dilationH - padTop;
+              if (iy < 0 || iy >= inH) continue;
+              for (let kx = 0; kx < kW; kx++) {
+                const ix = ox * strideW + kx * dilationW - padLeft;
+                if (ix < 0 || ix >= inW) continue;
+                dw[((ky * kW + kx) * inC + c) * M + m] += x.data[((b * inH + iy) * inW + ix) * inC + c] * g; // (2)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dw: new Tensor(Float32Array.from(dw), [kH, kW, inC, M]), db: new Tensor(Float32Array.from(db), [outC]) };
+}

@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { compactConv2DInfo, fitsInt32, type DepthwiseConv2DInfo } from '../conv-info.js';
-import { depthwiseConv2d as forwardRef, depthwiseConv2dBackward as backwardRef } from '../reference/depthwise-conv2d.js';
+import { depthwiseConv2d as forwardRef, depthwiseConv2dBackward as backwardRef, depthwiseConv2dBackwardFilter as filterRef } from '../reference/depthwise-conv2d.js';
 import type { ParamValues } from './abi.js';
 import type { Runtime } from './runtime.js';
 
@@ -39,22 +39,30 @@ export function depthwiseConv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Ten
   return new Tensor(rt.readInto(out, y, n), [batch, outH, outW, outC]);
 }
 
-export function depthwiseConv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor, full: DepthwiseConv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor } {
-  const info = compact(full);
-  if (info === null) return backwardRef(dy, x, w, full);
+/**
+ * The backward job: dw and db summed over the threads' scratch, and dx when `withDx` (the kernel
+ * skips equation (1) when the block's dx pointer is 0).
+ */
+function backward(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor | null, wShape: readonly number[], info: DepthwiseConv2DInfo): { dx: Tensor | null; dw: Tensor; db: Tensor } {
   const { batch, outC } = info;
+  const wSize = wShape.reduce((a, b) => a * b, 1);
   rt.reset();
   const xP = rt.put(x.data);
-  const wP = rt.put(w.data);
+  const wP = w === null ? 0 : rt.put(w.data);
   const dyP = rt.put(dy.data);
-  const dxP = rt.alloc(x.size);
-  const per = w.size + outC; // dw, then db
+  const dxP = w === null ? 0 : rt.alloc(x.size);
+  const per = wSize + outC; // dw, then db
   const stride = Math.ceil((per * 4) / 64) * 64;
   const threads = rt.threads;
   const scratch = rt.zeros((stride / 4) * threads);
   const p = rt.putParams('depthwise', { ...geometry(info), x: xP, wgt: wP, bias: 0, y: 0, dy: dyP, dx: dxP, scratch, scratchStride: stride });
-  const dxOut = rt.runWithOutput('depthwiseBackward', p, batch, 1, x.size);
-  const dx = new Tensor(rt.readInto(dxOut, dxP, x.size), x.shape);
+  let dx: Tensor | null = null;
+  if (w === null) {
+    rt.run('depthwiseBackward', p, batch, 1);
+  } else {
+    const dxOut = rt.runWithOutput('depthwiseBackward', p, batch, 1, x.size);
+    dx = new Tensor(rt.readInto(dxOut, dxP, x.size), x.shape);
+  }
   // Sum the threads' shares (a thread that ran no chunk left zeros).
   const sum = new Float32Array(per);
   const f32 = rt.f32;
@@ -62,5 +70,20 @@ export function depthwiseConv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, 
     const base = (scratch + t * stride) >> 2;
     for (let i = 0; i < per; i++) sum[i] += f32[base + i];
   }
-  return { dx, dw: new Tensor(sum.slice(0, w.size), w.shape), db: new Tensor(sum.slice(w.size), [outC]) };
+  return { dx, dw: new Tensor(sum.slice(0, wSize), [...wShape]), db: new Tensor(sum.slice(wSize), [outC]) };
+}
+
+export function depthwiseConv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor, full: DepthwiseConv2DInfo): { dx: Tensor; dw: Tensor; db: Tensor } {
+  const info = compact(full);
+  if (info === null) return backwardRef(dy, x, w, full);
+  const { dx, dw, db } = backward(rt, dy, x, w, w.shape, info);
+  return { dx: dx!, dw, db };
+}
+
+/** dw and db alone (equations (2), (3)): the same job with dx skipped, so the same sums bit for bit. */
+export function depthwiseConv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, full: DepthwiseConv2DInfo): { dw: Tensor; db: Tensor } {
+  const info = compact(full);
+  if (info === null) return filterRef(dy, x, full);
+  const { dw, db } = backward(rt, dy, x, null, [info.kH, info.kW, info.inC, info.channelMultiplier], info);
+  return { dw, db };
 }

@@ -21,8 +21,10 @@ import {
   leakyReluBackwardWasm, leakyReluWasm, reluBackwardWasm, reluWasm, sigmoidBackwardWasm, sigmoidWasm, tanhBackwardWasm, tanhWasm,
 } from './activations.js';
 import { denseBackwardWasm, denseWasm } from './dense.js';
-import { depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
+import { depthwiseConv2dBackwardFilterWasm, depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
+import { globalAvgPool2dBackwardWasm, globalAvgPool2dWasm } from './global-avg-pool2d.js';
+import { batchNormBackwardWasm, batchNormStatsWasm, batchNormWasm } from './batch-norm.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
 import { createRuntimeAsync, createRuntimeSync, type Runtime } from './runtime.js';
 import { MAX_THREADS, errorText, hostCores, loadSpawner, loadedSpawner, spawnerUnavailableReason } from './threads.js';
@@ -166,10 +168,16 @@ export const wasm: Kernels = {
   conv2dBackwardFilter: wasmOr(conv2dBackwardFilterOnlyWasm, reference.conv2dBackwardFilter),
   depthwiseConv2d: wasmOr(depthwiseConv2dWasm, reference.depthwiseConv2d),
   depthwiseConv2dBackward: wasmOr(depthwiseConv2dBackwardWasm, reference.depthwiseConv2dBackward),
+  depthwiseConv2dBackwardFilter: wasmOr(depthwiseConv2dBackwardFilterWasm, reference.depthwiseConv2dBackwardFilter),
   maxPool2d: wasmOr(maxPool2dWasm, reference.maxPool2d),
   maxPool2dBackward: wasmOr(maxPool2dBackwardWasm, reference.maxPool2dBackward),
   avgPool2d: wasmOr(avgPool2dWasm, reference.avgPool2d),
   avgPool2dBackward: wasmOr(avgPool2dBackwardWasm, reference.avgPool2dBackward),
+  globalAvgPool2d: wasmOr(globalAvgPool2dWasm, reference.globalAvgPool2d),
+  globalAvgPool2dBackward: wasmOr(globalAvgPool2dBackwardWasm, reference.globalAvgPool2dBackward),
+  batchNormStats: wasmOr(batchNormStatsWasm, reference.batchNormStats),
+  batchNorm: wasmOr(batchNormWasm, reference.batchNorm),
+  batchNormBackward: wasmOr(batchNormBackwardWasm, reference.batchNormBackward),
   dense: wasmOr(denseWasm, reference.dense),
   denseBackward: wasmOr(denseBackwardWasm, reference.denseBackward),
   relu: wasmOr(reluWasm, reference.relu),

@@ -23,6 +23,12 @@ export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   sigmoidBackward(dy: number, y: number, dx: number, n: number): void;
   tanh(x: number, y: number, n: number): void;
   tanhBackward(dy: number, y: number, dx: number, n: number): void;
+  globalAvgPool(x: number, y: number, N: number, HW: number, C: number): void;
+  globalAvgPoolBackward(dy: number, dx: number, N: number, HW: number, C: number): void;
+  bnStats(x: number, M: number, C: number, out: number): void;
+  bnApply(x: number, y: number, M: number, C: number, mean: number, s: number, beta: number): void;
+  bnBackwardSums(dy: number, x: number, M: number, C: number, mean: number, invStd: number, out: number): void;
+  bnBackwardDx(dy: number, x: number, dx: number, M: number, C: number, mean: number, k1: number, k2: number, k3: number): void;
   packB(dst: number, src: number, T: number, tapBase: number, kPerTap: number, strideK: number, strideN: number, N: number): void;
 };
 

@@ -19,7 +19,7 @@ export const BUDGET = {
   assembly: 1250,
   src: 1000,
   'src/cli': 1650,
-  'src/cli/commands': 1350,
+  'src/cli/commands': 800,
   'src/cli/train': 850,
   'src/data': 1100,
   'src/kernels': 850,

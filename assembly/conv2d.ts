@@ -13,7 +13,7 @@
 // Parameters arrive as an i32 block in memory (the JS glue writes it once; threads share it), and
 // the work range [r0, r1) lets several threads split one call.
 
-import { tile4x8, interleave4 } from './gemm';
+import { tile4x8, tile6x8, interleave6 } from './gemm';
 import { fma } from './simd';
 // Parameter-block indices (G_*, F_*, S_*, D_*) and prm(): generated from src/kernels/wasm/abi.ts.
 import { prm, G_SRC, G_SRCH, G_SRCW, G_C, G_N, G_GH, G_GW, G_MULY, G_MULX, G_T, G_TAPS, G_B, G_NP, G_OUT, G_OUTH, G_OUTW, G_OY0, G_OSY, G_OX0, G_OSX, G_BIAS, G_SCRATCH, G_SCRATCHSTRIDE, G_ZERO, G_TPB } from './abi';
@@ -23,8 +23,8 @@ import { D_DY, D_HO, D_WO, D_COUT, D_H, D_W, D_C, D_KH, D_KW, D_SH, D_SW, D_DH, 
 
 
 /**
- * Row tiles [tile0, tile1) of a gather GEMM (4 rows per tile). Output rows have Np floats
- * (Np = columns rounded up to 8). Thread `tid` uses its own scratch area.
+ * Row tiles [tile0, tile1) of a gather GEMM (GATHER_ROWS = 6 rows per tile, for tile6x8). Output
+ * rows have Np floats (Np = columns rounded up to 8). Thread `tid` uses its own scratch area.
  *
  * The reduction is split into blocks of `tapsPerBlock` taps, so the slice of the packed B that a
  * block uses (tapsPerBlock * C rows x Np columns) stays in L2 while the chunk's tiles sweep it; the
@@ -47,8 +47,9 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
   const oY0 = prm(p, G_OY0), oSY = prm(p, G_OSY), oX0 = prm(p, G_OX0), oSX = prm(p, G_OSX);
   const bias = <usize>prm(p, G_BIAS), zero = <usize>prm(p, G_ZERO);
   const scratch = <usize>prm(p, G_SCRATCH) + <usize>tid * <usize>prm(p, G_SCRATCHSTRIDE);
-  const rows = scratch; // 4 x (b, sy0, sx0, unused) i32
-  const dummy = scratch + 64; // Np floats: where tail rows store
+  const rows = scratch; // 6 x (b, sy0, sx0, unused) i32
+  const srcs = scratch + 96; // 6 x usize: this tap's source row pointers
+  const dummy = scratch + 128; // Np floats: where tail rows store
   const A = dummy + (<usize>Np << 2);
   const K = T * C;
   const kc = (tEnd - tBegin) * C;
@@ -58,9 +59,9 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
   const mode = k0 > 0 ? 2 : bias != 0 ? 1 : 0;
   const rowBytes = <usize>C << 2;
   for (let tile = tile0; tile < tile1; tile++) {
-    let p0: usize = dummy, p1: usize = dummy, p2: usize = dummy, p3: usize = dummy;
-    for (let r = 0; r < 4; r++) {
-      const m = tile * 4 + r;
+    let p0: usize = dummy, p1: usize = dummy, p2: usize = dummy, p3: usize = dummy, p4: usize = dummy, p5: usize = dummy;
+    for (let r = 0; r < 6; r++) {
+      const m = tile * 6 + r;
       const ri = rows + (<usize>r << 4);
       if (m < M) {
         const b = m / plane;
@@ -71,33 +72,32 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
         store<i32>(ri, gy * mulY, 4);
         store<i32>(ri, gx * mulX, 8);
         const o = out + ((<usize>((b * outH + oY0 + gy * oSY) * outW + oX0 + gx * oSX) * <usize>Np) << 2);
-        if (r == 0) p0 = o; else if (r == 1) p1 = o; else if (r == 2) p2 = o; else p3 = o;
+        if (r == 0) p0 = o; else if (r == 1) p1 = o; else if (r == 2) p2 = o; else if (r == 3) p3 = o; else if (r == 4) p4 = o; else p5 = o;
       } else {
         store<i32>(ri, -1);
       }
     }
-    // Pack the A panel straight from the source image: for each tap, the 4 rows' channel runs.
+    // Pack the A panel straight from the source image: for each tap, the 6 rows' channel runs
+    // (a row whose source pixel lies outside the image reads the zero run).
     let a = A;
     for (let t = tBegin; t < tEnd; t++) {
       const offY = load<i32>(taps + (<usize>t << 3));
       const offX = load<i32>(taps + (<usize>t << 3), 4);
-      let s0: usize = zero, s1: usize = zero, s2: usize = zero, s3: usize = zero;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < 6; r++) {
         const ri = rows + (<usize>r << 4);
         const b = load<i32>(ri);
-        if (b < 0) continue;
         const sy = load<i32>(ri, 4) + offY;
         const sx = load<i32>(ri, 8) + offX;
-        if (sy < 0 || sy >= srcH || sx < 0 || sx >= srcW) continue;
-        const s = src + <usize>((b * srcH + sy) * srcW + sx) * rowBytes;
-        if (r == 0) s0 = s; else if (r == 1) s1 = s; else if (r == 2) s2 = s; else s3 = s;
+        let s = zero;
+        if (b >= 0 && sy >= 0 && sy < srcH && sx >= 0 && sx < srcW) s = src + <usize>((b * srcH + sy) * srcW + sx) * rowBytes;
+        store<usize>(srcs + (<usize>r << 2), s);
       }
-      interleave4(a, s0, s1, s2, s3, C);
-      a += rowBytes << 2;
+      interleave6(a, load<usize>(srcs), load<usize>(srcs, 4), load<usize>(srcs, 8), load<usize>(srcs, 12), load<usize>(srcs, 16), load<usize>(srcs, 20), C);
+      a += rowBytes * 6;
     }
     for (let j = 0; j < panels; j++) {
       const co = <usize>j << 5;
-      tile4x8(A, B + (<usize>(j * K + k0) << 5), 32, kc, p0 + co, p1 + co, p2 + co, p3 + co, bias + co, mode);
+      tile6x8(A, B + (<usize>(j * K + k0) << 5), 32, kc, p0 + co, p1 + co, p2 + co, p3 + co, p4 + co, p5 + co, bias + co, mode);
     }
   }
 }

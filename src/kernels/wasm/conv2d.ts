@@ -32,9 +32,12 @@ function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, ds
   return out;
 }
 
-/** Scratch bytes per thread for convGather: row table, a dummy output row, the A panel. */
+/** Rows per tile of convGather (assembly/conv2d.ts: tile6x8). */
+const GATHER_ROWS = 6;
+
+/** Scratch bytes per thread for convGather: row table and pointers, a dummy output row, the A panel. */
 function gatherScratch(Np: number, K: number): number {
-  return roundUp(64 + Np * 4 + K * 16, 64);
+  return roundUp(128 + Np * 4 + K * 4 * GATHER_ROWS, 64);
 }
 
 /**
@@ -61,7 +64,7 @@ function gather(
     src: a.src, srcH: a.srcH, srcW: a.srcW, C: a.C, N: a.N, GH: a.GH, GW: a.GW, mulY: a.mulY, mulX: a.mulX, T, taps: tapsP, B: a.B, Np: a.Np,
     out: a.out, outH: a.outH, outW: a.outW, oY0: a.oY0, oSY: a.oSY, oX0: a.oX0, oSX: a.oSX, bias: a.bias, scratch, scratchStride: stride, zero: a.zero, tpb: tapsPerBlock,
   });
-  rt.run('convGather', p, Math.ceil((a.N * a.GH * a.GW) / 4), 8, during);
+  rt.run('convGather', p, Math.ceil((a.N * a.GH * a.GW) / GATHER_ROWS), 6, during);
 }
 
 /**

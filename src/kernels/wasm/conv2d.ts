@@ -32,7 +32,7 @@ function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, ds
   return out;
 }
 
-/** Rows per tile of convGather (assembly/conv2d.ts: tile6x8). */
+/** Rows per tile of convGather and convSmallC (assembly/conv2d.ts: tile6x8). */
 const GATHER_ROWS = 6;
 
 /** Scratch bytes per thread for convGather: row table and pointers, a dummy output row, the A panel. */
@@ -134,17 +134,17 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
-  // Slack after the image: a tile's unused columns read up to 3 pixels past a row's end.
-  const { xp, Hp, Wp } = putPadded(rt, x, info, 4 * strideW * inC + 64);
+  // Slack after the image: a tile's unused columns read up to 5 pixels past a row's end.
+  const { xp, Hp, Wp } = putPadded(rt, x, info, GATHER_ROWS * strideW * inC + 64);
   const M = batch * outH * outW;
   const out = rt.alloc(M * Np);
-  const stride = roundUp(Np * 4 + K * 16, 64);
+  const stride = roundUp(Np * 4 + K * 4 * GATHER_ROWS, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
   const p = rt.putParams('smallC', {
     x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out, bias: biasP, scratch, scratchStride: stride,
   });
   const y = new PendingOutput(M * outC);
-  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / 4), 8, y.alloc);
+  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / GATHER_ROWS), 8, y.alloc);
   return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
 }
 

@@ -179,10 +179,11 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const dx = new PendingOutput(x4Size(info));
   for (let py = 0; py < Math.min(strideH, inH); py++) {
     const kys: number[] = [];
-    for (let ky = 0; ky < kH; ky++) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
+    // Taps from the last filter row and column back, so the source offsets ascend (as the forward's do).
+    for (let ky = kH - 1; ky >= 0; ky--) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
     for (let px = 0; px < Math.min(strideW, inW); px++) {
       const kxs: number[] = [];
-      for (let kx = 0; kx < kW; kx++) if (mod(px + padLeft - kx * dilationW, strideW) === 0) kxs.push(kx);
+      for (let kx = kW - 1; kx >= 0; kx--) if (mod(px + padLeft - kx * dilationW, strideW) === 0) kxs.push(kx);
       const taps: number[] = [];
       const tapBase: number[] = [];
       for (const ky of kys) {

@@ -6,9 +6,11 @@
  * thread it also gives GFLOP/s by the process's CPU time against the peak's, which other jobs on a
  * shared machine disturb much less than wall time (use that column for A/B of kernel changes).
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/fwd-dx.ts [--threads 2,1] [--cases c2,c3] [--passes fwd,dx] [--reps 9]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/fwd-dx.ts [--threads 2,1] [--cases c2,c3] [--passes fwd,dx,w4] [--reps 9]
+ *
+ * The pass w4 is W4 (WORKLOADS.md): lenet inference at batch 256 through Sequential.predict, in images/s.
  */
-import { Tensor, computeConv2DInfo, conv2dFlops, type Conv2dOptions } from '../src/index.js';
+import { Tensor, computeConv2DInfo, conv2dFlops, createPreset, setBackend, type Conv2dOptions } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
 import { conv2dWasm, conv2dBackwardInputWasm } from '../src/kernels/wasm/conv2d.js';
 import { measurePeak } from './wasm-peak.js';
@@ -50,6 +52,12 @@ for (const threads of threadList) {
     if (passes.includes('fwd')) jobs.push({ label: `${name} fwd`, flops, f: () => conv2dWasm(rt, x, w, b, info).dispose(), ts: [], cs: [] });
     if (passes.includes('dx')) jobs.push({ label: `${name} dX `, flops, f: () => conv2dBackwardInputWasm(rt, dy, w, info).dispose(), ts: [], cs: [] });
   }
+  if (passes.includes('w4')) {
+    setBackend('wasm');
+    const net = createPreset('lenet', { seed: 1 });
+    const images = Tensor.rand([256, 28, 28, 1], { seed: 5 });
+    jobs.push({ label: 'W4 lenet b256', flops: 0, f: () => net.predict(images, 256).dispose(), ts: [], cs: [] });
+  }
   for (const j of jobs) { j.f(); j.f(); }
   for (let r = 0; r < reps; r++) {
     for (const j of jobs) {
@@ -63,6 +71,10 @@ for (const threads of threadList) {
   }
   for (const j of jobs) {
     const t = median(j.ts);
+    if (j.flops === 0) {
+      results.push(`threads ${got} ${j.label}: ${((256 * 1000) / t).toFixed(0)} images/s (${t.toFixed(2)} ms)`);
+      continue;
+    }
     const g = j.flops / t / 1e6;
     const pk = got === 1 ? peak0.gflops1 : peak0.gflopsN * (got / peak0.threads);
     let cpu = '';

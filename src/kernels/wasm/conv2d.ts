@@ -17,6 +17,8 @@ import { PendingOutput, type Runtime } from './runtime.js';
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
 const L2_BLOCK_FLOATS = 65536;
+/** Floats of dy a strided dX runs all its phase classes on before the next images (512 KiB: half a Zen 5 core's L2). */
+const DX_GROUP_FLOATS = 131072;
 /** Output pixels each dW chunk reduces over. */
 const DW_BLOCK = 256;
 /** dW's reduction runs in this many chunks, each with its own buffer (see conv2dBackwardFilterWasm). */
@@ -175,8 +177,8 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   }
   const zero = rt.zeros(roundUp(outC, 4));
   const out = rt.alloc(batch * inH * inW * Np);
-  const B = rt.alloc(kH * kW * outC * Np);
   const dx = new PendingOutput(x4Size(info));
+  const classes: { taps: number[]; B: number; GH: number; GW: number; py: number; px: number }[] = [];
   for (let py = 0; py < Math.min(strideH, inH); py++) {
     const kys: number[] = [];
     // Taps from the last filter row and column back, so the source offsets ascend (as the forward's do).
@@ -192,11 +194,22 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
           tapBase.push((ky * kW + kx) * inC * outC);
         }
       }
+      const B = rt.alloc(Math.max(1, tapBase.length) * outC * Np);
       if (tapBase.length > 0) rt.exports.packB(B, wP, tapBase.length, rt.putI32(tapBase), outC, 1, outC, inC);
+      classes.push({ taps, B, GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), py, px });
+    }
+  }
+  // With several phase classes (stride > 1), all of them run on a group of images before the next
+  // group, so the group's dy (at most DX_GROUP_FLOATS, unless one image has more) is still in L2 when the next class reads it.
+  const perImage = outH * outW * outC;
+  const group = classes.length > 1 ? Math.max(1, Math.floor(DX_GROUP_FLOATS / perImage)) : batch;
+  for (let b0 = 0; b0 < batch; b0 += group) {
+    const n = Math.min(group, batch - b0);
+    for (const k of classes) {
       gather(rt, {
-        src: dyP, srcH: outH, srcW: outW, C: outC, N: batch,
-        GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), mulY: 1, mulX: 1,
-        taps, B, Np, out, outH: inH, outW: inW, oY0: py, oSY: strideH, oX0: px, oSX: strideW, bias: 0, zero,
+        src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
+        GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
+        taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
       }, dx.alloc);
     }
   }

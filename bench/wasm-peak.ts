@@ -26,7 +26,7 @@ function source(relaxed: boolean): string {
 `;
 }
 
-async function compile(relaxed: boolean): Promise<Uint8Array> {
+async function compile(relaxed: boolean): Promise<Uint8Array<ArrayBuffer>> {
   let binary: Uint8Array | null = null;
   const err: string[] = [];
   const { error } = await asc.main(['peak.ts', '-O3', '--runtime', 'stub', '--enable', 'simd', ...(relaxed ? ['--enable', 'relaxed-simd'] : []), '--outFile', 'peak.wasm'], {
@@ -39,7 +39,7 @@ async function compile(relaxed: boolean): Promise<Uint8Array> {
     stderr: { write: (s: string) => err.push(String(s)) },
   } as never);
   if (error || binary === null) throw new Error(`wasm-peak: asc failed: ${err.join('')} ${String(error ?? '')}`);
-  return binary;
+  return new Uint8Array(binary as Uint8Array);
 }
 
 const WORKER = `

@@ -13,7 +13,7 @@
 // Parameters arrive as an i32 block in memory (the JS glue writes it once; threads share it), and
 // the work range [r0, r1) lets several threads split one call.
 
-import { tile4x8, interleave4 } from './gemm';
+import { tile4x8, tile6x8, interleave6 } from './gemm';
 import { fma } from './simd';
 // Parameter-block indices (G_*, F_*, S_*, D_*) and prm(): generated from src/kernels/wasm/abi.ts.
 import { prm, G_SRC, G_SRCH, G_SRCW, G_C, G_N, G_GH, G_GW, G_MULY, G_MULX, G_T, G_TAPS, G_B, G_NP, G_OUT, G_OUTH, G_OUTW, G_OY0, G_OSY, G_OX0, G_OSX, G_BIAS, G_SCRATCH, G_SCRATCHSTRIDE, G_ZERO, G_TPB } from './abi';
@@ -23,8 +23,8 @@ import { D_DY, D_HO, D_WO, D_COUT, D_H, D_W, D_C, D_KH, D_KW, D_SH, D_SW, D_DH, 
 
 
 /**
- * Row tiles [tile0, tile1) of a gather GEMM (4 rows per tile). Output rows have Np floats
- * (Np = columns rounded up to 8). Thread `tid` uses its own scratch area.
+ * Row tiles [tile0, tile1) of a gather GEMM (GATHER_ROWS = 6 rows per tile, for tile6x8). Output
+ * rows have Np floats (Np = columns rounded up to 8). Thread `tid` uses its own scratch area.
  *
  * The reduction is split into blocks of `tapsPerBlock` taps, so the slice of the packed B that a
  * block uses (tapsPerBlock * C rows x Np columns) stays in L2 while the chunk's tiles sweep it; the
@@ -47,8 +47,9 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
   const oY0 = prm(p, G_OY0), oSY = prm(p, G_OSY), oX0 = prm(p, G_OX0), oSX = prm(p, G_OSX);
   const bias = <usize>prm(p, G_BIAS), zero = <usize>prm(p, G_ZERO);
   const scratch = <usize>prm(p, G_SCRATCH) + <usize>tid * <usize>prm(p, G_SCRATCHSTRIDE);
-  const rows = scratch; // 4 x (b, sy0, sx0, unused) i32
-  const dummy = scratch + 64; // Np floats: where tail rows store
+  const rows = scratch; // 6 x (b, sy0, sx0, unused) i32
+  const srcs = scratch + 96; // 6 x usize: this tap's source row pointers
+  const dummy = scratch + 128; // Np floats: where tail rows store
   const A = dummy + (<usize>Np << 2);
   const K = T * C;
   const kc = (tEnd - tBegin) * C;
@@ -58,9 +59,9 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
   const mode = k0 > 0 ? 2 : bias != 0 ? 1 : 0;
   const rowBytes = <usize>C << 2;
   for (let tile = tile0; tile < tile1; tile++) {
-    let p0: usize = dummy, p1: usize = dummy, p2: usize = dummy, p3: usize = dummy;
-    for (let r = 0; r < 4; r++) {
-      const m = tile * 4 + r;
+    let p0: usize = dummy, p1: usize = dummy, p2: usize = dummy, p3: usize = dummy, p4: usize = dummy, p5: usize = dummy;
+    for (let r = 0; r < 6; r++) {
+      const m = tile * 6 + r;
       const ri = rows + (<usize>r << 4);
       if (m < M) {
         const b = m / plane;
@@ -71,33 +72,32 @@ function gatherBlock(p: usize, tile0: i32, tile1: i32, tid: i32, tBegin: i32, tE
         store<i32>(ri, gy * mulY, 4);
         store<i32>(ri, gx * mulX, 8);
         const o = out + ((<usize>((b * outH + oY0 + gy * oSY) * outW + oX0 + gx * oSX) * <usize>Np) << 2);
-        if (r == 0) p0 = o; else if (r == 1) p1 = o; else if (r == 2) p2 = o; else p3 = o;
+        if (r == 0) p0 = o; else if (r == 1) p1 = o; else if (r == 2) p2 = o; else if (r == 3) p3 = o; else if (r == 4) p4 = o; else p5 = o;
       } else {
         store<i32>(ri, -1);
       }
     }
-    // Pack the A panel straight from the source image: for each tap, the 4 rows' channel runs.
+    // Pack the A panel straight from the source image: for each tap, the 6 rows' channel runs
+    // (a row whose source pixel lies outside the image reads the zero run).
     let a = A;
     for (let t = tBegin; t < tEnd; t++) {
       const offY = load<i32>(taps + (<usize>t << 3));
       const offX = load<i32>(taps + (<usize>t << 3), 4);
-      let s0: usize = zero, s1: usize = zero, s2: usize = zero, s3: usize = zero;
-      for (let r = 0; r < 4; r++) {
+      for (let r = 0; r < 6; r++) {
         const ri = rows + (<usize>r << 4);
         const b = load<i32>(ri);
-        if (b < 0) continue;
         const sy = load<i32>(ri, 4) + offY;
         const sx = load<i32>(ri, 8) + offX;
-        if (sy < 0 || sy >= srcH || sx < 0 || sx >= srcW) continue;
-        const s = src + <usize>((b * srcH + sy) * srcW + sx) * rowBytes;
-        if (r == 0) s0 = s; else if (r == 1) s1 = s; else if (r == 2) s2 = s; else s3 = s;
+        let s = zero;
+        if (b >= 0 && sy >= 0 && sy < srcH && sx >= 0 && sx < srcW) s = src + <usize>((b * srcH + sy) * srcW + sx) * rowBytes;
+        store<usize>(srcs + (<usize>r << 2), s);
       }
-      interleave4(a, s0, s1, s2, s3, C);
-      a += rowBytes << 2;
+      interleave6(a, load<usize>(srcs), load<usize>(srcs, 4), load<usize>(srcs, 8), load<usize>(srcs, 12), load<usize>(srcs, 16), load<usize>(srcs, 20), C);
+      a += rowBytes * 6;
     }
     for (let j = 0; j < panels; j++) {
       const co = <usize>j << 5;
-      tile4x8(A, B + (<usize>(j * K + k0) << 5), 32, kc, p0 + co, p1 + co, p2 + co, p3 + co, bias + co, mode);
+      tile6x8(A, B + (<usize>(j * K + k0) << 5), 32, kc, p0 + co, p1 + co, p2 + co, p3 + co, p4 + co, p5 + co, bias + co, mode);
     }
   }
 }
@@ -243,9 +243,9 @@ export function addInto(dst: usize, src: usize, n: i32): void {
 
 /**
  * Forward for few input channels (Cin < 4, e.g. a first layer on grey or RGB images), from a
- * zero-padded copy of x ([N, Hp, Wp, C]), so packing needs no bounds checks. A tile is 4
- * neighbouring output pixels of one row: for Cin = 1 and stride 1 each tap's A-panel column is one
- * unaligned 16-byte load. Tiles [tile0, tile1) of N * Ho * ceil(Wo / 4).
+ * zero-padded copy of x ([N, Hp, Wp, C]), so packing needs no bounds checks. A tile is 6
+ * neighbouring output pixels of one row (tile6x8): for Cin = 1 and stride 1 each tap's A-panel
+ * column is one 16-byte and one 8-byte unaligned load. Tiles [tile0, tile1) of N * Ho * ceil(Wo / 6).
  */
 export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
   const x = <usize>prm(p, S_X), Hp = prm(p, S_HP), Wp = prm(p, S_WP), C = prm(p, S_C);
@@ -256,14 +256,14 @@ export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
   const dummy = scratch;
   const A = scratch + (<usize>Np << 2);
   const K = kH * kW * C;
-  const tilesPerRow = (Wo + 3) >> 2;
+  const tilesPerRow = (Wo + 5) / 6;
   const panels = Np >> 3;
   const mode = bias != 0 ? 1 : 0;
   const step = <usize>(sW * C) << 2; // bytes between neighbouring output pixels' taps
   const rowBytes = <usize>Np << 2;
   for (let tile = tile0; tile < tile1; tile++) {
     const row = tile / tilesPerRow; // b * Ho + oy
-    const ox0 = (tile - row * tilesPerRow) << 2;
+    const ox0 = (tile - row * tilesPerRow) * 6;
     const b = row / Ho;
     const oy = row - b * Ho;
     const o = out + <usize>(row * Wo + ox0) * rowBytes;
@@ -272,6 +272,8 @@ export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
     const p1 = valid > 1 ? o + rowBytes : dummy;
     const p2 = valid > 2 ? o + 2 * rowBytes : dummy;
     const p3 = valid > 3 ? o + 3 * rowBytes : dummy;
+    const p4 = valid > 4 ? o + 4 * rowBytes : dummy;
+    const p5 = valid > 5 ? o + 5 * rowBytes : dummy;
     let a = A;
     for (let ky = 0; ky < kH; ky++) {
       const rowBase = x + ((<usize>((b * Hp + oy * sH + ky * dH) * Wp + ox0 * sW) * <usize>C) << 2);
@@ -280,7 +282,8 @@ export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
         if (step == 4) {
           for (let ic = 0; ic < C; ic++) {
             v128.store(a, v128.load(s));
-            a += 16; s += 4;
+            store<u64>(a, load<u64>(s, 16), 16);
+            a += 24; s += 4;
           }
         } else {
           for (let ic = 0; ic < C; ic++) {
@@ -288,14 +291,16 @@ export function convSmallC(p: usize, tile0: i32, tile1: i32, tid: i32): void {
             store<f32>(a, load<f32>(s + step), 4);
             store<f32>(a, load<f32>(s + 2 * step), 8);
             store<f32>(a, load<f32>(s + 3 * step), 12);
-            a += 16; s += 4;
+            store<f32>(a, load<f32>(s + 4 * step), 16);
+            store<f32>(a, load<f32>(s + 5 * step), 20);
+            a += 24; s += 4;
           }
         }
       }
     }
     for (let j = 0; j < panels; j++) {
       const co = <usize>j << 5;
-      tile4x8(A, B + <usize>(j * K) * 32, 32, K, p0 + co, p1 + co, p2 + co, p3 + co, bias + co, mode);
+      tile6x8(A, B + <usize>(j * K) * 32, 32, K, p0 + co, p1 + co, p2 + co, p3 + co, p4 + co, p5 + co, bias + co, mode);
     }
   }
 }
@@ -339,6 +344,14 @@ export function convDxSmallC(p: usize, m0: i32, m1: i32, tid: i32): void {
       store<i32>(xs + (<usize>nx << 3), ox, 4);
       nx++;
     }
+    // Four neighbouring pixels of a row reached by the same taps (stride 1 in x, away from the
+    // edges): their dy reads are neighbours too, and one w load serves 4 pixels x 2 vectors of
+    // 8 independent accumulators (the single-pixel loop below is bound by its 2 FMA chains).
+    if (sW == 1 && ix + 3 < W && m + 3 < m1 && nx > 0 && sameTaps(ix + 3, pL, dW, kW, Wo, nx, load<i32>(xs))) {
+      quadDx(dy, w, dx, ys, xs, ny, nx, b, Ho, Wo, Cout, C, kW, m);
+      m += 3;
+      continue;
+    }
     for (let ic = 0; ic < C; ic++) {
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       let tail: f32 = 0;
@@ -367,4 +380,68 @@ export function convDxSmallC(p: usize, m0: i32, m1: i32, tid: i32): void {
       store<f32>(dx + (<usize>(m * C + ic) << 2), sum);
     }
   }
+}
+
+/** Whether pixel column ix is reached by exactly `nx` x-taps starting at kx = kx0 (dX, stride 1). */
+function sameTaps(ix: i32, pL: i32, dW: i32, kW: i32, Wo: i32, nx: i32, kx0: i32): bool {
+  let n = 0, first = -1;
+  for (let kx = 0; kx < kW; kx++) {
+    const ox = ix + pL - kx * dW;
+    if (ox < 0) break;
+    if (ox >= Wo) continue;
+    if (first < 0) first = kx;
+    n++;
+  }
+  return n == nx && first == kx0;
+}
+
+/** convDxSmallC for pixels m .. m+3 of one row, which share their taps (see sameTaps). */
+function quadDx(dy: usize, w: usize, dx: usize, ys: usize, xs: usize, ny: i32, nx: i32, b: i32, Ho: i32, Wo: i32, Cout: i32, C: i32, kW: i32, m: i32): void {
+  const ocBytes = <usize>Cout << 2;
+  for (let ic = 0; ic < C; ic++) {
+    let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+    let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (let i = 0; i < ny; i++) {
+      const ky = load<i32>(ys + (<usize>i << 3));
+      const oy = load<i32>(ys + (<usize>i << 3), 4);
+      for (let j = 0; j < nx; j++) {
+        const kx = load<i32>(xs + (<usize>j << 3));
+        const ox = load<i32>(xs + (<usize>j << 3), 4);
+        // pixel q reads dy at ox + q: ox here is pixel 0's
+        let g = dy + <usize>((b * Ho + oy) * Wo + ox) * ocBytes;
+        let f = w + <usize>((ky * kW + kx) * C + ic) * ocBytes;
+        let oc = 0;
+        for (; oc + 8 <= Cout; oc += 8) {
+          const f0 = v128.load(f), f1 = v128.load(f, 16);
+          a00 = fma(v128.load(g), f0, a00); a01 = fma(v128.load(g, 16), f1, a01);
+          const g1 = g + ocBytes;
+          a10 = fma(v128.load(g1), f0, a10); a11 = fma(v128.load(g1, 16), f1, a11);
+          const g2 = g1 + ocBytes;
+          a20 = fma(v128.load(g2), f0, a20); a21 = fma(v128.load(g2, 16), f1, a21);
+          const g3 = g2 + ocBytes;
+          a30 = fma(v128.load(g3), f0, a30); a31 = fma(v128.load(g3, 16), f1, a31);
+          g += 32; f += 32;
+        }
+        for (; oc < Cout; oc++) {
+          const fv = load<f32>(f);
+          t0 += load<f32>(g) * fv;
+          t1 += load<f32>(g + ocBytes) * fv;
+          t2 += load<f32>(g + 2 * ocBytes) * fv;
+          t3 += load<f32>(g + 3 * ocBytes) * fv;
+          g += 4; f += 4;
+        }
+      }
+    }
+    const o = dx + (<usize>(m * C + ic) << 2);
+    const cB = <usize>C << 2;
+    store<f32>(o, hsum(f32x4.add(a00, a01)) + t0);
+    store<f32>(o + cB, hsum(f32x4.add(a10, a11)) + t1);
+    store<f32>(o + 2 * cB, hsum(f32x4.add(a20, a21)) + t2);
+    store<f32>(o + 3 * cB, hsum(f32x4.add(a30, a31)) + t3);
+  }
+}
+
+@inline function hsum(s: v128): f32 {
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
 }

@@ -1,6 +1,8 @@
 // Entry point of the Stride WebAssembly kernels (see docs/wasm.md). Every export takes pointers
 // into the imported memory and sizes; nothing here allocates.
-export { tile4x8, packB } from './gemm';
+// tile6x8 is exported so that Binaryen keeps it a function of its own: inlined into its one caller
+// (gatherBlock), V8 ran out of vector registers and the GEMM ran at half speed.
+export { tile4x8, tile6x8, packB } from './gemm';
 export { convGather, convFilterGrad, convSmallC, convDxSmallC, biasGrad, addInto } from './conv2d';
 export { maxPool, avgPool } from './pool2d';
 export { depthwiseForward, depthwiseBackward } from './depthwise-conv2d';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Tensor, reference } from '../../src/index.js';
+import { Tensor, reference, computeConv2DInfo, type Conv2dOptions } from '../../src/index.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { assertCloseToRef, checksum, describeCase, randomConvCase, type ConvCase } from './helpers.js';
@@ -81,4 +81,30 @@ test(`conv2d relaxed-SIMD (FMA) build = reference on ${CONFIGS} random configs`,
   assert.ok(initWasm(f));
   assert.equal(wasmRuntime()!.variant.startsWith('relaxed'), true);
   for (let s = 1; s <= CONFIGS; s++) checkCase(randomConvCase(s + 10000));
+});
+
+/**
+ * Strided dX runs its phase classes on a group of images at a time (a group's dy at most 128K
+ * floats): these have 1 or 2 images per group, the last group shorter, so a wrong image offset
+ * in any group shows. Forward and dW run too (checkCase).
+ */
+test('strided dx over several image groups = reference, 1 and 2 threads', async () => {
+  const big = (seed: number, xShape: ConvCase['xShape'], wShape: ConvCase['wShape'], opts: Conv2dOptions): ConvCase => ({
+    seed, xShape, wShape, opts, info: computeConv2DInfo('test', xShape, wShape, opts),
+  });
+  const cases = [
+    big(501, [3, 67, 67, 5], [3, 3, 5, 64], { stride: 2, padding: 'same' }), // dy 34x34x64 per image: 1 per group
+    big(502, [3, 70, 61, 6], [4, 3, 6, 72], { stride: [3, 2], dilation: [1, 2], padding: [2, 1, 0, 3] }), // 24x30x72: 2 per group
+  ];
+  for (const c of cases) {
+    const per = c.info.outH * c.info.outW * c.info.outC;
+    assert.ok(per > 131072 / 3, `${describeCase(c)}: fewer than 2 image groups`);
+  }
+  assert.equal((await ready()).backend, 'wasm');
+  for (const threads of [1, 2]) {
+    assert.equal(setThreads(threads), threads);
+    await ready();
+    for (const c of cases) checkCase(c);
+  }
+  setThreads(1);
 });

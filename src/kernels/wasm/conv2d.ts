@@ -17,6 +17,8 @@ import { PendingOutput, type Runtime } from './runtime.js';
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
 const L2_BLOCK_FLOATS = 65536;
+/** Floats of dy a strided dX runs all its phase classes on before the next images (512 KiB: half a Zen 5 core's L2). */
+const DX_GROUP_FLOATS = 131072;
 /** Output pixels each dW chunk reduces over. */
 const DW_BLOCK = 256;
 /** dW's reduction runs in this many chunks, each with its own buffer (see conv2dBackwardFilterWasm). */
@@ -32,9 +34,12 @@ function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, ds
   return out;
 }
 
-/** Scratch bytes per thread for convGather: row table, a dummy output row, the A panel. */
+/** Rows per tile of convGather and convSmallC (assembly/conv2d.ts: tile6x8). */
+const GATHER_ROWS = 6;
+
+/** Scratch bytes per thread for convGather: row table and pointers, a dummy output row, the A panel. */
 function gatherScratch(Np: number, K: number): number {
-  return roundUp(64 + Np * 4 + K * 16, 64);
+  return roundUp(128 + Np * 4 + K * 4 * GATHER_ROWS, 64);
 }
 
 /**
@@ -61,7 +66,7 @@ function gather(
     src: a.src, srcH: a.srcH, srcW: a.srcW, C: a.C, N: a.N, GH: a.GH, GW: a.GW, mulY: a.mulY, mulX: a.mulX, T, taps: tapsP, B: a.B, Np: a.Np,
     out: a.out, outH: a.outH, outW: a.outW, oY0: a.oY0, oSY: a.oSY, oX0: a.oX0, oSX: a.oSX, bias: a.bias, scratch, scratchStride: stride, zero: a.zero, tpb: tapsPerBlock,
   });
-  rt.run('convGather', p, Math.ceil((a.N * a.GH * a.GW) / 4), 8, during);
+  rt.run('convGather', p, Math.ceil((a.N * a.GH * a.GW) / GATHER_ROWS), 6, during);
 }
 
 /**
@@ -131,17 +136,17 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
-  // Slack after the image: a tile's unused columns read up to 3 pixels past a row's end.
-  const { xp, Hp, Wp } = putPadded(rt, x, info, 4 * strideW * inC + 64);
+  // Slack after the image: a tile's unused columns read up to 5 pixels past a row's end.
+  const { xp, Hp, Wp } = putPadded(rt, x, info, GATHER_ROWS * strideW * inC + 64);
   const M = batch * outH * outW;
   const out = rt.alloc(M * Np);
-  const stride = roundUp(Np * 4 + K * 16, 64);
+  const stride = roundUp(Np * 4 + K * 4 * GATHER_ROWS, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
   const p = rt.putParams('smallC', {
     x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out, bias: biasP, scratch, scratchStride: stride,
   });
   const y = new PendingOutput(M * outC);
-  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / 4), 8, y.alloc);
+  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / GATHER_ROWS), 8, y.alloc);
   return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
 }
 
@@ -172,14 +177,15 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   }
   const zero = rt.zeros(roundUp(outC, 4));
   const out = rt.alloc(batch * inH * inW * Np);
-  const B = rt.alloc(kH * kW * outC * Np);
   const dx = new PendingOutput(x4Size(info));
+  const classes: { taps: number[]; B: number; GH: number; GW: number; py: number; px: number }[] = [];
   for (let py = 0; py < Math.min(strideH, inH); py++) {
     const kys: number[] = [];
-    for (let ky = 0; ky < kH; ky++) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
+    // Taps from the last filter row and column back, so the source offsets ascend (as the forward's do).
+    for (let ky = kH - 1; ky >= 0; ky--) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
     for (let px = 0; px < Math.min(strideW, inW); px++) {
       const kxs: number[] = [];
-      for (let kx = 0; kx < kW; kx++) if (mod(px + padLeft - kx * dilationW, strideW) === 0) kxs.push(kx);
+      for (let kx = kW - 1; kx >= 0; kx--) if (mod(px + padLeft - kx * dilationW, strideW) === 0) kxs.push(kx);
       const taps: number[] = [];
       const tapBase: number[] = [];
       for (const ky of kys) {
@@ -188,11 +194,22 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
           tapBase.push((ky * kW + kx) * inC * outC);
         }
       }
+      const B = rt.alloc(Math.max(1, tapBase.length) * outC * Np);
       if (tapBase.length > 0) rt.exports.packB(B, wP, tapBase.length, rt.putI32(tapBase), outC, 1, outC, inC);
+      classes.push({ taps, B, GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), py, px });
+    }
+  }
+  // With several phase classes (stride > 1), all of them run on a group of images before the next
+  // group, so the group's dy (at most DX_GROUP_FLOATS, unless one image has more) is still in L2 when the next class reads it.
+  const perImage = outH * outW * outC;
+  const group = classes.length > 1 ? Math.max(1, Math.floor(DX_GROUP_FLOATS / perImage)) : batch;
+  for (let b0 = 0; b0 < batch; b0 += group) {
+    const n = Math.min(group, batch - b0);
+    for (const k of classes) {
       gather(rt, {
-        src: dyP, srcH: outH, srcW: outW, C: outC, N: batch,
-        GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), mulY: 1, mulX: 1,
-        taps, B, Np, out, outH: inH, outW: inW, oY0: py, oSY: strideH, oX0: px, oSX: strideW, bias: 0, zero,
+        src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
+        GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
+        taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
       }, dx.alloc);
     }
   }

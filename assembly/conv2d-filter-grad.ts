@@ -25,7 +25,7 @@
 
 import { fma } from './simd';
 import { prm, FS_X, FS_H, FS_W, FS_C, FS_HO, FS_WO, FS_SH, FS_SW, FS_DH, FS_DW, FS_PT, FS_PL, FS_KH, FS_KW } from './abi';
-import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, FS_ROWLEN } from './abi';
+import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, FS_ROWLEN, FS_SCRATCH, FS_SCRATCHSTRIDE } from './abi';
 
 
 /** ceil(a / b) for b > 0 and any a. */
@@ -54,12 +54,23 @@ export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void
   const slot = <usize>prm(p, FS_SLOTS) + <usize>(u0 / uChunk) * <usize>prm(p, FS_SLOTSTRIDE);
   const rowBytes = <usize>prm(p, FS_ROWLEN) << 2; // one oc row of dW^T: K floats
   const xStep = <usize>(sW * C) << 2;
-  const dStep = <usize>Cout << 2;
+  // The block's dy, repacked per group of NCO output channels ([pixel][NCO] floats, `panel` bytes
+  // a group): a sweep then reads it contiguously. (Read in place, dy's pixels are Cout * 4 bytes
+  // apart: with Cout = 64 or 128 a block's pixels share a few L1 sets, and x's lines evict them.)
+  const dStep = <usize>NCO << 2;
+  const dRow = <usize>Wo * dStep;
+  const panel = <usize>R * dRow;
+  const scratch = <usize>prm(p, FS_SCRATCH) + <usize>tid * <usize>prm(p, FS_SCRATCHSTRIDE);
+  // And x's 8 channels of the current tap, for the block's valid pixels ([pixel][8] floats), for
+  // the same reason (x's pixels are C * sW * 4 bytes apart); each tile of output channels reuses it.
+  const xPanel = scratch + <usize>((Cout + NCO - 1) / NCO) * panel;
+  const xRow = <usize>Wo << 5;
   for (let u = u0; u < u1; u++) {
     const r0 = u * R;
     const r1 = min(NR, r0 + R);
     if (r0 >= r1) break;
     const first = u == u0;
+    packDy(dy, r0 * Wo, r1 * Wo, Cout, NCO, scratch, panel);
     for (let ky = 0; ky < kH; ky++) {
       const offY = ky * dH - pT;
       const oyLo = validLo(offY, sH), oyHi = validHi(offY, sH, H, Ho);
@@ -70,15 +81,15 @@ export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void
         for (let ci = 0; ci < C; ci += 8) {
           const c0 = min(ci, C - 8);
           const skipV = (ci - c0) >> 2;
+          // x at (b, oy*sH + offY, ox*sW + offX, c0) is x + ((b*H + oy*sH) * W + ox*sW) * C * 4 + xOff.
+          packX(x, ((offY * W + offX) * C + c0) * 4, xPanel, r0, r1, Ho, Wo, H, W, C, sH, sW, oyLo, oyHi, oxLo, oxHi, xStep);
           for (let co = 0; co < Cout; co += NCO) {
             const o0 = min(co, Cout - NCO);
             const acc = slot + <usize>o0 * rowBytes + (<usize>(t * C + c0) << 2);
-            // x at (b, oy*sH + offY, oxLo*sW + offX, c0) is x + ((b*H + oy*sH) * W + oxLo*sW) * C * 4 + xOff.
-            const xOff = ((offY * W + offX) * C + c0) * 4;
             if (ASC_FEATURE_RELAXED_SIMD) {
-              sweep5(x, xOff, dy + (<usize>o0 << 2), r0, r1, Ho, Wo, H, W, C, Cout, sH, sW, oyLo, oyHi, oxLo, oxHi, xStep, dStep, acc, rowBytes, first, skipV, co - o0);
+              sweep5(xPanel, xRow, scratch + <usize>(co / NCO) * panel, r0, r1, Ho, Wo, H, W, C, dRow, sH, sW, oyLo, oyHi, oxLo, oxHi, 32, dStep, acc, rowBytes, first, skipV, co - o0);
             } else {
-              sweep4(x, xOff, dy + (<usize>o0 << 2), r0, r1, Ho, Wo, H, W, C, Cout, sH, sW, oyLo, oyHi, oxLo, oxHi, xStep, dStep, acc, rowBytes, first, skipV, co - o0);
+              sweep4(xPanel, xRow, scratch + <usize>(co / NCO) * panel, r0, r1, Ho, Wo, H, W, C, dRow, sH, sW, oyLo, oyHi, oxLo, oxHi, 32, dStep, acc, rowBytes, first, skipV, co - o0);
             }
           }
         }
@@ -93,7 +104,7 @@ export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void
  * pixels of x[pixel, c0 + 4v .. +3] * dy[pixel, o0 + j]. Stores rows j >= skipJ and vectors v >= skipV.
  */
 function sweep5(
-  x: usize, xOff: i32, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, H: i32, W: i32, C: i32, Cout: i32,
+  x: usize, xRow: usize, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, H: i32, W: i32, C: i32, dRow: usize,
   sH: i32, sW: i32, oyLo: i32, oyHi: i32, oxLo: i32, oxHi: i32, xStep: usize, dStep: usize,
   acc: usize, rowBytes: usize, first: bool, skipV: i32, skipJ: i32,
 ): void {
@@ -115,8 +126,8 @@ function sweep5(
     let oy = r0 - b * Ho;
     for (let r = r0; r < r1; r++) {
       if (oy >= oyLo && oy < oyHi) {
-        let xp = x + <usize>((((b * H + oy * sH) * W + oxLo * sW) * C) * 4 + xOff);
-        let dp = dy + (<usize>(((b * Ho + oy) * Wo + oxLo) * Cout) << 2);
+        let xp = x + <usize>(r - r0) * xRow + (<usize>oxLo << 5);
+        let dp = dy + <usize>(r - r0) * dRow + <usize>oxLo * dStep;
         const dEnd = dp + <usize>nx * dStep;
         do {
           // V8 issues every load of the body before its arithmetic, so each loaded value holds a
@@ -150,7 +161,7 @@ function sweep5(
 
 /** sweep5 with 4 output channels (8 accumulators): for the mul + add build. */
 function sweep4(
-  x: usize, xOff: i32, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, H: i32, W: i32, C: i32, Cout: i32,
+  x: usize, xRow: usize, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, H: i32, W: i32, C: i32, dRow: usize,
   sH: i32, sW: i32, oyLo: i32, oyHi: i32, oxLo: i32, oxHi: i32, xStep: usize, dStep: usize,
   acc: usize, rowBytes: usize, first: bool, skipV: i32, skipJ: i32,
 ): void {
@@ -169,8 +180,8 @@ function sweep4(
     let oy = r0 - b * Ho;
     for (let r = r0; r < r1; r++) {
       if (oy >= oyLo && oy < oyHi) {
-        let xp = x + <usize>((((b * H + oy * sH) * W + oxLo * sW) * C) * 4 + xOff);
-        let dp = dy + (<usize>(((b * Ho + oy) * Wo + oxLo) * Cout) << 2);
+        let xp = x + <usize>(r - r0) * xRow + (<usize>oxLo << 5);
+        let dp = dy + <usize>(r - r0) * dRow + <usize>oxLo * dStep;
         const dEnd = dp + <usize>nx * dStep;
         do {
           const x0 = v128.load(xp), x1 = v128.load(xp, 16);
@@ -194,6 +205,53 @@ function sweep4(
   if (skipJ <= 1) { if (skipV == 0) v128.store(q, a10); v128.store(q, a11, 16); } q += rowBytes;
   if (skipJ <= 2) { if (skipV == 0) v128.store(q, a20); v128.store(q, a21, 16); } q += rowBytes;
   if (skipJ <= 3) { if (skipV == 0) v128.store(q, a30); v128.store(q, a31, 16); }
+}
+
+/** Copies x's 8 channels at xOff of the block's valid pixels (rows [r0, r1), rectangle [oyLo, oyHi) x [oxLo, oxHi)) to dst[(r - r0) * Wo + ox]. */
+function packX(
+  x: usize, xOff: i32, dst: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, H: i32, W: i32, C: i32, sH: i32, sW: i32,
+  oyLo: i32, oyHi: i32, oxLo: i32, oxHi: i32, xStep: usize,
+): void {
+  const nx = oxHi - oxLo;
+  if (nx <= 0) return;
+  let b = r0 / Ho;
+  let oy = r0 - b * Ho;
+  for (let r = r0; r < r1; r++) {
+    if (oy >= oyLo && oy < oyHi) {
+      let s = x + <usize>((((b * H + oy * sH) * W + oxLo * sW) * C) * 4 + xOff);
+      let d = dst + ((<usize>((r - r0) * Wo + oxLo)) << 5);
+      const dEnd = d + (<usize>nx << 5);
+      do {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += xStep;
+        d += 32;
+      } while (d < dEnd);
+    }
+    if (++oy == Ho) { oy = 0; b++; }
+  }
+}
+
+/** Copies dy's pixels [m0, m1) into panels of n channels each (groups at oc = 0, n, ..., the last at Cout - n). */
+function packDy(dy: usize, m0: i32, m1: i32, Cout: i32, n: i32, dst: usize, panel: usize): void {
+  for (let co = 0; co < Cout; co += n) {
+    const o0 = min(co, Cout - n);
+    let s = dy + ((<usize>m0 * <usize>Cout + <usize>o0) << 2);
+    let d = dst + <usize>(co / n) * panel;
+    const step = <usize>Cout << 2;
+    if (n == 5) {
+      for (let m = m0; m < m1; m++) {
+        v128.store(d, v128.load(s));
+        store<f32>(d, load<f32>(s, 16), 16);
+        s += step; d += 20;
+      }
+    } else {
+      for (let m = m0; m < m1; m++) {
+        v128.store(d, v128.load(s));
+        s += step; d += 16;
+      }
+    }
+  }
 }
 
 /** db (+)= the column sums of dy's pixel rows [m0, m1) (Cout floats each), in 4-channel groups. */

@@ -36,7 +36,7 @@ export const PARAM_BLOCKS = {
     prefix: 'FS',
     fields: [
       'x', 'H', 'W', 'C', 'Ho', 'Wo', 'sH', 'sW', 'dH', 'dW', 'pT', 'pL', 'kH', 'kW',
-      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'rowLen',
+      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'rowLen', 'scratch', 'scratchStride',
     ],
   },
   /** convSmallC: the forward for Cin < 4 from a zero-padded copy of x. */

@@ -57,9 +57,14 @@ export function conv2dBackwardFilterStream(rt: Runtime, dy: Tensor, x: Tensor, i
   const matFloats = (narrow ? K : outC) * rowLen;
   const slotStride = roundUp((matFloats + outC) * 4, 64);
   const slots = rt.allocBytes(slotStride * nSlots);
+  // convFilterGradStream repacks each block's dy into panels of `tile` channels, and a tap's 8
+  // channels of x (one block per thread).
+  const tile = rt.variant.startsWith('relaxed') ? 5 : 4;
+  const scratchStride = narrow ? 0 : roundUp((Math.ceil(outC / tile) * tile + 8) * rows * outW * 4, 64);
+  const scratch = narrow ? 0 : rt.allocBytes(scratchStride * rt.threads);
   const p = rt.putParams('filterStream', {
     x: xP, H, W, C: inC, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, pT: narrow ? 0 : padTop, pL: narrow ? 0 : padLeft, kH, kW,
-    dy: dyP, Cout: outC, rows, nRows, slots, slotStride, uChunk, rowLen,
+    dy: dyP, Cout: outC, rows, nRows, slots, slotStride, uChunk, rowLen, scratch, scratchStride,
   });
   const dwOut = new PendingOutput(K * outC);
   rt.run(narrow ? 'convFilterGradNarrow' : 'convFilterGradStream', p, units, uChunk, dwOut.alloc);

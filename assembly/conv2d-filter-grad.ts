@@ -3,25 +3,31 @@
 //   dW[ky, kx, ic, oc] = sum over (b, oy, ox) of x[b, oy*sH + ky*dH - pT, ox*sW + kx*dW - pL, ic] * dy[b, oy, ox, oc]
 //
 // a GEMM [K = kH*kW*Cin] x [Cout] whose reduction (M = N*Ho*Wo output pixels) is the long side. A
-// register tile of dW stays in 12 accumulators while the kernel streams over a block of output
-// rows, and both operands are read where they lie, with no packing and no padded copy of x:
-//   - for a pixel, 8 consecutive input channels of one tap are 2 v128 loads of x (NHWC);
-//   - 6 (4 in the mul + add build) consecutive output channels of dy are broadcast one at a time;
-//   - so the tile is dW^T[oc0..oc0+5][k0..k0+7]: 2 x 6 v128 accumulators, 12 independent FMA
-//     chains (8 leave the FMA pipes idle half of the time: 4 cycles of latency, 2 FMAs a cycle).
-// A tap's taps that fall in the padding are skipped, not multiplied by zeros: the output pixels
-// whose tap (ky, kx) lies inside x form a rectangle [oyLo, oyHi) x [oxLo, oxHi), and a tile sweeps
-// only that rectangle's part of the block.
-//
+// register tile of dW stays in accumulators while the kernel streams over a block of output rows
+// (about 32 KiB of dy), and its loads/stores are paid once per block, not per reduction step.
+// convFilterGradStream (C % 4 == 0, C >= 8):
+//   - per pixel, 8 consecutive input channels of one tap are 2 v128 loads of x;
+//   - 5 consecutive output channels of dy are one v128 load broadcast lane by lane by shuffles
+//     plus one load32_splat (4 splat loads in the mul + add build);
+//   - so the tile is dW^T[oc0..oc0+4][k0..k0+7]: 10 v128 accumulators, 10 independent FMA chains.
+//     8 chains (the forward's 4x8 tile) leave the FMA pipes idle: 4 cycles of latency at 2 FMAs a
+//     cycle needs 8 in flight with no slack. 12 accumulators spill: V8 issues every load of a loop
+//     body before its arithmetic, so each loaded value holds a register through the body, and
+//     accumulators + loaded values must stay <= 15 (hence one dy load and shuffles, not 5 splats).
+//   - no padded copy of x: the output pixels whose tap (ky, kx) lies inside x form a rectangle
+//     [oyLo, oyHi) x [oxLo, oxHi), and a tile sweeps only that rectangle's part of the block. So
+//     taps in the padding are skipped, not multiplied by zeros (16% of c2's FLOPs, 6% of c3's).
+//   - each block's dy is repacked per 5-channel group, and each tap's 8 channels of x for the
+//     block's pixels, into contiguous panels (read in place, pixels Cout*4 or C*sW*4 = 256-512 bytes
+//     apart all fall in a few L1 sets and evict each other).
 // Channel counts that are not multiples of the tile take a last tile that overlaps the one before
-// (input channels C-8.., output channels Cout-6..); its overlapping rows are computed again and
-// not stored. So the kernel needs C % 4 == 0, C >= 8 and Cout >= 6 (4); the glue sends other
-// shapes to convFilterGrad.
+// (input channels C-8.., output channels Cout-5..); its overlapping rows are computed again and
+// not stored. The glue sends shapes neither kernel takes to convFilterGrad (assembly/conv2d.ts).
 //
 // Threads: work unit u is the block of output rows [u*R, (u+1)*R) of the N*Ho rows. A chunk of
-// units (F_UCHUNK of them, a fixed split that does not depend on the thread count) writes its
-// own slot: dW^T as [Cout][K] floats, then db [Cout]; the caller sums the slots in order, so the
-// result is the same bits for any number of threads.
+// units (FS_UCHUNK of them, a fixed split that does not depend on the thread count) writes its
+// own slot (dW^T as [Cout][K] floats or dW as [K][Np], then db [Cout]); the caller sums the slots
+// in order, so the result is the same bits for any number of threads.
 
 import { fma } from './simd';
 import { prm, FS_X, FS_H, FS_W, FS_C, FS_HO, FS_WO, FS_SH, FS_SW, FS_DH, FS_DW, FS_PT, FS_PL, FS_KH, FS_KW } from './abi';

@@ -1,11 +1,12 @@
 /**
  * dW and db of conv2d on kernels designed for their shape (assembly/conv2d-filter-grad.ts): a
  * GEMM [K = kH*kW*Cin] x [Cout] whose reduction runs over the N*Ho*Wo output pixels. Register
- * tiles of dW stay in accumulators while the kernels stream over blocks of output rows; x and dy
- * are read in place (no packing). Threads split the output rows into a fixed number of slots
- * (a partial dW each), summed in slot order: the result is the same bits for any thread count.
+ * tiles of dW stay in accumulators while the kernels stream over blocks of output rows. Threads
+ * split the output rows into a fixed number of slots (a partial dW each), summed in slot order:
+ * the result is the same bits for any thread count.
  *   - convFilterGradStream (Cin % 4 == 0, Cin >= 8): tiles of dW^T, 8 input channels of one tap x
- *     5 output channels; no padded copy of x, and taps in the padding are skipped.
+ *     5 output channels; no padded copy of x, and taps in the padding are skipped; each block's dy
+ *     and each tap's x repacked into contiguous panels.
  *   - convFilterGradNarrow (fewer or odd input channels, dilationW = 1): tiles of 5 consecutive
  *     (kx, ic) rows of one kernel row x 8 output channels, from a zero-padded copy of x.
  */

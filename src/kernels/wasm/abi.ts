@@ -31,6 +31,14 @@ export const PARAM_BLOCKS = {
       'dy', 'Cout', 'Np', 'kc', 'dw', 'dwStride', 'scratch', 'scratchStride', 'kGroups', 'uChunk',
     ],
   },
+  /** convFilterGradStream and convFilterGradNarrow: dW streamed over blocks of output rows (assembly/conv2d-filter-grad.ts). */
+  filterStream: {
+    prefix: 'FS',
+    fields: [
+      'x', 'H', 'W', 'C', 'Ho', 'Wo', 'sH', 'sW', 'dH', 'dW', 'pT', 'pL', 'kH', 'kW',
+      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'rowLen', 'scratch', 'scratchStride',
+    ],
+  },
   /** convSmallC: the forward for Cin < 4 from a zero-padded copy of x. */
   smallC: {
     prefix: 'S',
@@ -73,6 +81,8 @@ export const THREADED_KERNELS = [
   { name: 'avgPool', block: 'pool' },
   { name: 'depthwiseForward', block: 'depthwise' },
   { name: 'depthwiseBackward', block: 'depthwise' },
+  { name: 'convFilterGradStream', block: 'filterStream' },
+  { name: 'convFilterGradNarrow', block: 'filterStream' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

@@ -1,0 +1,189 @@
+/**
+ * The streaming dW kernel (assembly/conv2d-filter-grad.ts) against the reference conv2dBackwardFilter,
+ * on seeded random configs it takes (input channels a multiple of 4 and >= 8, every stride,
+ * dilation and padding form, odd output channel counts, N = 1, 1-pixel-wide outputs), with
+ * NaN-poisoned memory, on one thread, two threads and the relaxed-SIMD (FMA) build. Each config is
+ * also checked to have run on the streaming kernel (not the general convFilterGrad), and the result
+ * to be the same bits for 1 and 2 threads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { Rng, Tensor, computeConv2DInfo, reference, type Conv2dOptions, type Padding } from '../../src/index.js';
+import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
+import { detectFeatures } from '../../src/kernels/wasm/loader.js';
+import { filterStreamTuning } from '../../src/kernels/wasm/conv2d-filter-grad.js';
+import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
+
+const CONFIGS = 160;
+
+/**
+ * A random config for one of the two kernels: odd seeds suit convFilterGradStream (C % 4 == 0,
+ * C >= 8), even seeds convFilterGradNarrow (C < 8 or odd, dilationW = 1).
+ */
+function randomStreamCase(seed: number, maxHW = 11): ConvCase {
+  const rng = new Rng(seed);
+  const narrow = seed % 2 === 0;
+  for (;;) {
+    const n = 1 + rng.int(3);
+    const h = 1 + rng.int(maxHW);
+    const w = rng.int(6) === 0 ? 1 : 1 + rng.int(maxHW);
+    const inC = narrow ? [1, 2, 3, 5, 6, 7, 9, 10][rng.int(8)] : 4 * (2 + rng.int(5)); // 8 .. 24
+    const outC = (narrow ? 1 : 4) + rng.int(17);
+    const kH = 1 + rng.int(5);
+    const kW = rng.int(3) === 0 ? kH : 1 + rng.int(5);
+    const stride: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+    const dilation: [number, number] = rng.int(2) === 0 ? [1, 1] : [1 + rng.int(3), narrow ? 1 : 1 + rng.int(3)];
+    const p = (): number => rng.int(4);
+    const pads: (() => Padding)[] = [() => 'valid', () => 'same', () => p(), () => [p(), p()], () => [p(), p(), p(), p()]];
+    const opts: Conv2dOptions = { stride, dilation, padding: pads[rng.int(pads.length)]() };
+    try {
+      const info = computeConv2DInfo('test', [n, h, w, inC], [kH, kW, inC, outC], opts);
+      return { seed, xShape: [n, h, w, inC], wShape: [kH, kW, inC, outC], opts, info };
+    } catch {
+      // impossible geometry: draw again
+    }
+  }
+}
+
+const describe = (c: ConvCase): string =>
+  `seed=${c.seed} x=[${c.xShape}] w=[${c.wShape}] stride=${JSON.stringify(c.opts.stride)} dilation=${JSON.stringify(c.opts.dilation)} padding=${JSON.stringify(c.opts.padding)}`;
+
+/** Kernel names run since the last call (the runtime's run() wrapped), and how often each ran in all. */
+const ran: string[] = [];
+const runs = new Map<string, number>();
+function spyOnRuns(): void {
+  const rt = wasmRuntime()!;
+  if ((rt as unknown as { spied?: boolean }).spied) return;
+  const orig = rt.run.bind(rt);
+  rt.run = (...a: Parameters<typeof rt.run>): void => {
+    ran.push(a[0]);
+    orig(...a);
+  };
+  (rt as unknown as { spied?: boolean }).spied = true;
+}
+
+/** Checks one config; returns the wasm dW for bit comparisons. */
+function checkCase(c: ConvCase): Float32Array {
+  const x = Tensor.randn(c.xShape, { seed: c.seed * 7 + 1 });
+  const dy = Tensor.randn([c.info.batch, c.info.outH, c.info.outW, c.info.outC], { seed: c.seed * 7 + 4 });
+  const sums = [x, dy].map((t) => checksum(t.data));
+  const rt = wasmRuntime()!;
+  spyOnRuns();
+  ran.length = 0;
+  rt.poison = NaN;
+  let g: { dw: Tensor; db: Tensor };
+  try {
+    g = wasm.conv2dBackwardFilter(dy, x, c.info);
+  } finally {
+    rt.poison = null;
+  }
+  const ctx = describe(c);
+  const tile = rt.variant.startsWith('relaxed') ? 5 : 4;
+  const inC = c.info.inC;
+  const expected =
+    inC % 4 === 0 && inC >= 8 && c.info.outC >= tile
+      ? 'convFilterGradStream'
+      : c.info.dilationW === 1 && c.info.kW * inC >= tile
+        ? 'convFilterGradNarrow'
+        : 'convFilterGrad';
+  assert.deepEqual(ran, [expected], `${ctx}: ran ${ran.join(', ')}`);
+  runs.set(expected, (runs.get(expected) ?? 0) + 1);
+  assert.deepEqual([x, dy].map((t) => checksum(t.data)), sums, `${ctx}: the kernel changed its inputs`);
+  const r = reference.conv2dBackwardFilter(dy, x, c.info);
+  assertCloseToRef(g.dw, r.dw, 'dw', ctx);
+  assertCloseToRef(g.db, r.db, 'db', ctx);
+  return g.dw.data;
+}
+
+/** Runs f with the streaming kernel taking every size, and `blockBytes` small enough for many units and slots. */
+function withTuning<T>(blockBytes: number, f: () => T): T {
+  const saved = { ...filterStreamTuning };
+  filterStreamTuning.minPixels = 0;
+  filterStreamTuning.blockBytes = blockBytes;
+  try {
+    return f();
+  } finally {
+    Object.assign(filterStreamTuning, saved);
+  }
+}
+
+test('the random configs cover strides, dilations, padding forms, odd channel counts and N = 1', () => {
+  const cases = Array.from({ length: CONFIGS }, (_, i) => randomStreamCase(i + 1));
+  const has = (f: (c: ConvCase) => boolean): boolean => cases.some(f);
+  for (const s of [1, 2, 3]) assert.ok(has((c) => c.info.strideH === s && c.info.strideW === s), `stride ${s}`);
+  for (const d of [2, 3]) assert.ok(has((c) => c.info.dilationH === d), `dilation ${d}`);
+  assert.ok(has((c) => Array.isArray(c.opts.padding) && c.opts.padding.length === 4 && c.info.padTop !== c.info.padBottom), 'asymmetric explicit');
+  assert.ok(has((c) => c.opts.padding === 'same' && (c.info.padTop + c.info.padBottom) % 2 === 1), "'same' with an odd total");
+  assert.ok(has((c) => c.info.padTop > 0 && c.info.padLeft > 0 && c.info.padBottom > 0 && c.info.padRight > 0), 'padding on all sides');
+  assert.ok(has((c) => c.xShape[0] === 1), 'N = 1');
+  assert.ok(has((c) => c.info.outW === 1), 'outputs one pixel wide');
+  assert.ok(has((c) => c.wShape[2] % 8 === 4), 'input channels not a multiple of 8 (overlapping last tile)');
+  assert.ok(has((c) => c.wShape[2] === 1), 'one input channel');
+  assert.ok(has((c) => c.wShape[2] > 8 && c.wShape[2] % 4 !== 0), 'more than 8 input channels, not a multiple of 4');
+  assert.ok(has((c) => c.wShape[3] % 5 !== 0 && c.wShape[3] % 4 !== 0 && c.wShape[3] % 8 !== 0), 'output channels not a multiple of the tiles');
+  assert.ok(has((c) => c.wShape[2] === 1 && c.wShape[1] === 5 && c.wShape[3] % 8 !== 0), 'a 5-wide kernel on 1 channel with odd Cout');
+});
+
+test(`streaming dW = reference on ${CONFIGS} random configs, one thread (mul + add build)`, () => {
+  assert.ok(initWasm(), 'SIMD is available in Node 20');
+  assert.equal(setThreads(1), 1);
+  assert.equal(wasmRuntime()!.variant.startsWith('simd'), true);
+  withTuning(1024, () => {
+    for (let s = 1; s <= CONFIGS; s++) checkCase(randomStreamCase(s));
+  });
+});
+
+test('streaming dW = reference with 2 threads, the workers take part, and 1 and 2 threads give the same bits', async () => {
+  assert.equal((await ready()).backend, 'wasm');
+  const rt = wasmRuntime()!;
+  assert.ok(rt.pool !== null, 'Node has shared memory');
+  withTuning(256, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => randomStreamCase(2001 + i, 24));
+    setThreads(1);
+    const one = cases.map(checkCase);
+    assert.equal(setThreads(2), 2);
+    const before = rt.pool!.chunkCounts()[1];
+    cases.forEach((c, i) => {
+      const two = checkCase(c);
+      const j = two.findIndex((v, k) => !Object.is(v, one[i][k]));
+      assert.equal(j, -1, `${describe(c)}: dw with 2 threads differs from 1 thread at ${j}`);
+    });
+    assert.ok(rt.pool!.chunkCounts()[1] > before, 'worker 1 ran no chunk');
+  });
+  setThreads(1);
+});
+
+test(`streaming dW relaxed-SIMD (FMA) build = reference on ${CONFIGS} random configs`, () => {
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const f = detectFeatures();
+  assert.ok(f.relaxedSimd, 'relaxed SIMD after enabling the V8 flag');
+  assert.ok(initWasm(f));
+  assert.equal(wasmRuntime()!.variant.startsWith('relaxed'), true);
+  withTuning(1024, () => {
+    for (let s = 1; s <= CONFIGS; s++) checkCase(randomStreamCase(s + 10000));
+  });
+});
+
+test('both kernels ran on most configs', () => {
+  assert.ok((runs.get('convFilterGradStream') ?? 0) > CONFIGS / 2, `stream ran ${runs.get('convFilterGradStream')} times`);
+  assert.ok((runs.get('convFilterGradNarrow') ?? 0) > CONFIGS / 2, `narrow ran ${runs.get('convFilterGradNarrow')} times`);
+});
+
+test('the default tuning sends the W1 shapes c1-c4 to the new kernels and checks them (N = 2)', () => {
+  for (const [x, k, outC, opts] of [
+    [[2, 28, 28, 1], 5, 32, { padding: 'same' }],
+    [[2, 14, 14, 32], 5, 64, { padding: 'same' }],
+    [[2, 32, 32, 64], 3, 64, { padding: 'same' }],
+    [[2, 56, 56, 64], 3, 128, { stride: 2, padding: 'valid' }],
+  ] as [[number, number, number, number], number, number, Conv2dOptions][]) {
+    const info = computeConv2DInfo('test', x, [k, k, x[3], outC], opts);
+    const c: ConvCase = { seed: x[1], xShape: x, wShape: [k, k, x[3], outC], opts, info };
+    filterStreamTuning.minPixels = 0;
+    try {
+      checkCase(c);
+    } finally {
+      filterStreamTuning.minPixels = 2048;
+    }
+  }
+});

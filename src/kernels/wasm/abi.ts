@@ -54,6 +54,11 @@ export const PARAM_BLOCKS = {
       'wgt', 'bias', 'y', 'dy', 'dx', 'scratch', 'scratchStride',
     ],
   },
+  /** winogradConv: Winograd F(m x m, 3 x 3) forward and dX (assembly/winograd.ts). */
+  winograd: {
+    prefix: 'WG',
+    fields: ['src', 'H', 'W', 'C', 'N', 'tilesH', 'tilesW', 'offY', 'offX', 'outH', 'outW', 'outC', 'Np', 'U', 'out', 'bias', 'zero', 'scratch', 'scratchStride', 'm'],
+  },
 } as const;
 
 export type ParamBlockKind = keyof typeof PARAM_BLOCKS;
@@ -73,6 +78,7 @@ export const THREADED_KERNELS = [
   { name: 'avgPool', block: 'pool' },
   { name: 'depthwiseForward', block: 'depthwise' },
   { name: 'depthwiseBackward', block: 'depthwise' },
+  { name: 'winogradConv', block: 'winograd' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

@@ -13,6 +13,7 @@ import {
   conv2dBackwardInput as conv2dBackwardInputReference,
 } from '../reference/conv2d.js';
 import { PendingOutput, type Runtime } from './runtime.js';
+import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -76,6 +77,9 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
   rt.reset();
+  // 3x3 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
+  const wino = winogradTile(info, inC, outC);
+  if (wino !== null) return conv2dWinogradWasm(rt, x, w, bias, info, wino);
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
   const xP = rt.put(x.data);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
@@ -157,6 +161,9 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
   if (reset) rt.reset();
+  // 3x3 stride 1: dx is itself a 3x3 stride-1 convolution, by Winograd (winograd.ts).
+  const wino = winogradTile(info, outC, inC);
+  if (wino !== null) return conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
   const dyP = rt.put(dy.data);
   const wP = rt.put(w.data);
   if (inC < 4) {

@@ -1,0 +1,156 @@
+/**
+ * Winograd convolution on the wasm backend (glue for assembly/winograd.ts): F(2x2, 3x3) and
+ * F(4x4, 3x3) for 3 x 3 filters with stride 1 and dilation 1, forward and dX. The algorithm and
+ * its matrices: reference/winograd.ts. The filter transform U = G g G^T runs here, in float64 (one
+ * rounding to float32 per element), packed as the GEMM's 8-column panels, once per call.
+ *
+ * `setConvAlgorithm('direct')` turns it off (the direct implicit GEMM of conv2d.ts runs
+ * everywhere); the default 'auto' uses it only where `winogradTile` says, which is where its
+ * measured float32 error stays inside the cross-checks' tolerance (docs/wasm.md, "Winograd").
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import type { Conv2DInfo } from '../conv-info.js';
+import { F2, F4, type WinogradMatrices } from '../reference/winograd.js';
+import { PendingOutput, type Runtime } from './runtime.js';
+
+/** How the wasm backend computes 3 x 3 stride-1 convolutions. */
+export type ConvAlgorithm = 'auto' | 'direct';
+
+const ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'direct'];
+let algorithm: ConvAlgorithm = 'auto';
+let calls = 0;
+
+/**
+ * Chooses how the wasm backend computes convolutions: 'auto' (the default) runs 3 x 3, stride-1,
+ * dilation-1 forward and input-gradient passes with enough channels as Winograd F(2x2, 3x3),
+ * which does 2.25x fewer multiplications (its float32 error is measured and bounded in
+ * docs/wasm.md); 'direct' runs every convolution as the direct implicit GEMM. The reference
+ * backend is always direct.
+ */
+export function setConvAlgorithm(a: ConvAlgorithm): void {
+  if (!ALGORITHMS.includes(a)) throw new Error(`setConvAlgorithm: algorithm must be one of ${ALGORITHMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(a)}`);
+  algorithm = a;
+}
+
+/** The algorithm set with setConvAlgorithm ('auto' unless changed). */
+export function getConvAlgorithm(): ConvAlgorithm {
+  return algorithm;
+}
+
+/** Calls that ran a Winograd kernel since the module loaded (tests: proof of which path ran). */
+export function winogradCalls(): number {
+  return calls;
+}
+
+/** Fewest channels (in and out) for which 'auto' picks Winograd: below, the a² short GEMMs cost more than they save. */
+export const WINOGRAD_MIN_CHANNELS = 8;
+
+/** Whether a convolution has the geometry Winograd F(m x m, 3 x 3) computes: 3 x 3, stride 1, dilation 1. */
+export function winogradGeometry(info: Conv2DInfo): boolean {
+  return info.kH === 3 && info.kW === 3 && info.strideH === 1 && info.strideW === 1 && info.dilationH === 1 && info.dilationW === 1;
+}
+
+/**
+ * The output tile size 'auto' uses (2 = F(2x2, 3x3)), or null for the direct kernel. `cIn` and
+ * `cOut` are the channels the pass reduces over and produces (dX: outC and inC).
+ */
+export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number): 2 | null {
+  if (algorithm !== 'auto' || !winogradGeometry(info)) return null;
+  return cIn >= WINOGRAD_MIN_CHANNELS && cOut >= WINOGRAD_MIN_CHANNELS ? 2 : null;
+}
+
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+const matrices = (m: 2 | 4): WinogradMatrices => (m === 2 ? F2 : F4);
+
+/** Scratch bytes per thread (layout: assembly/winograd.ts). */
+function winogradScratch(a: number, C: number, Np: number): number {
+  return roundUp(1280 + 4 * a * a * roundUp(C, 4) * 4 + C * 16 + a * a * 4 * Np * 4, 64);
+}
+
+/**
+ * Writes U = G g G^T of every (k, n) filter pair into the arena as a² GEMM B matrices [K x Np] of
+ * 8-column panels: U[((ξ * Np/8 + j) * K + k) * 8 + n % 8] with j = n / 8 (zero for n >= N).
+ * `tap(k, n, t)` is the index in w.data of tap t (= ky * 3 + kx) of the pair's filter.
+ */
+function packTransformedFilter(rt: Runtime, w: Float32Array, f: WinogradMatrices, K: number, N: number, Np: number, tap: (k: number, n: number, t: number) => number): number {
+  const { a, G } = f;
+  const aa = a * a;
+  const panels = Np / 8;
+  const U = rt.zeros(aa * K * Np);
+  const u32 = rt.f32;
+  const base = U >> 2;
+  const gg = new Float64Array(a * 3);
+  for (let k = 0; k < K; k++) {
+    for (let n = 0; n < N; n++) {
+      // (G g)[i][c] = Σ_r G[i][r] g[r][c]
+      for (let i = 0; i < a; i++) {
+        const G0 = G[i][0], G1 = G[i][1], G2 = G[i][2];
+        for (let c = 0; c < 3; c++) gg[i * 3 + c] = G0 * w[tap(k, n, c)] + G1 * w[tap(k, n, 3 + c)] + G2 * w[tap(k, n, 6 + c)];
+      }
+      const col = ((n >> 3) * K + k) * 8 + (n & 7);
+      // U[i][j] = Σ_c (G g)[i][c] G[j][c]
+      for (let i = 0; i < a; i++) {
+        for (let j = 0; j < a; j++) {
+          const v = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
+          u32[base + (i * a + j) * panels * K * 8 + col] = v;
+        }
+      }
+    }
+  }
+  return U;
+}
+
+/**
+ * Runs winogradConv: a stride-1 3 x 3 convolution of src ([N, H, W, C] in the arena) with the
+ * packed transformed filter U into a new [N, outH, outW, outC] result; input tile (ty, tx) starts
+ * at source pixel (ty*m + offY, tx*m + offX).
+ */
+function run(
+  rt: Runtime, m: 2 | 4, src: number, N: number, H: number, W: number, C: number,
+  offY: number, offX: number, outH: number, outW: number, outC: number, U: number, Np: number, bias: number,
+): Tensor {
+  calls++;
+  const a = m + 2;
+  const tilesH = Math.ceil(outH / m);
+  const tilesW = Math.ceil(outW / m);
+  const tiles = N * tilesH * tilesW;
+  const stride = winogradScratch(a, C, Np);
+  const scratch = rt.allocBytes(stride * rt.threads);
+  const zero = rt.zeros(roundUp(C, 4));
+  const outFloats = N * outH * outW * outC;
+  const out = rt.alloc(outFloats);
+  const p = rt.putParams('winograd', {
+    src, H, W, C, N, tilesH, tilesW, offY, offX, outH, outW, outC, Np, U, out, bias, zero, scratch, scratchStride: stride, m,
+  });
+  const y = new PendingOutput(outFloats);
+  rt.run('winogradConv', p, Math.ceil(tiles / 4), 4, y.alloc);
+  return new Tensor(rt.readInto(y.get(), out, outFloats), [N, outH, outW, outC]);
+}
+
+/** y = conv2d(x, w) + bias by Winograd F(m x m, 3 x 3) (the caller has reset the arena; geometry: winogradGeometry). */
+export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, m: 2 | 4): Tensor {
+  const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
+  const Np = roundUp(outC, 8);
+  const xP = rt.put(x.data);
+  // forward: B[k = ic, n = oc] from w[ky, kx, ic, oc]
+  const U = packTransformedFilter(rt, w.data, matrices(m), inC, outC, Np, (ic, oc, t) => (t * inC + ic) * outC + oc);
+  let biasP = 0;
+  if (bias !== null) {
+    biasP = rt.zeros(Np);
+    rt.f32.set(bias.data, biasP >> 2);
+  }
+  return run(rt, m, xP, batch, inH, inW, inC, -padTop, -padLeft, outH, outW, outC, U, Np, biasP);
+}
+
+/**
+ * dx of a stride-1 3 x 3 convolution by Winograd: dx is the stride-1 convolution of dy with the
+ * filter rotated by 180 degrees and its channels swapped, w'[ky, kx, oc, ic] = w[2-ky, 2-kx, ic, oc],
+ * with padding 2 - pad (dx[iy] = Σ_ky dy[iy + padTop - ky] w[ky]): input tile origin pad - 2.
+ */
+export function conv2dBackwardInputWinogradWasm(rt: Runtime, dy: Tensor, w: Tensor, info: Conv2DInfo, m: 2 | 4): Tensor {
+  const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
+  const Np = roundUp(inC, 8);
+  const dyP = rt.put(dy.data);
+  const U = packTransformedFilter(rt, w.data, matrices(m), outC, inC, Np, (oc, ic, t) => ((8 - t) * inC + ic) * outC + oc);
+  return run(rt, m, dyP, batch, outH, outW, outC, padTop - 2, padLeft - 2, inH, inW, inC, U, Np, 0);
+}

@@ -15,6 +15,7 @@
 
 import { tile4x8, interleave4 } from './gemm';
 import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_OFFX, WG_OUTH, WG_OUTW, WG_OUTC, WG_NP, WG_U, WG_OUT, WG_BIAS, WG_ZERO, WG_SCRATCH, WG_SCRATCHSTRIDE, WG_M } from './abi';
+import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE } from './abi';
 
 /** Bytes of scratch per thread (the glue computes the same: winogradScratch in src/kernels/wasm/winograd.ts). */
 //   addr: 64 x u32 (256 B) | t: 64 x v128 (1 KiB) | tmp: 4 x a² x C4 floats | A: C x 4 floats | M: a² x 4 x Np floats
@@ -215,6 +216,55 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
       for (let o = 0; o < outC; o += 4) {
         const biasV = bias != 0 ? v128.load(bias + (<usize>o << 2)) : f32x4.splat(0);
         outputTile(m, mBase + (<usize>o << 2), 4 * rowNp, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
+      }
+    }
+  }
+}
+
+/** Row i of G (F(2,3) for m = 2, F(4,3) for m = 4) times the column (g0, g1, g2), in float64. */
+@inline function gRow(m: i32, i: i32, g0: f64, g1: f64, g2: f64): f64 {
+  if (m == 2) {
+    if (i == 0) return g0;
+    if (i == 1) return (g0 + g1 + g2) * 0.5;
+    if (i == 2) return (g0 - g1 + g2) * 0.5;
+    return g2;
+  }
+  if (i == 0) return g0 * 0.25;
+  if (i == 1) return -(g0 + g1 + g2) / 6;
+  if (i == 2) return -(g0 - g1 + g2) / 6;
+  if (i == 3) return g0 / 24 + g1 / 12 + g2 / 6;
+  if (i == 4) return g0 / 24 - g1 / 12 + g2 / 6;
+  return g2;
+}
+
+/**
+ * Filter transform U = G g G^T (float64, one rounding to float32) of rows [k0, k1) of the GEMMs' B:
+ * for each (k, n < N), g is the 3 x 3 filter at w + (tap * WF_TAPSTRIDE + k * WF_KSTRIDE +
+ * n * WF_NSTRIDE) floats, tap = ky*3 + kx (8 - tap when WF_ROTATE: the 180-degree rotation of dX).
+ * U_ξ is written as 8-column panels: U[((ξ * Np/8 + n/8) * K + k) * 8 + n % 8]; columns n >= N
+ * are left as they are (the glue zeroes them).
+ */
+export function winogradFilter(p: usize, k0: i32, k1: i32, tid: i32): void {
+  const w = <usize>prm(p, WF_W), K = prm(p, WF_K), N = prm(p, WF_N), Np = prm(p, WF_NP), U = <usize>prm(p, WF_U), m = prm(p, WF_M);
+  const tapStride = prm(p, WF_TAPSTRIDE), kStride = prm(p, WF_KSTRIDE), nStride = prm(p, WF_NSTRIDE), rotate = prm(p, WF_ROTATE);
+  const a = m + 2;
+  const panels = Np >> 3;
+  const xiStride = <usize>(panels * K) << 5; // bytes between U_ξ and U_ξ+1
+  for (let k = k0; k < k1; k++) {
+    for (let n = 0; n < N; n++) {
+      const base = w + (<usize>(k * kStride + n * nStride) << 2);
+      // g[r][c] = tap r*3 + c
+      let g0: f64 = 0, g1: f64 = 0, g2: f64 = 0, g3: f64 = 0, g4: f64 = 0, g5: f64 = 0, g6: f64 = 0, g7: f64 = 0, g8: f64 = 0;
+      for (let t = 0; t < 9; t++) {
+        const v = <f64>load<f32>(base + (<usize>((rotate != 0 ? 8 - t : t) * tapStride) << 2));
+        if (t == 0) g0 = v; else if (t == 1) g1 = v; else if (t == 2) g2 = v; else if (t == 3) g3 = v; else if (t == 4) g4 = v;
+        else if (t == 5) g5 = v; else if (t == 6) g6 = v; else if (t == 7) g7 = v; else g8 = v;
+      }
+      const dst = U + (<usize>(((n >> 3) * K + k) * 8 + (n & 7)) << 2);
+      for (let i = 0; i < a; i++) {
+        // (G g)[i][c], c = 0..2
+        const h0 = gRow(m, i, g0, g3, g6), h1 = gRow(m, i, g1, g4, g7), h2 = gRow(m, i, g2, g5, g8);
+        for (let j = 0; j < a; j++) store<f32>(dst + <usize>(i * a + j) * xiStride, <f32>gRow(m, j, h0, h1, h2));
       }
     }
   }

@@ -59,6 +59,11 @@ export const PARAM_BLOCKS = {
     prefix: 'WG',
     fields: ['src', 'H', 'W', 'C', 'N', 'tilesH', 'tilesW', 'offY', 'offX', 'outH', 'outW', 'outC', 'Np', 'U', 'out', 'bias', 'zero', 'scratch', 'scratchStride', 'm'],
   },
+  /** winogradFilter: the filter transform U = G g G^T, rows k of the GEMMs' B (assembly/winograd.ts). */
+  winogradFilter: {
+    prefix: 'WF',
+    fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate'],
+  },
 } as const;
 
 export type ParamBlockKind = keyof typeof PARAM_BLOCKS;
@@ -79,6 +84,7 @@ export const THREADED_KERNELS = [
   { name: 'depthwiseForward', block: 'depthwise' },
   { name: 'depthwiseBackward', block: 'depthwise' },
   { name: 'winogradConv', block: 'winograd' },
+  { name: 'winogradFilter', block: 'winogradFilter' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

@@ -1,8 +1,8 @@
 /**
  * Winograd convolution on the wasm backend (glue for assembly/winograd.ts): F(2x2, 3x3) and
  * F(4x4, 3x3) for 3 x 3 filters with stride 1 and dilation 1, forward and dX. The algorithm and
- * its matrices: reference/winograd.ts. The filter transform U = G g G^T runs here, in float64 (one
- * rounding to float32 per element), packed as the GEMM's 8-column panels, once per call.
+ * its matrices: reference/winograd.ts. The filter transform U = G g G^T runs once per call
+ * (assembly winogradFilter, in float64 with one rounding to float32 per element).
  *
  * `setConvAlgorithm('direct')` turns it off (the direct implicit GEMM of conv2d.ts runs
  * everywhere); the default 'auto' uses it only where `winogradTile` says, which is where its
@@ -10,7 +10,6 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Conv2DInfo } from '../conv-info.js';
-import { F2, F4, type WinogradMatrices } from '../reference/winograd.js';
 import { PendingOutput, type Runtime } from './runtime.js';
 
 /** How the wasm backend computes 3 x 3 stride-1 convolutions. */
@@ -60,7 +59,6 @@ export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number): 2 | n
 }
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
-const matrices = (m: 2 | 4): WinogradMatrices => (m === 2 ? F2 : F4);
 
 /** Scratch bytes per thread (layout: assembly/winograd.ts). */
 function winogradScratch(a: number, C: number, Np: number): number {
@@ -68,35 +66,18 @@ function winogradScratch(a: number, C: number, Np: number): number {
 }
 
 /**
- * Writes U = G g G^T of every (k, n) filter pair into the arena as a² GEMM B matrices [K x Np] of
- * 8-column panels: U[((ξ * Np/8 + j) * K + k) * 8 + n % 8] with j = n / 8 (zero for n >= N).
- * `tap(k, n, t)` is the index in w.data of tap t (= ky * 3 + kx) of the pair's filter.
+ * Writes U = G g G^T of every (k, n) filter pair into the arena (assembly winogradFilter, float64
+ * inside) as a² GEMM B matrices [K x Np] of 8-column panels, zero for columns n >= N. The pair's
+ * tap t (= ky * 3 + kx) is w[t * tapStride + k * kStride + n * nStride], or tap 8 - t if `rotate`.
  */
-function packTransformedFilter(rt: Runtime, w: Float32Array, f: WinogradMatrices, K: number, N: number, Np: number, tap: (k: number, n: number, t: number) => number): number {
-  const { a, G } = f;
-  const aa = a * a;
-  const panels = Np / 8;
-  const U = rt.zeros(aa * K * Np);
-  const u32 = rt.f32;
-  const base = U >> 2;
-  const gg = new Float64Array(a * 3);
-  for (let k = 0; k < K; k++) {
-    for (let n = 0; n < N; n++) {
-      // (G g)[i][c] = Σ_r G[i][r] g[r][c]
-      for (let i = 0; i < a; i++) {
-        const G0 = G[i][0], G1 = G[i][1], G2 = G[i][2];
-        for (let c = 0; c < 3; c++) gg[i * 3 + c] = G0 * w[tap(k, n, c)] + G1 * w[tap(k, n, 3 + c)] + G2 * w[tap(k, n, 6 + c)];
-      }
-      const col = ((n >> 3) * K + k) * 8 + (n & 7);
-      // U[i][j] = Σ_c (G g)[i][c] G[j][c]
-      for (let i = 0; i < a; i++) {
-        for (let j = 0; j < a; j++) {
-          const v = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
-          u32[base + (i * a + j) * panels * K * 8 + col] = v;
-        }
-      }
-    }
-  }
+function packTransformedFilter(
+  rt: Runtime, wP: number, m: 2 | 4, K: number, N: number, Np: number,
+  s: { tapStride: number; kStride: number; nStride: number; rotate: boolean },
+): number {
+  const a = m + 2;
+  const U = rt.zeros(a * a * K * Np);
+  const p = rt.putParams('winogradFilter', { w: wP, K, N, Np, U, m, tapStride: s.tapStride, kStride: s.kStride, nStride: s.nStride, rotate: s.rotate ? 1 : 0 });
+  rt.run('winogradFilter', p, K, 4);
   return U;
 }
 
@@ -133,7 +114,7 @@ export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tens
   const Np = roundUp(outC, 8);
   const xP = rt.put(x.data);
   // forward: B[k = ic, n = oc] from w[ky, kx, ic, oc]
-  const U = packTransformedFilter(rt, w.data, matrices(m), inC, outC, Np, (ic, oc, t) => (t * inC + ic) * outC + oc);
+  const U = packTransformedFilter(rt, rt.put(w.data), m, inC, outC, Np, { tapStride: inC * outC, kStride: outC, nStride: 1, rotate: false });
   let biasP = 0;
   if (bias !== null) {
     biasP = rt.zeros(Np);
@@ -151,6 +132,6 @@ export function conv2dBackwardInputWinogradWasm(rt: Runtime, dy: Tensor, w: Tens
   const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
   const dyP = rt.put(dy.data);
-  const U = packTransformedFilter(rt, w.data, matrices(m), outC, inC, Np, (oc, ic, t) => ((8 - t) * inC + ic) * outC + oc);
+  const U = packTransformedFilter(rt, rt.put(w.data), m, outC, inC, Np, { tapStride: inC * outC, kStride: 1, nStride: outC, rotate: true });
   return run(rt, m, dyP, batch, outH, outW, outC, padTop - 2, padLeft - 2, inH, inW, inC, U, Np, 0);
 }

@@ -3,22 +3,22 @@
 //
 // Work unit: a panel of 4 output tiles (tiles numbered (b, ty, tx) over [N, tilesH, tilesW]).
 // For each panel, all in the thread's scratch:
-//   1. input transform  V = B^T d B of each tile, 4 channels per v128 (tmp[r][ξ][c], r = tile 0..3);
-//   2. for each of the a² positions ξ: interleave the 4 tiles' V_ξ rows into a GEMM A panel
-//      (assembly/gemm.ts layout) and multiply by the transformed filter U_ξ [C x Np], packed as
-//      8-column panels by the glue (src/kernels/wasm/winograd.ts): M_ξ [4 tiles x Np] (W2);
-//   3. output transform Y = A^T M A (+ bias) per tile, 4 output channels per v128, into the
-//      output pixels that lie inside the image.
+//   1. input transform V = B^T d B of each tile, 4 channels per v128, transposed into one GEMM A
+//      panel per position ξ of the a x a tile (assembly/gemm.ts layout: [C][4 tiles]);
+//   2. for each 8-column panel of output channels: the a² GEMMs M_ξ [4 tiles x 8] = V_ξ x U_ξ
+//      (W2), U_ξ [C x Np] the transformed filter as 8-column panels (winogradFilter below), then
+//      the output transform Y = A^T M A (+ bias) of each tile, 4 channels per v128, into the output
+//      pixels that lie inside the image.
 // Input tile (ty, tx) starts at source pixel (ty*m + offY, tx*m + offX); source pixels outside
 // [0, H) x [0, W) read zero (so padding needs no copy). The forward has off = -pad; dX (a stride-1
 // 3x3 convolution of dy with the rotated, transposed filter) has off = pad - 2.
 
-import { tile4x8, interleave4 } from './gemm';
+import { tile4x8 } from './gemm';
 import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_OFFX, WG_OUTH, WG_OUTW, WG_OUTC, WG_NP, WG_U, WG_OUT, WG_BIAS, WG_ZERO, WG_SCRATCH, WG_SCRATCHSTRIDE, WG_M } from './abi';
-import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE } from './abi';
+import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE, WF_SCRATCH, WF_SCRATCHSTRIDE } from './abi';
 
-/** Bytes of scratch per thread (the glue computes the same: winogradScratch in src/kernels/wasm/winograd.ts). */
-//   addr: 64 x u32 (256 B) | t: 64 x v128 (1 KiB) | tmp: 4 x a² x C4 floats | A: C x 4 floats | M: a² x 4 x Np floats
+// Scratch per thread, in bytes (the glue sizes it: winogradScratch in src/kernels/wasm/winograd.ts):
+//   addr 4 x a² u32 at 0 | t a² v128 at 1024 | vt a² x 4 v128 at 2048 | Av a² x C4 x 16 | Mo a² x 4 x 32
 
 // 1-D transforms on v128 lanes, each reading `a` values at s + i*ss and writing at d + i*ds.
 
@@ -141,7 +141,46 @@ function outputTile(
   }
 }
 
-/** Panels [u0, u1) of 4 output tiles each (see the top of this file). */
+/** dst[0..3] = the 4 x 4 transpose of the v128 at s, s + 16, s + 32, s + 48 (lane l of each -> dst[l]). */
+@inline function transpose4(s: usize, dst: usize): void {
+  const r0 = v128.load(s), r1 = v128.load(s, 16), r2 = v128.load(s, 32), r3 = v128.load(s, 48);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+}
+
+/** The a² source pixel addresses of tile `tile` (or `zero` outside the image) into addr. */
+@inline function tileAddresses(
+  addr: usize, tile: i32, plane: i32, tilesW: i32, m: i32, a: i32, offY: i32, offX: i32,
+  src: usize, H: i32, W: i32, srcPix: usize, zero: usize,
+): void {
+  const b = tile / plane;
+  const rem = tile - b * plane;
+  const ty = rem / tilesW;
+  const tx = rem - ty * tilesW;
+  const y0 = ty * m + offY, x0 = tx * m + offX;
+  for (let i = 0; i < a; i++) {
+    const iy = y0 + i;
+    const rowOk = iy >= 0 && iy < H;
+    for (let j = 0; j < a; j++) {
+      const ix = x0 + j;
+      store<u32>(addr + (<usize>(i * a + j) << 2), rowOk && ix >= 0 && ix < W ? <u32>(src + <usize>((b * H + iy) * W + ix) * srcPix) : <u32>zero);
+    }
+  }
+}
+
+/**
+ * Panels [u0, u1) of 4 output tiles each (see the top of this file). Per panel:
+ *   1. for each group of 4 channels: the 4 tiles' input transforms (vt[ξ][tile], 4 channels per
+ *      v128), transposed into the GEMM A panels Av_ξ[k][tile] (K = C rows of 4 floats);
+ *   2. for each 8-column panel j of the output channels: the a² GEMMs M_ξ[4 tiles x 8] =
+ *      Av_ξ x U_ξ[:, 8j..8j+8), then the output transforms of those 8 channels.
+ */
 export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
   const src = <usize>prm(p, WG_SRC), H = prm(p, WG_H), W = prm(p, WG_W), C = prm(p, WG_C), N = prm(p, WG_N);
   const tilesH = prm(p, WG_TILESH), tilesW = prm(p, WG_TILESW), offY = prm(p, WG_OFFY), offX = prm(p, WG_OFFX);
@@ -152,119 +191,140 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
   const aa = a * a;
   const C4 = (C + 3) & ~3;
   const scratch = <usize>prm(p, WG_SCRATCH) + <usize>tid * <usize>prm(p, WG_SCRATCHSTRIDE);
-  const addr = scratch; // a² u32: the current tile's source pixel addresses (or `zero`)
-  const t = scratch + 256; // a² v128: between the two passes of a transform
-  const tmp = scratch + 1280; // 4 tiles x a² x C4 floats: V
-  const vTile = <usize>(aa * C4) << 2; // bytes of one tile's V
-  const vs = <usize>C4 << 2; // bytes between V_ξ and V_ξ+1 of a tile
-  const A = tmp + 4 * vTile; // C x 4 floats: the GEMM A panel of one ξ
-  const Mo = A + (<usize>C << 4); // a² x 4 x Np floats
-  const rowNp = <usize>Np << 2;
+  const addr = scratch; // 4 tiles x a² u32: the tiles' source pixel addresses (or `zero`)
+  const t = scratch + 1024; // a² v128: between the two passes of a transform
+  const vt = scratch + 2048; // a² x 4 tiles v128: one channel group's transformed tiles
+  const Av = vt + (<usize>aa << 6); // a² x C4 x 4 floats: the GEMMs' A panels
+  const avs = <usize>C4 << 4; // bytes between Av_ξ and Av_ξ+1
+  const Mo = Av + <usize>aa * avs; // a² x 4 tiles x 8 floats: one column panel's M
   const panels = Np >> 3;
   const plane = tilesH * tilesW;
   const tiles = N * plane;
   const pixBytes = <usize>outC << 2;
   const rowBytes = <usize>outW * pixBytes;
   const srcPix = <usize>C << 2;
+  const uPanel = <usize>C << 5; // bytes of one 8-column panel of U_ξ
   for (let u = u0; u < u1; u++) {
-    // 1. input transforms
+    // 1. input transforms into the A panels
+    const live = min(4, tiles - u * 4);
     for (let r = 0; r < 4; r++) {
-      const tile = u * 4 + r;
-      const vt = tmp + <usize>r * vTile;
-      if (tile >= tiles) {
-        memory.fill(vt, 0, vTile);
-        continue;
+      if (r < live) {
+        tileAddresses(addr + (<usize>r * <usize>aa << 2), u * 4 + r, plane, tilesW, m, a, offY, offX, src, H, W, srcPix, zero);
+      } else {
+        for (let e = 0; e < aa; e++) store<u32>(addr + (<usize>(r * aa + e) << 2), <u32>zero);
       }
-      const b = tile / plane;
-      const rem = tile - b * plane;
-      const ty = rem / tilesW;
-      const tx = rem - ty * tilesW;
-      const y0 = ty * m + offY, x0 = tx * m + offX;
-      for (let i = 0; i < a; i++) {
-        const iy = y0 + i;
-        for (let j = 0; j < a; j++) {
-          const ix = x0 + j;
-          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-          store<u32>(addr + (<usize>(i * a + j) << 2), inside ? <u32>(src + <usize>((b * H + iy) * W + ix) * srcPix) : <u32>zero);
+    }
+    for (let c = 0; c < C; c += 4) {
+      const co = <usize>c << 2;
+      for (let r = 0; r < 4; r++) inputTile(a, addr + (<usize>r * <usize>aa << 2), co, t, vt + (<usize>r << 4), 64);
+      for (let xi = 0; xi < aa; xi++) transpose4(vt + (<usize>xi << 6), Av + <usize>xi * avs + (<usize>c << 4));
+    }
+    // 2. per column panel: a² GEMMs, then the output transforms of its 8 channels
+    for (let j = 0; j < panels; j++) {
+      for (let xi = 0; xi < aa; xi++) {
+        const mx = Mo + (<usize>xi << 7);
+        tile4x8(Av + <usize>xi * avs, U + <usize>(xi * panels + j) * uPanel, 32, C, mx, mx + 32, mx + 64, mx + 96, 0, 0);
+      }
+      const o0 = j << 3;
+      for (let r = 0; r < live; r++) {
+        const tile = u * 4 + r;
+        const b = tile / plane;
+        const rem = tile - b * plane;
+        const ty = rem / tilesW;
+        const tx = rem - ty * tilesW;
+        const oy = ty * m, ox = tx * m;
+        const kMax = min(m, outH - oy), lMax = min(m, outW - ox);
+        const outP = out + <usize>((b * outH + oy) * outW + ox) * pixBytes;
+        for (let o = o0; o < min(outC, o0 + 8); o += 4) {
+          const biasV = bias != 0 ? v128.load(bias + (<usize>o << 2)) : f32x4.splat(0);
+          outputTile(m, Mo + (<usize>r << 5) + (<usize>(o - o0) << 2), 128, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
         }
-      }
-      for (let c = 0; c < C; c += 4) inputTile(a, addr, <usize>c << 2, t, vt + (<usize>c << 2), vs);
-    }
-    // 2. a² GEMMs: M_ξ[4 tiles, Np] = V_ξ[4 tiles, C] x U_ξ[C, Np]
-    for (let xi = 0; xi < aa; xi++) {
-      const vx = tmp + <usize>xi * vs;
-      interleave4(A, vx, vx + vTile, vx + 2 * vTile, vx + 3 * vTile, C);
-      const m0 = Mo + <usize>(xi * 4) * rowNp;
-      const ux = U + (<usize>(xi * panels * C) << 5);
-      for (let j = 0; j < panels; j++) {
-        const co = <usize>j << 5;
-        tile4x8(A, ux + (<usize>(j * C) << 5), 32, C, m0 + co, m0 + rowNp + co, m0 + 2 * rowNp + co, m0 + 3 * rowNp + co, 0, 0);
-      }
-    }
-    // 3. output transforms
-    for (let r = 0; r < 4; r++) {
-      const tile = u * 4 + r;
-      if (tile >= tiles) break;
-      const b = tile / plane;
-      const rem = tile - b * plane;
-      const ty = rem / tilesW;
-      const tx = rem - ty * tilesW;
-      const oy = ty * m, ox = tx * m;
-      const kMax = min(m, outH - oy), lMax = min(m, outW - ox);
-      const outP = out + <usize>((b * outH + oy) * outW + ox) * pixBytes;
-      const mBase = Mo + <usize>r * rowNp;
-      for (let o = 0; o < outC; o += 4) {
-        const biasV = bias != 0 ? v128.load(bias + (<usize>o << 2)) : f32x4.splat(0);
-        outputTile(m, mBase + (<usize>o << 2), 4 * rowNp, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
       }
     }
   }
 }
 
-/** Row i of G (F(2,3) for m = 2, F(4,3) for m = 4) times the column (g0, g1, g2), in float64. */
-@inline function gRow(m: i32, i: i32, g0: f64, g1: f64, g2: f64): f64 {
+/**
+ * y = G x for one column x = (x0, x1, x2) of a filter (G of F(2,3) for m = 2, of F(4,3) for
+ * m = 4), in float64; y_i is stored at d + i * ds, as float64 (`wide`) or rounded to float32.
+ * 1/6, 1/12, 1/24 are float64 constants (a multiply is ~10x faster than a divide; the results
+ * differ from dividing by at most the last bit of a float64, far below float32's rounding).
+ */
+@inline function gColumn(m: i32, x0: f64, x1: f64, x2: f64, d: usize, ds: usize, wide: bool): void {
+  let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0;
   if (m == 2) {
-    if (i == 0) return g0;
-    if (i == 1) return (g0 + g1 + g2) * 0.5;
-    if (i == 2) return (g0 - g1 + g2) * 0.5;
-    return g2;
+    y0 = x0;
+    y1 = (x0 + x1 + x2) * 0.5;
+    y2 = (x0 - x1 + x2) * 0.5;
+    y3 = x2;
+  } else {
+    const s6: f64 = 1.0 / 6.0, s12: f64 = 1.0 / 12.0, s24: f64 = 1.0 / 24.0;
+    const p = x0 + x2, q = x0 * s24 + x2 * s6, r = x1 * s12;
+    y0 = x0 * 0.25;
+    y1 = -(p + x1) * s6;
+    y2 = -(p - x1) * s6;
+    y3 = q + r;
+    y4 = q - r;
+    y5 = x2;
   }
-  if (i == 0) return g0 * 0.25;
-  if (i == 1) return -(g0 + g1 + g2) / 6;
-  if (i == 2) return -(g0 - g1 + g2) / 6;
-  if (i == 3) return g0 / 24 + g1 / 12 + g2 / 6;
-  if (i == 4) return g0 / 24 - g1 / 12 + g2 / 6;
-  return g2;
+  if (wide) {
+    store<f64>(d, y0); store<f64>(d + ds, y1); store<f64>(d + 2 * ds, y2); store<f64>(d + 3 * ds, y3);
+    if (m == 4) { store<f64>(d + 4 * ds, y4); store<f64>(d + 5 * ds, y5); }
+  } else {
+    store<f32>(d, <f32>y0); store<f32>(d + ds, <f32>y1); store<f32>(d + 2 * ds, <f32>y2); store<f32>(d + 3 * ds, <f32>y3);
+    if (m == 4) { store<f32>(d + 4 * ds, <f32>y4); store<f32>(d + 5 * ds, <f32>y5); }
+  }
+}
+
+/** Tap t of the filter at g (8 - t if rotated), as float64. */
+@inline function tapValue(g: usize, t: i32, rotate: i32, tapStride: i32): f64 {
+  return <f64>load<f32>(g + (<usize>((rotate != 0 ? 8 - t : t) * tapStride) << 2));
 }
 
 /**
  * Filter transform U = G g G^T (float64, one rounding to float32) of rows [k0, k1) of the GEMMs' B:
  * for each (k, n < N), g is the 3 x 3 filter at w + (tap * WF_TAPSTRIDE + k * WF_KSTRIDE +
  * n * WF_NSTRIDE) floats, tap = ky*3 + kx (8 - tap when WF_ROTATE: the 180-degree rotation of dX).
- * U_ξ is written as 8-column panels: U[((ξ * Np/8 + n/8) * K + k) * 8 + n % 8]; columns n >= N
- * are left as they are (the glue zeroes them).
+ * U_ξ is written as 8-column panels: U[((ξ * Np/8 + n/8) * K + k) * 8 + n % 8], zero for n >= N.
  */
 export function winogradFilter(p: usize, k0: i32, k1: i32, tid: i32): void {
   const w = <usize>prm(p, WF_W), K = prm(p, WF_K), N = prm(p, WF_N), Np = prm(p, WF_NP), U = <usize>prm(p, WF_U), m = prm(p, WF_M);
   const tapStride = prm(p, WF_TAPSTRIDE), kStride = prm(p, WF_KSTRIDE), nStride = prm(p, WF_NSTRIDE), rotate = prm(p, WF_ROTATE);
   const a = m + 2;
+  const aa = a * a;
+  const gg = <usize>prm(p, WF_SCRATCH) + <usize>tid * <usize>prm(p, WF_SCRATCHSTRIDE); // (G g): a x 3 float64
+  // One row k of every U_ξ, [ξ][Np] floats, then copied out panel by panel: writing each (k, n)'s
+  // a² values straight into U would store at a stride of a power of two (the size of U_ξ), where
+  // the a² cache lines share one L1 set and evict each other (F(4,3) ran 7x slower than F(2,3)).
+  const row = gg + 256;
+  const rowStride = <usize>Np << 2;
   const panels = Np >> 3;
   const xiStride = <usize>(panels * K) << 5; // bytes between U_ξ and U_ξ+1
   for (let k = k0; k < k1; k++) {
     for (let n = 0; n < N; n++) {
-      const base = w + (<usize>(k * kStride + n * nStride) << 2);
-      // g[r][c] = tap r*3 + c
-      let g0: f64 = 0, g1: f64 = 0, g2: f64 = 0, g3: f64 = 0, g4: f64 = 0, g5: f64 = 0, g6: f64 = 0, g7: f64 = 0, g8: f64 = 0;
-      for (let t = 0; t < 9; t++) {
-        const v = <f64>load<f32>(base + (<usize>((rotate != 0 ? 8 - t : t) * tapStride) << 2));
-        if (t == 0) g0 = v; else if (t == 1) g1 = v; else if (t == 2) g2 = v; else if (t == 3) g3 = v; else if (t == 4) g4 = v;
-        else if (t == 5) g5 = v; else if (t == 6) g6 = v; else if (t == 7) g7 = v; else g8 = v;
+      const g = w + (<usize>(k * kStride + n * nStride) << 2);
+      // (G g)[i][c] for each column c of g (rows are ky)
+      for (let c = 0; c < 3; c++) {
+        gColumn(m, tapValue(g, c, rotate, tapStride), tapValue(g, 3 + c, rotate, tapStride), tapValue(g, 6 + c, rotate, tapStride), gg + (<usize>c << 3), 24, true);
       }
-      const dst = U + (<usize>(((n >> 3) * K + k) * 8 + (n & 7)) << 2);
+      // U[i][j] = (G (G g)[i]^T)[j]
+      const dst = row + (<usize>n << 2);
       for (let i = 0; i < a; i++) {
-        // (G g)[i][c], c = 0..2
-        const h0 = gRow(m, i, g0, g3, g6), h1 = gRow(m, i, g1, g4, g7), h2 = gRow(m, i, g2, g5, g8);
-        for (let j = 0; j < a; j++) store<f32>(dst + <usize>(i * a + j) * xiStride, <f32>gRow(m, j, h0, h1, h2));
+        const r = gg + <usize>i * 24;
+        gColumn(m, load<f64>(r), load<f64>(r, 8), load<f64>(r, 16), dst + <usize>(i * a) * rowStride, rowStride, false);
+      }
+    }
+    for (let xi = 0; xi < aa; xi++) {
+      const s = row + <usize>xi * rowStride;
+      const d = U + <usize>xi * xiStride + (<usize>k << 5);
+      for (let j = 0; j < panels; j++) {
+        const sj = s + (<usize>j << 5), dj = d + <usize>(j * K) * 32;
+        if ((j << 3) + 8 <= N) {
+          v128.store(dj, v128.load(sj));
+          v128.store(dj, v128.load(sj, 16), 16);
+        } else {
+          for (let n = j << 3; n < (j << 3) + 8; n++) store<f32>(dj + (<usize>(n & 7) << 2), n < N ? load<f32>(sj + (<usize>(n & 7) << 2)) : 0);
+        }
       }
     }
   }

@@ -17,6 +17,11 @@ const CASES: Record<string, { x: [number, number, number, number]; outC: number;
   c16: { x: [32, 32, 32, 16], outC: 16, opts: { padding: 'same' } },
   c8: { x: [32, 32, 32, 8], outC: 8, opts: { padding: 'same' } },
   small: { x: [32, 7, 7, 32], outC: 32, opts: { padding: 'same' } },
+  mid: { x: [32, 14, 14, 32], outC: 64, opts: { padding: 'same' } },
+  tiny: { x: [32, 4, 4, 64], outC: 64, opts: { padding: 'same' } },
+  s8: { x: [32, 8, 8, 64], outC: 64, opts: { padding: 'same' } },
+  s6: { x: [32, 6, 6, 64], outC: 64, opts: { padding: 'same' } },
+  b1: { x: [1, 32, 32, 64], outC: 64, opts: { padding: 'same' } },
 };
 
 function arg(name: string, dflt: string): string {

@@ -62,7 +62,7 @@ export const PARAM_BLOCKS = {
   /** winogradFilter: the filter transform U = G g G^T, rows k of the GEMMs' B (assembly/winograd.ts). */
   winogradFilter: {
     prefix: 'WF',
-    fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate'],
+    fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate', 'scratch', 'scratchStride'],
   },
 } as const;
 

@@ -61,13 +61,14 @@ export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number): 2 | n
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /** Scratch bytes per thread (layout: assembly/winograd.ts). */
-function winogradScratch(a: number, C: number, Np: number): number {
-  return roundUp(1280 + 4 * a * a * roundUp(C, 4) * 4 + C * 16 + a * a * 4 * Np * 4, 64);
+function winogradScratch(a: number, C: number): number {
+  return roundUp(2048 + a * a * 64 + a * a * roundUp(C, 4) * 16 + a * a * 128, 64);
 }
 
 /**
  * Writes U = G g G^T of every (k, n) filter pair into the arena (assembly winogradFilter, float64
- * inside) as a² GEMM B matrices [K x Np] of 8-column panels, zero for columns n >= N. The pair's
+ * inside) as a² GEMM B matrices [K x Np] of 8-column panels, zero for columns n >= N (every
+ * element written: the arena is not zeroed). The pair's
  * tap t (= ky * 3 + kx) is w[t * tapStride + k * kStride + n * nStride], or tap 8 - t if `rotate`.
  */
 function packTransformedFilter(
@@ -75,8 +76,13 @@ function packTransformedFilter(
   s: { tapStride: number; kStride: number; nStride: number; rotate: boolean },
 ): number {
   const a = m + 2;
-  const U = rt.zeros(a * a * K * Np);
-  const p = rt.putParams('winogradFilter', { w: wP, K, N, Np, U, m, tapStride: s.tapStride, kStride: s.kStride, nStride: s.nStride, rotate: s.rotate ? 1 : 0 });
+  const U = rt.alloc(a * a * K * Np);
+  // per thread: (G g), a x 3 float64; one row k of every U_ξ, a² x Np floats
+  const scratchStride = roundUp(256 + a * a * Np * 4, 64);
+  const scratch = rt.allocBytes(scratchStride * rt.threads);
+  const p = rt.putParams('winogradFilter', {
+    w: wP, K, N, Np, U, m, tapStride: s.tapStride, kStride: s.kStride, nStride: s.nStride, rotate: s.rotate ? 1 : 0, scratch, scratchStride,
+  });
   rt.run('winogradFilter', p, K, 4);
   return U;
 }
@@ -95,7 +101,7 @@ function run(
   const tilesH = Math.ceil(outH / m);
   const tilesW = Math.ceil(outW / m);
   const tiles = N * tilesH * tilesW;
-  const stride = winogradScratch(a, C, Np);
+  const stride = winogradScratch(a, C);
   const scratch = rt.allocBytes(stride * rt.threads);
   const zero = rt.zeros(roundUp(C, 4));
   const outFloats = N * outH * outW * outC;

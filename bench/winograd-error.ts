@@ -1,7 +1,7 @@
 /**
  * The float32 error of Winograd F(2x2,3x3) and F(4x4,3x3) against the float64 reference, beside the
  * direct kernel's (docs/wasm.md, "Winograd"): forward and dX on random 3x3 stride-1 configs (every
- * padding form, 1-64 channels) and on the W1 c3 layer (N = 2 of its 32 images). For each kernel:
+ * padding form, 1-64 channels, and two with 256 and 512) and on the W1 c3 layer (N = 2 of its 32 images). For each kernel:
  * the largest |wasm - reference| / max|reference| over the configs, and the largest ratio of the
  * error to the cross-check tolerance (test/wasm/helpers.ts: 1e-5 + 1e-4 max|reference|; < 1 passes).
  *
@@ -51,6 +51,10 @@ function randomCase(seed: number): { shape: [number, number, number, number]; ou
 const configs = Number(arg('configs', '200'));
 const cases = Array.from({ length: configs }, (_, i) => randomCase(i + 1));
 const c3 = { shape: [2, 32, 32, 64] as [number, number, number, number], outC: 64, padding: 'same' as Padding };
+// many channels: the reduction over ic is longer
+for (const [shape, outC] of [[[1, 16, 16, 256], 256], [[1, 8, 8, 512], 512]] as [[number, number, number, number], number][]) {
+  cases.push({ shape, outC, padding: 'same', info: computeConv2DInfo('error', shape, [3, 3, shape[3], outC], { padding: 'same' }) });
+}
 cases.push({ ...c3, info: computeConv2DInfo('error', c3.shape, [3, 3, 64, 64], { padding: 'same' }) });
 
 for (const relaxed of [false, true]) {
@@ -85,7 +89,7 @@ for (const relaxed of [false, true]) {
       measure(st[`F${m} dX`], conv2dBackwardInputWinogradWasm(rt, dy, w, c.info, m), dx, label);
     }
   });
-  console.log(`build ${rt.variant}: ${configs} random 3x3 stride-1 configs (1-64 channels)`);
+  console.log(`build ${rt.variant}: ${configs} random 3x3 stride-1 configs (1-64 channels), and 16x16x256 -> 256, 8x8x512 -> 512`);
   for (const [k, s] of Object.entries(stats)) console.log(`  ${k.padEnd(11)} max err/max|ref| ${s.rel.toExponential(2)}  max err/tolerance ${s.tolRatio.toFixed(4)}  max abs err ${s.abs.toExponential(2)}  (worst: ${s.at})`);
   console.log(`  W1 c3 layer (N=2, 32x32x64 -> 64, same)`);
   for (const [k, s] of Object.entries(c3stats)) console.log(`  ${k.padEnd(11)} max err/max|ref| ${s.rel.toExponential(2)}  max err/tolerance ${s.tolRatio.toFixed(4)}  max abs err ${s.abs.toExponential(2)}`);

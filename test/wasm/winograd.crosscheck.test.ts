@@ -10,14 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Rng, Tensor, computeConv2DInfo, reference, type Conv2dOptions, type Padding } from '../../src/index.js';
+import { Rng, Tensor, computeConv2DInfo, reference, getConvAlgorithm, setConvAlgorithm, type Conv2dOptions, type Padding } from '../../src/index.js';
 import { conv2d, conv2dBackward } from '../../src/kernels/ops.js';
 import { gradcheckOp } from '../../src/gradcheck.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { conv2dWinogradReference, F2, F4 } from '../../src/kernels/reference/winograd.js';
 import {
-  conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, getConvAlgorithm, setConvAlgorithm, winogradCalls, WINOGRAD_MIN_CHANNELS,
+  conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradCalls, winogradTile, WINOGRAD_F4_MAX_CHANNELS, WINOGRAD_MIN_CHANNELS,
 } from '../../src/kernels/wasm/winograd.js';
 import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
 
@@ -192,6 +192,34 @@ test("'auto' runs 3x3 stride-1 convolutions with enough channels as Winograd; 'd
     const inf = computeConv2DInfo('t', xi.shape, wi.shape, o);
     const dyi = Tensor.randn([inf.batch, inf.outH, inf.outW, inf.outC], { seed: 7 });
     assert.equal(counted(() => { wasm.conv2d(xi, wi, null, inf); wasm.conv2dBackward(dyi, xi, wi, inf); }), 0, `x=[${xs}] w=[${ws}] ${JSON.stringify(o)} ran Winograd`);
+  }
+});
+
+test("'auto' takes the tile size whose tiles do fewer multiplications in all, F(2x2) on a tie, and runs that kernel", () => {
+  const info = (h: number, w: number, stride = 1) => computeConv2DInfo('t', [1, h, w, 8], [3, 3, 8, 8], { padding: 'same', stride });
+  // tiles x a²: 6x6: F(2) 9 x 16 = 144, F(4) 4 x 36 = 144 (tie); 7x7: 16 x 16 = 256 vs 4 x 36 = 144; 1x1: 16 vs 36
+  for (const [h, w, m] of [[6, 6, 2], [7, 7, 4], [1, 1, 2], [4, 4, 4], [2, 2, 2], [32, 32, 4], [2, 40, 2]] as const) {
+    assert.equal(winogradTile(info(h, w), 8, 8), m, `${h}x${w}`);
+  }
+  assert.equal(winogradTile(info(32, 32), WINOGRAD_F4_MAX_CHANNELS, 8), 4);
+  assert.equal(winogradTile(info(32, 32), WINOGRAD_F4_MAX_CHANNELS + 1, 8), 2, 'F(4x4) beyond the channels its error was measured for');
+  assert.equal(winogradTile(info(8, 8), 8, 7), null, 'too few output channels');
+  assert.equal(winogradTile(info(8, 8, 2), 8, 8), null, 'stride 2');
+  assert.ok(initWasm());
+  const rt = wasmRuntime()!;
+  for (const [h, w, m] of [[7, 7, 4], [6, 6, 2]] as const) {
+    const x = Tensor.randn([2, h, w, 9], { seed: h });
+    const wt = Tensor.randn([3, 3, 9, 10], { seed: h + 1 });
+    const inf = computeConv2DInfo('t', x.shape, wt.shape, { padding: 'same' });
+    const dy = Tensor.randn([2, h, w, 10], { seed: h + 2 });
+    const y = wasm.conv2d(x, wt, null, inf);
+    const dx = wasm.conv2dBackwardInput(dy, wt, inf);
+    rt.reset();
+    assert.deepEqual(y.data, conv2dWinogradWasm(rt, x, wt, null, inf, m).data, `${h}x${w}: forward did not run F(${m}x${m})`);
+    rt.reset();
+    assert.deepEqual(dx.data, conv2dBackwardInputWinogradWasm(rt, dy, wt, inf, m).data, `${h}x${w}: dX did not run F(${m}x${m})`);
+    rt.reset();
+    assert.notDeepEqual(y.data, conv2dWinogradWasm(rt, x, wt, null, inf, m === 2 ? 4 : 2).data, 'F(2) and F(4) are bit-identical here: the check above proves nothing');
   }
 });
 

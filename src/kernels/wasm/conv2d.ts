@@ -162,7 +162,7 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const Np = roundUp(inC, 8);
   if (reset) rt.reset();
   // 3x3 stride 1: dx is itself a 3x3 stride-1 convolution, by Winograd (winograd.ts).
-  const wino = winogradTile(info, outC, inC);
+  const wino = winogradTile(info, outC, inC, inH, inW);
   if (wino !== null) return conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
   const dyP = rt.put(dy.data);
   const wP = rt.put(w.data);

@@ -5,8 +5,8 @@
  * (assembly winogradFilter, in float64 with one rounding to float32 per element).
  *
  * `setConvAlgorithm('direct')` turns it off (the direct implicit GEMM of conv2d.ts runs
- * everywhere); the default 'auto' uses it only where `winogradTile` says, which is where its
- * measured float32 error stays inside the cross-checks' tolerance (docs/wasm.md, "Winograd").
+ * everywhere); the default 'auto' uses it where `winogradTile` says. Its measured float32 error
+ * stays inside the cross-checks' tolerance (docs/wasm.md, "Winograd").
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Conv2DInfo } from '../conv-info.js';
@@ -21,10 +21,10 @@ let calls = 0;
 
 /**
  * Chooses how the wasm backend computes convolutions: 'auto' (the default) runs 3 x 3, stride-1,
- * dilation-1 forward and input-gradient passes with enough channels as Winograd F(2x2, 3x3),
- * which does 2.25x fewer multiplications (its float32 error is measured and bounded in
- * docs/wasm.md); 'direct' runs every convolution as the direct implicit GEMM. The reference
- * backend is always direct.
+ * dilation-1 forward and input-gradient passes with at least WINOGRAD_MIN_CHANNELS channels in
+ * and out as Winograd F(4x4, 3x3) or F(2x2, 3x3) (4x or 2.25x fewer multiplications; their
+ * float32 error is measured and bounded in docs/wasm.md); 'direct' runs every convolution as the
+ * direct implicit GEMM. The reference backend is always direct.
  */
 export function setConvAlgorithm(a: ConvAlgorithm): void {
   if (!ALGORITHMS.includes(a)) throw new Error(`setConvAlgorithm: algorithm must be one of ${ALGORITHMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(a)}`);
@@ -50,13 +50,25 @@ export function winogradGeometry(info: Conv2DInfo): boolean {
 }
 
 /**
- * The output tile size 'auto' uses (2 = F(2x2, 3x3)), or null for the direct kernel. `cIn` and
- * `cOut` are the channels the pass reduces over and produces (dX: outC and inC).
+ * The output tile size 'auto' uses, or null for the direct kernel. `cIn` and `cOut` are the
+ * channels the pass reduces over and produces (dX: outC and inC). F(4x4, 3x3) does 2.25 and
+ * F(2x2, 3x3) 4 multiplications per output where the direct kernel does 9, but a tile computes all
+ * of its outputs, also those past the image's edge: the one whose tiles do fewer multiplications
+ * in all (tiles x a²) is taken, F(2x2) on a tie (its transforms are cheaper). Both errors are
+ * within the cross-checks' tolerance (docs/wasm.md, "Winograd"); F(4x4)'s grows with the
+ * reduction length, so above WINOGRAD_F4_MAX_CHANNELS input channels (where it was not measured)
+ * F(2x2), which is more accurate than the direct kernel, runs instead.
  */
-export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number): 2 | null {
+export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number, outH = info.outH, outW = info.outW): 2 | 4 | null {
   if (algorithm !== 'auto' || !winogradGeometry(info)) return null;
-  return cIn >= WINOGRAD_MIN_CHANNELS && cOut >= WINOGRAD_MIN_CHANNELS ? 2 : null;
+  if (cIn < WINOGRAD_MIN_CHANNELS || cOut < WINOGRAD_MIN_CHANNELS) return null;
+  if (cIn > WINOGRAD_F4_MAX_CHANNELS) return 2;
+  const work = (m: number): number => Math.ceil(outH / m) * Math.ceil(outW / m) * (m + 2) ** 2;
+  return work(4) < work(2) ? 4 : 2;
 }
+
+/** Most channels reduced over for which 'auto' uses F(4x4, 3x3) (its error measured up to here: 22% of the tolerance). */
+export const WINOGRAD_F4_MAX_CHANNELS = 512;
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 

@@ -22,6 +22,8 @@ const CASES: Record<string, { x: [number, number, number, number]; outC: number;
   s8: { x: [32, 8, 8, 64], outC: 64, opts: { padding: 'same' } },
   s6: { x: [32, 6, 6, 64], outC: 64, opts: { padding: 'same' } },
   b1: { x: [1, 32, 32, 64], outC: 64, opts: { padding: 'same' } },
+  c256: { x: [8, 16, 16, 256], outC: 256, opts: { padding: 'same' } },
+  c512: { x: [8, 8, 8, 512], outC: 512, opts: { padding: 'same' } },
 };
 
 function arg(name: string, dflt: string): string {

@@ -203,6 +203,10 @@ test("'auto' takes the tile size whose tiles do fewer multiplications in all, F(
   }
   assert.equal(winogradTile(info(32, 32), WINOGRAD_F4_MAX_CHANNELS, 8), 4);
   assert.equal(winogradTile(info(32, 32), WINOGRAD_F4_MAX_CHANNELS + 1, 8), 2, 'F(4x4) beyond the channels its error was measured for');
+  // the transformed filter U = a² x cIn x roundUp(cOut, 8) floats, at most 4 MiB
+  assert.equal(winogradTile(info(32, 32), 128, 128), 4, 'U of F(4x4): 36 x 128 x 128 x 4 B = 2.4 MB');
+  assert.equal(winogradTile(info(32, 32), 256, 256), 2, 'U of F(4x4) 9.4 MB, of F(2x2) 4 MiB');
+  assert.equal(winogradTile(info(32, 32), 256, 257), null, 'U of F(2x2) over 4 MiB');
   assert.equal(winogradTile(info(8, 8), 8, 7), null, 'too few output channels');
   assert.equal(winogradTile(info(8, 8, 2), 8, 8), null, 'stride 2');
   assert.ok(initWasm());

@@ -44,6 +44,8 @@ export function winogradCalls(): number {
 /** Fewest channels (in and out) for which 'auto' picks Winograd: below, the a² short GEMMs cost more than they save. */
 export const WINOGRAD_MIN_CHANNELS = 8;
 
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
 /** Whether a convolution has the geometry Winograd F(m x m, 3 x 3) computes: 3 x 3, stride 1, dilation 1. */
 export function winogradGeometry(info: Conv2DInfo): boolean {
   return info.kH === 3 && info.kW === 3 && info.strideH === 1 && info.strideW === 1 && info.dilationH === 1 && info.dilationW === 1;
@@ -57,12 +59,18 @@ export function winogradGeometry(info: Conv2DInfo): boolean {
  * in all (tiles x a²) is taken, F(2x2) on a tie (its transforms are cheaper). Both errors are
  * within the cross-checks' tolerance (docs/wasm.md, "Winograd"); F(4x4)'s grows with the
  * reduction length, so above WINOGRAD_F4_MAX_CHANNELS input channels (where it was not measured)
- * F(2x2), which is more accurate than the direct kernel, runs instead.
+ * F(2x2), which is more accurate than the direct kernel, runs instead. And every 4 tiles read all of
+ * the transformed filter U (a² x cIn x cOut floats): a tile size whose U is over
+ * WINOGRAD_MAX_FILTER_BYTES is not used (from L3 or memory it ran slower than the direct kernel).
  */
 export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number, outH = info.outH, outW = info.outW): 2 | 4 | null {
   if (algorithm !== 'auto' || !winogradGeometry(info)) return null;
   if (cIn < WINOGRAD_MIN_CHANNELS || cOut < WINOGRAD_MIN_CHANNELS) return null;
-  if (cIn > WINOGRAD_F4_MAX_CHANNELS) return 2;
+  const fits = (m: number): boolean => (m + 2) ** 2 * cIn * roundUp(cOut, 8) * 4 <= WINOGRAD_MAX_FILTER_BYTES;
+  const f4 = cIn <= WINOGRAD_F4_MAX_CHANNELS && fits(4);
+  const f2 = fits(2);
+  if (!f4) return f2 ? 2 : null;
+  if (!f2) return 4;
   const work = (m: number): number => Math.ceil(outH / m) * Math.ceil(outW / m) * (m + 2) ** 2;
   return work(4) < work(2) ? 4 : 2;
 }
@@ -70,7 +78,13 @@ export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number, outH =
 /** Most channels reduced over for which 'auto' uses F(4x4, 3x3) (its error measured up to here: 22% of the tolerance). */
 export const WINOGRAD_F4_MAX_CHANNELS = 512;
 
-const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+/**
+ * Largest transformed filter (bytes) 'auto' uses a tile size with (measured, 2 threads: 128 -> 128 channels,
+ * F(4x4)'s 2.4 MB U: 2.7x the direct kernel; 256 -> 256, F(4x4)'s 9.4 MB: slower than F(2x2)'s 4 MiB;
+ * 512 -> 512, F(4x4)'s 38 MB: 0.6x the direct kernel).
+ */
+export const WINOGRAD_MAX_FILTER_BYTES = 4 * 2 ** 20;
+
 
 /** Scratch bytes per thread (layout: assembly/winograd.ts). */
 function winogradScratch(a: number, C: number): number {

@@ -329,3 +329,18 @@ export function winogradFilter(p: usize, k0: i32, k1: i32, tid: i32): void {
     }
   }
 }
+
+/**
+ * 1 if the n floats at p are all finite, else 0 (an exponent of all ones is ±Infinity or NaN).
+ * Winograd's transforms subtract neighbouring pixels, so an Infinity would turn outputs that do not
+ * read it into NaN (Inf - Inf); the glue runs the direct kernel instead when an input is not finite.
+ */
+export function allFinite(p: usize, n: i32): i32 {
+  const mask = i32x4.splat(0x7f800000);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) bad = v128.or(bad, i32x4.eq(v128.and(v128.load(p + (<usize>i << 2)), mask), mask));
+  let tail = 0;
+  for (; i < n; i++) if ((load<i32>(p + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) tail = 1;
+  return v128.any_true(bad) || tail != 0 ? 0 : 1;
+}

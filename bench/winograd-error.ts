@@ -84,9 +84,9 @@ for (const relaxed of [false, true]) {
     setConvAlgorithm('auto');
     for (const m of [2, 4] as const) {
       rt.reset();
-      measure(st[`F${m} fwd`], conv2dWinogradWasm(rt, x, w, b, c.info, m), y, label);
+      measure(st[`F${m} fwd`], conv2dWinogradWasm(rt, x, w, b, c.info, m)!, y, label);
       rt.reset();
-      measure(st[`F${m} dX`], conv2dBackwardInputWinogradWasm(rt, dy, w, c.info, m), dx, label);
+      measure(st[`F${m} dX`], conv2dBackwardInputWinogradWasm(rt, dy, w, c.info, m)!, dx, label);
     }
   });
   console.log(`build ${rt.variant}: ${configs} random 3x3 stride-1 configs (1-64 channels), and 16x16x256 -> 256, 8x8x512 -> 512`);

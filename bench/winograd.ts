@@ -65,10 +65,10 @@ for (const threads of threadList) {
     const fd = time(() => conv2dWasm(rt, x, w, b, info).dispose());
     const xd = time(() => conv2dBackwardInputWasm(rt, dy, w, info).dispose());
     setConvAlgorithm('auto');
-    const f2 = time(() => { rt.reset(); conv2dWinogradWasm(rt, x, w, b, info, 2).dispose(); });
-    const x2 = time(() => { rt.reset(); conv2dBackwardInputWinogradWasm(rt, dy, w, info, 2).dispose(); });
-    const f4 = time(() => { rt.reset(); conv2dWinogradWasm(rt, x, w, b, info, 4).dispose(); });
-    const x4 = time(() => { rt.reset(); conv2dBackwardInputWinogradWasm(rt, dy, w, info, 4).dispose(); });
+    const f2 = time(() => { rt.reset(); conv2dWinogradWasm(rt, x, w, b, info, 2)!.dispose(); });
+    const x2 = time(() => { rt.reset(); conv2dBackwardInputWinogradWasm(rt, dy, w, info, 2)!.dispose(); });
+    const f4 = time(() => { rt.reset(); conv2dWinogradWasm(rt, x, w, b, info, 4)!.dispose(); });
+    const x4 = time(() => { rt.reset(); conv2dBackwardInputWinogradWasm(rt, dy, w, info, 4)!.dispose(); });
     console.log(`${threads}T ${name} [${c.x}]->${c.outC} ${JSON.stringify(c.opts.padding)} ${(flops / 1e9).toFixed(2)} GFLOP`);
     console.log(`  forward: direct ${fmt(fd)}  F(2x2,3x3) ${fmt(f2)}  F(4x4,3x3) ${fmt(f4)}`);
     console.log(`  dX:      direct ${fmt(xd)}  F(2x2,3x3) ${fmt(x2)}  F(4x4,3x3) ${fmt(x4)}`);

@@ -79,7 +79,9 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   rt.reset();
   // 3x3 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
   const wino = winogradTile(info, inC, outC);
-  if (wino !== null) return conv2dWinogradWasm(rt, x, w, bias, info, wino);
+  const yW = wino === null ? null : conv2dWinogradWasm(rt, x, w, bias, info, wino);
+  if (yW !== null) return yW;
+  if (wino !== null) rt.reset(); // a non-finite input: the direct kernel
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
   const xP = rt.put(x.data);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
@@ -163,7 +165,9 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   if (reset) rt.reset();
   // 3x3 stride 1: dx is itself a 3x3 stride-1 convolution, by Winograd (winograd.ts).
   const wino = winogradTile(info, outC, inC, inH, inW);
-  if (wino !== null) return conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
+  const dxW = wino === null ? null : conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
+  if (dxW !== null) return dxW;
+  if (wino !== null && reset) rt.reset(); // a non-finite input: the direct kernel
   const dyP = rt.put(dy.data);
   const wP = rt.put(w.data);
   if (inC < 4) {

@@ -24,6 +24,7 @@ export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   tanh(x: number, y: number, n: number): void;
   tanhBackward(dy: number, y: number, dx: number, n: number): void;
   packB(dst: number, src: number, T: number, tapBase: number, kPerTap: number, strideK: number, strideN: number, N: number): void;
+  allFinite(p: number, n: number): number;
 };
 
 const ARENA_BASE = 65536;

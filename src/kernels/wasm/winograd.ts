@@ -140,13 +140,19 @@ function run(
   return new Tensor(rt.readInto(y.get(), out, outFloats), [N, outH, outW, outC]);
 }
 
-/** y = conv2d(x, w) + bias by Winograd F(m x m, 3 x 3) (the caller has reset the arena; geometry: winogradGeometry). */
-export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, m: 2 | 4): Tensor {
+/**
+ * y = conv2d(x, w) + bias by Winograd F(m x m, 3 x 3) (the caller has reset the arena; geometry:
+ * winogradGeometry), or null when x or w holds a non-finite value: the transforms would spread
+ * NaN to outputs that do not read it (Inf - Inf), so the caller runs the direct kernel.
+ */
+export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, m: 2 | 4): Tensor | null {
   const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
   const Np = roundUp(outC, 8);
   const xP = rt.put(x.data);
+  const wP = rt.put(w.data);
+  if (rt.exports.allFinite(xP, x.size) === 0 || rt.exports.allFinite(wP, w.size) === 0) return null;
   // forward: B[k = ic, n = oc] from w[ky, kx, ic, oc]
-  const U = packTransformedFilter(rt, rt.put(w.data), m, inC, outC, Np, { tapStride: inC * outC, kStride: outC, nStride: 1, rotate: false });
+  const U = packTransformedFilter(rt, wP, m, inC, outC, Np, { tapStride: inC * outC, kStride: outC, nStride: 1, rotate: false });
   let biasP = 0;
   if (bias !== null) {
     biasP = rt.zeros(Np);
@@ -159,11 +165,14 @@ export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tens
  * dx of a stride-1 3 x 3 convolution by Winograd: dx is the stride-1 convolution of dy with the
  * filter rotated by 180 degrees and its channels swapped, w'[ky, kx, oc, ic] = w[2-ky, 2-kx, ic, oc],
  * with padding 2 - pad (dx[iy] = Σ_ky dy[iy + padTop - ky] w[ky]): input tile origin pad - 2.
+ * Null (run the direct kernel) when dy or w holds a non-finite value, as conv2dWinogradWasm.
  */
-export function conv2dBackwardInputWinogradWasm(rt: Runtime, dy: Tensor, w: Tensor, info: Conv2DInfo, m: 2 | 4): Tensor {
+export function conv2dBackwardInputWinogradWasm(rt: Runtime, dy: Tensor, w: Tensor, info: Conv2DInfo, m: 2 | 4): Tensor | null {
   const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
   const dyP = rt.put(dy.data);
-  const U = packTransformedFilter(rt, rt.put(w.data), m, outC, inC, Np, { tapStride: inC * outC, kStride: 1, nStride: outC, rotate: true });
+  const wP = rt.put(w.data);
+  if (rt.exports.allFinite(dyP, dy.size) === 0 || rt.exports.allFinite(wP, w.size) === 0) return null;
+  const U = packTransformedFilter(rt, wP, m, outC, inC, Np, { tapStride: inC * outC, kStride: 1, nStride: outC, rotate: true });
   return run(rt, m, dyP, batch, outH, outW, outC, padTop - 2, padLeft - 2, inH, inW, inC, U, Np, 0);
 }

@@ -10,3 +10,4 @@ export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackw
 export { globalAvgPool, globalAvgPoolBackward } from './global-avg-pool2d';
 export { bnStats, bnApply, bnBackwardSums, bnBackwardDx } from './batch-norm';
 export { convFilterGradStream, convFilterGradNarrow, filterGradFinish } from './conv2d-filter-grad';
+export { winogradConv, winogradFilter, allFinite } from './winograd';

@@ -37,6 +37,7 @@ export { registerBackend, setBackend, getBackend, getKernels, listBackends } fro
 // WebAssembly SIMD kernels (issue #3): importing registers 'wasm' and makes it the default when SIMD is available;
 // nothing is compiled or started until the first op, ready() or setThreads() (issue #7).
 export { wasm, ready, setThreads, getThreads, backendInfo, setFallbackWarnings, threadWork, type BackendInfo } from './kernels/wasm/index.js';
+export { setConvAlgorithm, getConvAlgorithm, type ConvAlgorithm } from './kernels/wasm/winograd.js';
 export {
   conv2d,
   conv2dBackward,

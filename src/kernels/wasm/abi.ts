@@ -62,6 +62,16 @@ export const PARAM_BLOCKS = {
       'wgt', 'bias', 'y', 'dy', 'dx', 'scratch', 'scratchStride',
     ],
   },
+  /** winogradConv: Winograd F(m x m, 3 x 3) forward and dX (assembly/winograd.ts). */
+  winograd: {
+    prefix: 'WG',
+    fields: ['src', 'H', 'W', 'C', 'N', 'tilesH', 'tilesW', 'offY', 'offX', 'outH', 'outW', 'outC', 'Np', 'U', 'out', 'bias', 'zero', 'scratch', 'scratchStride', 'm'],
+  },
+  /** winogradFilter: the filter transform U = G g G^T, rows k of the GEMMs' B (assembly/winograd.ts). */
+  winogradFilter: {
+    prefix: 'WF',
+    fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate', 'scratch', 'scratchStride'],
+  },
 } as const;
 
 export type ParamBlockKind = keyof typeof PARAM_BLOCKS;
@@ -83,6 +93,8 @@ export const THREADED_KERNELS = [
   { name: 'depthwiseBackward', block: 'depthwise' },
   { name: 'convFilterGradStream', block: 'filterStream' },
   { name: 'convFilterGradNarrow', block: 'filterStream' },
+  { name: 'winogradConv', block: 'winograd' },
+  { name: 'winogradFilter', block: 'winogradFilter' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

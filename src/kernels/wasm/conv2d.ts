@@ -14,6 +14,7 @@ import {
 } from '../reference/conv2d.js';
 import { PendingOutput, type Runtime } from './runtime.js';
 import { conv2dBackwardFilterStream, filterGradPath } from './conv2d-filter-grad.js';
+import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -82,6 +83,11 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
   rt.reset();
+  // 3x3 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
+  const wino = winogradTile(info, inC, outC);
+  const yW = wino === null ? null : conv2dWinogradWasm(rt, x, w, bias, info, wino);
+  if (yW !== null) return yW;
+  if (wino !== null) rt.reset(); // a non-finite input: the direct kernel
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
   const xP = rt.put(x.data);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
@@ -163,6 +169,11 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
   if (reset) rt.reset();
+  // 3x3 stride 1: dx is itself a 3x3 stride-1 convolution, by Winograd (winograd.ts).
+  const wino = winogradTile(info, outC, inC, inH, inW);
+  const dxW = wino === null ? null : conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
+  if (dxW !== null) return dxW;
+  if (wino !== null && reset) rt.reset(); // a non-finite input: the direct kernel
   const dyP = rt.put(dy.data);
   const wP = rt.put(w.data);
   if (inC < 4) {

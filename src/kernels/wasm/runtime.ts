@@ -31,6 +31,7 @@ export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   bnBackwardSums(dy: number, x: number, M: number, C: number, mean: number, invStd: number, out: number): void;
   bnBackwardDx(dy: number, x: number, dx: number, M: number, C: number, mean: number, k1: number, k2: number, k3: number): void;
   packB(dst: number, src: number, T: number, tapBase: number, kPerTap: number, strideK: number, strideN: number, N: number): void;
+  allFinite(p: number, n: number): number;
 };
 
 const ARENA_BASE = 65536;

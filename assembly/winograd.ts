@@ -1,0 +1,346 @@
+// Winograd convolution F(m x m, 3 x 3), m = 2 or 4 (a = m + 2): 3 x 3 filter, stride 1, dilation 1.
+// The algorithm and its matrices: src/kernels/reference/winograd.ts (equations (W1), (W2)).
+//
+// Work unit: a panel of 4 output tiles (tiles numbered (b, ty, tx) over [N, tilesH, tilesW]).
+// For each panel, all in the thread's scratch:
+//   1. input transform V = B^T d B of each tile, 4 channels per v128, transposed into one GEMM A
+//      panel per position ξ of the a x a tile (assembly/gemm.ts layout: [C][4 tiles]);
+//   2. for each 8-column panel of output channels: the a² GEMMs M_ξ [4 tiles x 8] = V_ξ x U_ξ
+//      (W2), U_ξ [C x Np] the transformed filter as 8-column panels (winogradFilter below), then
+//      the output transform Y = A^T M A (+ bias) of each tile, 4 channels per v128, into the output
+//      pixels that lie inside the image.
+// Input tile (ty, tx) starts at source pixel (ty*m + offY, tx*m + offX); source pixels outside
+// [0, H) x [0, W) read zero (so padding needs no copy). The forward has off = -pad; dX (a stride-1
+// 3x3 convolution of dy with the rotated, transposed filter) has off = pad - 2.
+
+import { tile4x8 } from './gemm';
+import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_OFFX, WG_OUTH, WG_OUTW, WG_OUTC, WG_NP, WG_U, WG_OUT, WG_BIAS, WG_ZERO, WG_SCRATCH, WG_SCRATCHSTRIDE, WG_M } from './abi';
+import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE, WF_SCRATCH, WF_SCRATCHSTRIDE } from './abi';
+
+// Scratch per thread, in bytes (the glue sizes it: winogradScratch in src/kernels/wasm/winograd.ts):
+//   addr 4 x a² u32 at 0 | t a² v128 at 1024 | vt a² x 4 v128 at 2048 | Av a² x C4 x 16 | Mo a² x 4 x 32
+
+// 1-D transforms on v128 lanes, each reading `a` values at s + i*ss and writing at d + i*ds.
+
+/** B^T x for F(2,3): (x0 - x2, x1 + x2, x2 - x1, x1 - x3). */
+@inline function bt4(s0: usize, s1: usize, s2: usize, s3: usize, d: usize, ds: usize): void {
+  const x0 = v128.load(s0), x1 = v128.load(s1), x2 = v128.load(s2), x3 = v128.load(s3);
+  v128.store(d, f32x4.sub(x0, x2));
+  v128.store(d + ds, f32x4.add(x1, x2));
+  v128.store(d + 2 * ds, f32x4.sub(x2, x1));
+  v128.store(d + 3 * ds, f32x4.sub(x1, x3));
+}
+
+/** B^T x for F(4,3) (rows of F4.BT), with the shared sums taken once. */
+@inline function bt6(s0: usize, s1: usize, s2: usize, s3: usize, s4: usize, s5: usize, d: usize, ds: usize): void {
+  const x0 = v128.load(s0), x1 = v128.load(s1), x2 = v128.load(s2), x3 = v128.load(s3), x4 = v128.load(s4), x5 = v128.load(s5);
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  v128.store(d, f32x4.add(f32x4.sub(f32x4.mul(four, x0), f32x4.mul(five, x2)), x4)); // 4x0 - 5x2 + x4
+  v128.store(d + ds, f32x4.sub(f32x4.add(x4, x3), f32x4.mul(four, f32x4.add(x1, x2)))); // -4x1 - 4x2 + x3 + x4
+  v128.store(d + 2 * ds, f32x4.add(f32x4.sub(x4, x3), f32x4.mul(four, f32x4.sub(x1, x2)))); // 4x1 - 4x2 - x3 + x4
+  const p = f32x4.sub(x4, x2), q = f32x4.mul(two, f32x4.sub(x3, x1));
+  v128.store(d + 3 * ds, f32x4.add(p, q)); // -2x1 - x2 + 2x3 + x4
+  v128.store(d + 4 * ds, f32x4.sub(p, q)); // 2x1 - x2 - 2x3 + x4
+  v128.store(d + 5 * ds, f32x4.add(f32x4.sub(f32x4.mul(four, x1), f32x4.mul(five, x3)), x5)); // 4x1 - 5x3 + x5
+}
+
+/** A^T x for F(2,3): (x0 + x1 + x2, x1 - x2 - x3), as two v128 results. */
+@inline function at4a(x0: v128, x1: v128, x2: v128): v128 {
+  return f32x4.add(f32x4.add(x0, x1), x2);
+}
+@inline function at4b(x1: v128, x2: v128, x3: v128): v128 {
+  return f32x4.sub(f32x4.sub(x1, x2), x3);
+}
+
+/** Input transform of one tile, channels [c, c+4) (byte offset co): addr holds the a² source pixel addresses. */
+function inputTile(a: i32, addr: usize, co: usize, t: usize, dst: usize, ds: usize): void {
+  if (a == 4) {
+    // columns: t[i][j] = (B^T d)[i][j]
+    for (let j = 0; j < 4; j++) {
+      const s = addr + (<usize>j << 2);
+      bt4(<usize>load<u32>(s) + co, <usize>load<u32>(s, 16) + co, <usize>load<u32>(s, 32) + co, <usize>load<u32>(s, 48) + co, t + (<usize>j << 4), 64);
+    }
+    // rows: V[i][j] = (t B)[i][j] = (B^T t[i]^T)[j]
+    for (let i = 0; i < 4; i++) {
+      const r = t + (<usize>i << 6);
+      bt4(r, r + 16, r + 32, r + 48, dst + <usize>(i * 4) * ds, ds);
+    }
+  } else {
+    for (let j = 0; j < 6; j++) {
+      const s = addr + (<usize>j << 2);
+      bt6(
+        <usize>load<u32>(s) + co, <usize>load<u32>(s, 24) + co, <usize>load<u32>(s, 48) + co,
+        <usize>load<u32>(s, 72) + co, <usize>load<u32>(s, 96) + co, <usize>load<u32>(s, 120) + co,
+        t + (<usize>j << 4), 96,
+      );
+    }
+    for (let i = 0; i < 6; i++) {
+      const r = t + <usize>i * 96;
+      bt6(r, r + 16, r + 32, r + 48, r + 64, r + 80, dst + <usize>(i * 6) * ds, ds);
+    }
+  }
+}
+
+/** Stores v (+ nothing else) to q: all 4 lanes, or the first n < 4 one by one. */
+@inline function storeN(q: usize, v: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(q, v);
+  } else {
+    store<f32>(q, f32x4.extract_lane(v, 0));
+    if (n > 1) store<f32>(q, f32x4.extract_lane(v, 1), 4);
+    if (n > 2) store<f32>(q, f32x4.extract_lane(v, 2), 8);
+  }
+}
+
+/**
+ * Output transform of one tile, channels [o, o+n) (n <= 4): M_ξ at mBase + ξ * ms (bytes), the
+ * tile's output pixel (k, l) at outP + (k * rowBytes + l * pixBytes), kept only if k < kMax, l < lMax.
+ */
+function outputTile(
+  m: i32, mBase: usize, ms: usize, t: usize, biasV: v128,
+  outP: usize, rowBytes: usize, pixBytes: usize, kMax: i32, lMax: i32, n: i32,
+): void {
+  if (m == 2) {
+    // columns: t[k][j] = (A^T M)[k][j]
+    for (let j = 0; j < 4; j++) {
+      const s = mBase + <usize>j * ms;
+      const x0 = v128.load(s), x1 = v128.load(s + 4 * ms), x2 = v128.load(s + 8 * ms), x3 = v128.load(s + 12 * ms);
+      v128.store(t + (<usize>j << 4), at4a(x0, x1, x2));
+      v128.store(t + (<usize>j << 4), at4b(x1, x2, x3), 64);
+    }
+    for (let k = 0; k < kMax; k++) {
+      const r = t + (<usize>k << 6);
+      const x0 = v128.load(r), x1 = v128.load(r, 16), x2 = v128.load(r, 32), x3 = v128.load(r, 48);
+      const q = outP + <usize>k * rowBytes;
+      storeN(q, f32x4.add(at4a(x0, x1, x2), biasV), n);
+      if (lMax > 1) storeN(q + pixBytes, f32x4.add(at4b(x1, x2, x3), biasV), n);
+    }
+  } else {
+    const two = f32x4.splat(2), four = f32x4.splat(4), eight = f32x4.splat(8);
+    for (let j = 0; j < 6; j++) {
+      const s = mBase + <usize>j * ms;
+      const x0 = v128.load(s), x1 = v128.load(s + 6 * ms), x2 = v128.load(s + 12 * ms);
+      const x3 = v128.load(s + 18 * ms), x4 = v128.load(s + 24 * ms), x5 = v128.load(s + 30 * ms);
+      const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p3 = f32x4.add(x3, x4), m3 = f32x4.sub(x3, x4);
+      const d = t + (<usize>j << 4);
+      v128.store(d, f32x4.add(f32x4.add(x0, p1), p3));
+      v128.store(d, f32x4.add(m1, f32x4.mul(two, m3)), 96);
+      v128.store(d, f32x4.add(p1, f32x4.mul(four, p3)), 192);
+      v128.store(d, f32x4.add(f32x4.add(m1, f32x4.mul(eight, m3)), x5), 288);
+    }
+    for (let k = 0; k < kMax; k++) {
+      const r = t + <usize>k * 96;
+      const x0 = v128.load(r), x1 = v128.load(r, 16), x2 = v128.load(r, 32), x3 = v128.load(r, 48), x4 = v128.load(r, 64), x5 = v128.load(r, 80);
+      const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p3 = f32x4.add(x3, x4), m3 = f32x4.sub(x3, x4);
+      const q = outP + <usize>k * rowBytes;
+      storeN(q, f32x4.add(f32x4.add(f32x4.add(x0, p1), p3), biasV), n);
+      if (lMax > 1) storeN(q + pixBytes, f32x4.add(f32x4.add(m1, f32x4.mul(two, m3)), biasV), n);
+      if (lMax > 2) storeN(q + 2 * pixBytes, f32x4.add(f32x4.add(p1, f32x4.mul(four, p3)), biasV), n);
+      if (lMax > 3) storeN(q + 3 * pixBytes, f32x4.add(f32x4.add(f32x4.add(m1, f32x4.mul(eight, m3)), x5), biasV), n);
+    }
+  }
+}
+
+/** dst[0..3] = the 4 x 4 transpose of the v128 at s, s + 16, s + 32, s + 48 (lane l of each -> dst[l]). */
+@inline function transpose4(s: usize, dst: usize): void {
+  const r0 = v128.load(s), r1 = v128.load(s, 16), r2 = v128.load(s, 32), r3 = v128.load(s, 48);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+}
+
+/** The a² source pixel addresses of tile `tile` (or `zero` outside the image) into addr. */
+@inline function tileAddresses(
+  addr: usize, tile: i32, plane: i32, tilesW: i32, m: i32, a: i32, offY: i32, offX: i32,
+  src: usize, H: i32, W: i32, srcPix: usize, zero: usize,
+): void {
+  const b = tile / plane;
+  const rem = tile - b * plane;
+  const ty = rem / tilesW;
+  const tx = rem - ty * tilesW;
+  const y0 = ty * m + offY, x0 = tx * m + offX;
+  for (let i = 0; i < a; i++) {
+    const iy = y0 + i;
+    const rowOk = iy >= 0 && iy < H;
+    for (let j = 0; j < a; j++) {
+      const ix = x0 + j;
+      store<u32>(addr + (<usize>(i * a + j) << 2), rowOk && ix >= 0 && ix < W ? <u32>(src + <usize>((b * H + iy) * W + ix) * srcPix) : <u32>zero);
+    }
+  }
+}
+
+/**
+ * Panels [u0, u1) of 4 output tiles each (see the top of this file). Per panel:
+ *   1. for each group of 4 channels: the 4 tiles' input transforms (vt[ξ][tile], 4 channels per
+ *      v128), transposed into the GEMM A panels Av_ξ[k][tile] (K = C rows of 4 floats);
+ *   2. for each 8-column panel j of the output channels: the a² GEMMs M_ξ[4 tiles x 8] =
+ *      Av_ξ x U_ξ[:, 8j..8j+8), then the output transforms of those 8 channels.
+ */
+export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
+  const src = <usize>prm(p, WG_SRC), H = prm(p, WG_H), W = prm(p, WG_W), C = prm(p, WG_C), N = prm(p, WG_N);
+  const tilesH = prm(p, WG_TILESH), tilesW = prm(p, WG_TILESW), offY = prm(p, WG_OFFY), offX = prm(p, WG_OFFX);
+  const outH = prm(p, WG_OUTH), outW = prm(p, WG_OUTW), outC = prm(p, WG_OUTC), Np = prm(p, WG_NP);
+  const U = <usize>prm(p, WG_U), out = <usize>prm(p, WG_OUT), bias = <usize>prm(p, WG_BIAS), zero = <usize>prm(p, WG_ZERO);
+  const m = prm(p, WG_M);
+  const a = m + 2;
+  const aa = a * a;
+  const C4 = (C + 3) & ~3;
+  const scratch = <usize>prm(p, WG_SCRATCH) + <usize>tid * <usize>prm(p, WG_SCRATCHSTRIDE);
+  const addr = scratch; // 4 tiles x a² u32: the tiles' source pixel addresses (or `zero`)
+  const t = scratch + 1024; // a² v128: between the two passes of a transform
+  const vt = scratch + 2048; // a² x 4 tiles v128: one channel group's transformed tiles
+  const Av = vt + (<usize>aa << 6); // a² x C4 x 4 floats: the GEMMs' A panels
+  const avs = <usize>C4 << 4; // bytes between Av_ξ and Av_ξ+1
+  const Mo = Av + <usize>aa * avs; // a² x 4 tiles x 8 floats: one column panel's M
+  const panels = Np >> 3;
+  const plane = tilesH * tilesW;
+  const tiles = N * plane;
+  const pixBytes = <usize>outC << 2;
+  const rowBytes = <usize>outW * pixBytes;
+  const srcPix = <usize>C << 2;
+  const uPanel = <usize>C << 5; // bytes of one 8-column panel of U_ξ
+  for (let u = u0; u < u1; u++) {
+    // 1. input transforms into the A panels
+    const live = min(4, tiles - u * 4);
+    for (let r = 0; r < 4; r++) {
+      if (r < live) {
+        tileAddresses(addr + (<usize>r * <usize>aa << 2), u * 4 + r, plane, tilesW, m, a, offY, offX, src, H, W, srcPix, zero);
+      } else {
+        for (let e = 0; e < aa; e++) store<u32>(addr + (<usize>(r * aa + e) << 2), <u32>zero);
+      }
+    }
+    for (let c = 0; c < C; c += 4) {
+      const co = <usize>c << 2;
+      for (let r = 0; r < 4; r++) inputTile(a, addr + (<usize>r * <usize>aa << 2), co, t, vt + (<usize>r << 4), 64);
+      for (let xi = 0; xi < aa; xi++) transpose4(vt + (<usize>xi << 6), Av + <usize>xi * avs + (<usize>c << 4));
+    }
+    // 2. per column panel: a² GEMMs, then the output transforms of its 8 channels
+    for (let j = 0; j < panels; j++) {
+      for (let xi = 0; xi < aa; xi++) {
+        const mx = Mo + (<usize>xi << 7);
+        tile4x8(Av + <usize>xi * avs, U + <usize>(xi * panels + j) * uPanel, 32, C, mx, mx + 32, mx + 64, mx + 96, 0, 0);
+      }
+      const o0 = j << 3;
+      for (let r = 0; r < live; r++) {
+        const tile = u * 4 + r;
+        const b = tile / plane;
+        const rem = tile - b * plane;
+        const ty = rem / tilesW;
+        const tx = rem - ty * tilesW;
+        const oy = ty * m, ox = tx * m;
+        const kMax = min(m, outH - oy), lMax = min(m, outW - ox);
+        const outP = out + <usize>((b * outH + oy) * outW + ox) * pixBytes;
+        for (let o = o0; o < min(outC, o0 + 8); o += 4) {
+          const biasV = bias != 0 ? v128.load(bias + (<usize>o << 2)) : f32x4.splat(0);
+          outputTile(m, Mo + (<usize>r << 5) + (<usize>(o - o0) << 2), 128, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * y = G x for one column x = (x0, x1, x2) of a filter (G of F(2,3) for m = 2, of F(4,3) for
+ * m = 4), in float64; y_i is stored at d + i * ds, as float64 (`wide`) or rounded to float32.
+ * 1/6, 1/12, 1/24 are float64 constants (a multiply is ~10x faster than a divide; the results
+ * differ from dividing by at most the last bit of a float64, far below float32's rounding).
+ */
+@inline function gColumn(m: i32, x0: f64, x1: f64, x2: f64, d: usize, ds: usize, wide: bool): void {
+  let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0;
+  if (m == 2) {
+    y0 = x0;
+    y1 = (x0 + x1 + x2) * 0.5;
+    y2 = (x0 - x1 + x2) * 0.5;
+    y3 = x2;
+  } else {
+    const s6: f64 = 1.0 / 6.0, s12: f64 = 1.0 / 12.0, s24: f64 = 1.0 / 24.0;
+    const p = x0 + x2, q = x0 * s24 + x2 * s6, r = x1 * s12;
+    y0 = x0 * 0.25;
+    y1 = -(p + x1) * s6;
+    y2 = -(p - x1) * s6;
+    y3 = q + r;
+    y4 = q - r;
+    y5 = x2;
+  }
+  if (wide) {
+    store<f64>(d, y0); store<f64>(d + ds, y1); store<f64>(d + 2 * ds, y2); store<f64>(d + 3 * ds, y3);
+    if (m == 4) { store<f64>(d + 4 * ds, y4); store<f64>(d + 5 * ds, y5); }
+  } else {
+    store<f32>(d, <f32>y0); store<f32>(d + ds, <f32>y1); store<f32>(d + 2 * ds, <f32>y2); store<f32>(d + 3 * ds, <f32>y3);
+    if (m == 4) { store<f32>(d + 4 * ds, <f32>y4); store<f32>(d + 5 * ds, <f32>y5); }
+  }
+}
+
+/** Tap t of the filter at g (8 - t if rotated), as float64. */
+@inline function tapValue(g: usize, t: i32, rotate: i32, tapStride: i32): f64 {
+  return <f64>load<f32>(g + (<usize>((rotate != 0 ? 8 - t : t) * tapStride) << 2));
+}
+
+/**
+ * Filter transform U = G g G^T (float64, one rounding to float32) of rows [k0, k1) of the GEMMs' B:
+ * for each (k, n < N), g is the 3 x 3 filter at w + (tap * WF_TAPSTRIDE + k * WF_KSTRIDE +
+ * n * WF_NSTRIDE) floats, tap = ky*3 + kx (8 - tap when WF_ROTATE: the 180-degree rotation of dX).
+ * U_ξ is written as 8-column panels: U[((ξ * Np/8 + n/8) * K + k) * 8 + n % 8], zero for n >= N.
+ */
+export function winogradFilter(p: usize, k0: i32, k1: i32, tid: i32): void {
+  const w = <usize>prm(p, WF_W), K = prm(p, WF_K), N = prm(p, WF_N), Np = prm(p, WF_NP), U = <usize>prm(p, WF_U), m = prm(p, WF_M);
+  const tapStride = prm(p, WF_TAPSTRIDE), kStride = prm(p, WF_KSTRIDE), nStride = prm(p, WF_NSTRIDE), rotate = prm(p, WF_ROTATE);
+  const a = m + 2;
+  const aa = a * a;
+  const gg = <usize>prm(p, WF_SCRATCH) + <usize>tid * <usize>prm(p, WF_SCRATCHSTRIDE); // (G g): a x 3 float64
+  // One row k of every U_ξ, [ξ][Np] floats, then copied out panel by panel: writing each (k, n)'s
+  // a² values straight into U would store at a stride of a power of two (the size of U_ξ), where
+  // the a² cache lines share one L1 set and evict each other (F(4,3) ran 7x slower than F(2,3)).
+  const row = gg + 256;
+  const rowStride = <usize>Np << 2;
+  const panels = Np >> 3;
+  const xiStride = <usize>(panels * K) << 5; // bytes between U_ξ and U_ξ+1
+  for (let k = k0; k < k1; k++) {
+    for (let n = 0; n < N; n++) {
+      const g = w + (<usize>(k * kStride + n * nStride) << 2);
+      // (G g)[i][c] for each column c of g (rows are ky)
+      for (let c = 0; c < 3; c++) {
+        gColumn(m, tapValue(g, c, rotate, tapStride), tapValue(g, 3 + c, rotate, tapStride), tapValue(g, 6 + c, rotate, tapStride), gg + (<usize>c << 3), 24, true);
+      }
+      // U[i][j] = (G (G g)[i]^T)[j]
+      const dst = row + (<usize>n << 2);
+      for (let i = 0; i < a; i++) {
+        const r = gg + <usize>i * 24;
+        gColumn(m, load<f64>(r), load<f64>(r, 8), load<f64>(r, 16), dst + <usize>(i * a) * rowStride, rowStride, false);
+      }
+    }
+    for (let xi = 0; xi < aa; xi++) {
+      const s = row + <usize>xi * rowStride;
+      const d = U + <usize>xi * xiStride + (<usize>k << 5);
+      for (let j = 0; j < panels; j++) {
+        const sj = s + (<usize>j << 5), dj = d + <usize>(j * K) * 32;
+        if ((j << 3) + 8 <= N) {
+          v128.store(dj, v128.load(sj));
+          v128.store(dj, v128.load(sj, 16), 16);
+        } else {
+          for (let n = j << 3; n < (j << 3) + 8; n++) store<f32>(dj + (<usize>(n & 7) << 2), n < N ? load<f32>(sj + (<usize>(n & 7) << 2)) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * 1 if the n floats at p are all finite, else 0 (an exponent of all ones is ±Infinity or NaN).
+ * Winograd's transforms subtract neighbouring pixels, so an Infinity would turn outputs that do not
+ * read it into NaN (Inf - Inf); the glue runs the direct kernel instead when an input is not finite.
+ */
+export function allFinite(p: usize, n: i32): i32 {
+  const mask = i32x4.splat(0x7f800000);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) bad = v128.or(bad, i32x4.eq(v128.and(v128.load(p + (<usize>i << 2)), mask), mask));
+  let tail = 0;
+  for (; i < n; i++) if ((load<i32>(p + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) tail = 1;
+  return v128.any_true(bad) || tail != 0 ? 0 : 1;
+}

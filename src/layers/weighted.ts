@@ -39,16 +39,22 @@ export abstract class WeightedLayer implements Layer {
   backward(dy: Tensor): Tensor {
     if (this.cache === undefined) noCache(this.type);
     const { dx, dw, db } = this.applyBackward(dy, this.cache.x, this.weight!.value);
-    accumulate(this.weight!.grad, dw);
-    if (this.biasParam) accumulate(this.biasParam.grad, db);
+    this.accumulateGrads(dw, db);
     return dx;
   }
 
   backwardParams(dy: Tensor): void {
     if (this.cache === undefined) noCache(this.type);
     const { dw, db } = this.applyBackwardParams(dy, this.cache.x, this.weight!.value);
+    this.accumulateGrads(dw, db);
+  }
+
+  /** Adds dw and db into the parameters' gradients, then gives their memory back (they are this call's own). */
+  protected accumulateGrads(dw: Tensor, db: Tensor): void {
     accumulate(this.weight!.grad, dw);
     if (this.biasParam) accumulate(this.biasParam.grad, db);
+    dw.dispose();
+    db.dispose();
   }
 
   params(): Param[] {

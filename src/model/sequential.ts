@@ -1,4 +1,4 @@
-import { Tensor, type Shape } from '../tensor/tensor.js';
+import { Tensor, withExternalOutputs, type Shape } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
 import { Param, checkInput, fmtShape, noCache, positiveInt, type Layer, type LayerSpec } from '../layers/layer.js';
 import { layerFromSpec } from '../layers/registry.js';
@@ -220,21 +220,26 @@ export class Sequential implements Layer {
     checkLoss(op, loss);
     const params = this.params();
     optimizer.zeroGrad(params);
-    // Every activation and gradient of the step, to be disposed after it.
+    // Every activation and gradient of the step, to be disposed after it. Inside
+    // withExternalOutputs, a backend may keep them in its own memory (the wasm backend: each
+    // layer's output stays in wasm memory for the next layer, with no copy in or out); only the
+    // logits and the parameters' gradients are read from JavaScript.
     const made: Tensor[] = [];
-    const out = this.forward(x, true, made);
-    if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
-    const { loss: value, grad } = computeLoss(op, loss, out, targets);
-    this.backwardToParams(grad, made);
-    optimizer.step(params);
-    const correct = loss.targets === 'labels' ? countCorrect(out, targets as ArrayLike<number>) : undefined;
-    // Everything made in this step is dead now: the activations (the layers' caches hold them, so
-    // backward cannot run again without a new forward) and the gradients between layers. Disposing
-    // them lets the next step reuse their memory (tensor/storage.ts). The caller's x (and target) is never disposed.
-    this.trained = false;
-    if (targets instanceof Tensor) disposeAllBut(made, x, targets);
-    else disposeAllBut(made, x);
-    return correct === undefined ? { loss: value } : { loss: value, correct };
+    return withExternalOutputs(() => {
+      const out = this.forward(x, true, made);
+      if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
+      const { loss: value, grad } = computeLoss(op, loss, out, targets);
+      this.backwardToParams(grad, made);
+      optimizer.step(params);
+      const correct = loss.targets === 'labels' ? countCorrect(out, targets as ArrayLike<number>) : undefined;
+      // Everything made in this step is dead now: the activations (the layers' caches hold them, so
+      // backward cannot run again without a new forward) and the gradients between layers. Disposing
+      // them lets the next step reuse their memory (tensor/storage.ts). The caller's x (and target) is never disposed.
+      this.trained = false;
+      if (targets instanceof Tensor) disposeAllBut(made, x, targets);
+      else disposeAllBut(made, x);
+      return correct === undefined ? { loss: value } : { loss: value, correct };
+    });
   }
 
   /**
@@ -257,22 +262,28 @@ export class Sequential implements Layer {
       const xb = new Tensor(x.data.subarray(s * per, e * per), [e - s, ...this.inputShape]);
       const yb = this.infer(xb);
       out.set(yb.data, s * outPer);
-      if (yb.data.buffer !== x.data.buffer) yb.dispose();
+      if (!yb.sharesStorage(x) && !yb.sharesStorage(xb)) yb.dispose();
     }
     return new Tensor(out, [n, ...this.outputShape]);
   }
 
-  /** forward(x, false), disposing each intermediate once the next layer has used it. */
+  /**
+   * forward(x, false), disposing each intermediate once the next layer has used it. The
+   * intermediates may stay in the backend's memory (withExternalOutputs); the result is read out.
+   */
   private infer(x: Tensor): Tensor {
     checkInput('Sequential', x, this.inputShape);
-    let y = x;
-    for (const layer of this.layers) {
-      const next = layer.forward(y, false);
-      // Dispose y unless it is the caller's input or shares its array with the next output
-      // (Flatten reshapes, Dropout at inference returns its input).
-      if (y.data.buffer !== x.data.buffer && next.data.buffer !== y.data.buffer) y.dispose();
-      y = next;
-    }
+    const y = withExternalOutputs(() => {
+      let y = x;
+      for (const layer of this.layers) {
+        const next = layer.forward(y, false);
+        // Dispose y unless it is the caller's input or shares its values with the next output
+        // (Flatten reshapes, Dropout at inference returns its input).
+        if (!y.sharesStorage(x) && !next.sharesStorage(y)) y.dispose();
+        y = next;
+      }
+      return y;
+    });
     this.trained = false;
     return y;
   }
@@ -344,12 +355,10 @@ function checkInputShape(op: string, shape: unknown): asserts shape is Shape {
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
-/** Disposes each tensor of `ts` once, except those sharing an array with one of `keep`. */
+/** Disposes each tensor of `ts`, except those sharing their values with one of `keep`. */
 export function disposeAllBut(ts: readonly Tensor[], ...keep: Tensor[]): void {
-  const seen = new Set<ArrayBufferLike>(keep.map((k) => k.data.buffer));
   for (const t of ts) {
-    if (t.isDisposed || seen.has(t.data.buffer)) continue;
-    seen.add(t.data.buffer);
+    if (t.isDisposed || keep.some((k) => t.sharesStorage(k))) continue;
     t.dispose();
   }
 }

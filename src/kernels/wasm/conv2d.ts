@@ -12,7 +12,7 @@ import {
   conv2dBackwardFilter as conv2dBackwardFilterReference,
   conv2dBackwardInput as conv2dBackwardInputReference,
 } from '../reference/conv2d.js';
-import { PendingOutput, type Runtime } from './runtime.js';
+import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -30,6 +30,32 @@ function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, ds
   let s = p >> 2;
   for (let r = 0; r < rows; r++, s += Np) out.set(src.subarray(s, s + n), r * n);
   return out;
+}
+
+/**
+ * Where a GEMM with [rows, Np] output rows writes, for a result of [rows, n]: when outputs stay in
+ * wasm memory and Np = n, straight into the kept block; otherwise into scratch.
+ */
+function gemmOutput(rt: Runtime, rows: number, Np: number, n: number): OutputBlock {
+  if (rt.keepsOutputs && Np === n) return rt.outputBlock(rows * n);
+  return { p: rt.alloc(rows * Np), keep: false };
+}
+
+/**
+ * The tensor of a GEMM's result from `gemmOutput`: the kept block itself; or, when outputs stay in
+ * wasm memory, the padded rows compacted into a kept block; or copied out (into `dst`'s array).
+ */
+function gemmResult(rt: Runtime, o: OutputBlock, rows: number, Np: number, n: number, shape: number[], dst?: PendingOutput): Tensor {
+  if (o.keep) return rt.output(o.p, shape);
+  if (rt.keepsOutputs) {
+    const k = rt.keep(rows * n);
+    const f = rt.f32;
+    const src = o.p >> 2;
+    const d = k >> 2;
+    for (let r = 0; r < rows; r++) f.copyWithin(d + r * n, src + r * Np, src + r * Np + n);
+    return rt.output(k, shape);
+  }
+  return new Tensor(compact(rt, o.p, rows, Np, n, dst), shape);
 }
 
 /** Scratch bytes per thread for convGather: row table, a dummy output row, the A panel. */
@@ -77,30 +103,30 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   const K = kH * kW * inC;
   rt.reset();
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
-  const xP = rt.put(x.data);
+  const xP = rt.input(x);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
   const zero = rt.zeros(roundUp(inC, 4));
   const M = batch * outH * outW;
-  const out = rt.alloc(M * Np);
+  const o = gemmOutput(rt, M, Np, outC);
   const taps: number[] = [];
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push(ky * dilationH - padTop, kx * dilationW - padLeft);
-  const y = new PendingOutput(M * outC);
+  const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
   gather(rt, {
     src: xP, srcH: inH, srcW: inW, C: inC, N: batch, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
-    taps, B, Np, out, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
-  }, y.alloc);
-  return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
+    taps, B, Np, out: o.p, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
+  }, y?.alloc);
+  return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
 }
 
 /** Packs w (HWIO = [K, outC]) into 8-column panels; the bias padded to Np (0 = none). */
 function packWeights(rt: Runtime, w: Tensor, bias: Tensor | null, K: number, outC: number, Np: number): { B: number; biasP: number } {
-  const wP = rt.put(w.data);
+  const wP = rt.input(w);
   const B = rt.alloc(K * Np);
   rt.exports.packB(B, wP, 1, rt.putI32([0]), K, outC, 1, outC);
   let biasP = 0;
   if (bias !== null) {
     biasP = rt.zeros(Np);
-    rt.f32.set(bias.data, biasP >> 2);
+    rt.copyTo(biasP, bias);
   }
   return { B, biasP };
 }
@@ -115,11 +141,17 @@ function putPadded(rt: Runtime, x: Tensor, info: Conv2DInfo, slack: number): { x
   const Wp = inW + padLeft + padRight;
   const rowFloats = inW * inC;
   const xp = rt.zeros(batch * Hp * Wp * inC + slack);
+  // x in place when it is a kept output (a copy within wasm memory), else from its array.
+  const inPlace = rt.holds(x);
+  const xs = inPlace ? rt.input(x) >> 2 : 0;
+  const xd = inPlace ? null : x.data;
   const f = rt.f32;
   for (let b = 0; b < batch; b++) {
     for (let iy = 0; iy < inH; iy++) {
       const src = (b * inH + iy) * rowFloats;
-      f.set(x.data.subarray(src, src + rowFloats), (xp >> 2) + ((b * Hp + iy + padTop) * Wp + padLeft) * inC);
+      const dst = (xp >> 2) + ((b * Hp + iy + padTop) * Wp + padLeft) * inC;
+      if (xd === null) f.copyWithin(dst, xs + src, xs + src + rowFloats);
+      else f.set(xd.subarray(src, src + rowFloats), dst);
     }
   }
   return { xp, Hp, Wp };
@@ -134,15 +166,15 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   // Slack after the image: a tile's unused columns read up to 3 pixels past a row's end.
   const { xp, Hp, Wp } = putPadded(rt, x, info, 4 * strideW * inC + 64);
   const M = batch * outH * outW;
-  const out = rt.alloc(M * Np);
+  const o = gemmOutput(rt, M, Np, outC);
   const stride = roundUp(Np * 4 + K * 16, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
   const p = rt.putParams('smallC', {
-    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out, bias: biasP, scratch, scratchStride: stride,
+    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out: o.p, bias: biasP, scratch, scratchStride: stride,
   });
-  const y = new PendingOutput(M * outC);
-  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / 4), 8, y.alloc);
-  return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
+  const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
+  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / 4), 8, y?.alloc);
+  return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
 }
 
 const x4Size = (i: Conv2DInfo): number => i.batch * i.inH * i.inW * i.inC;
@@ -157,23 +189,23 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
   if (reset) rt.reset();
-  const dyP = rt.put(dy.data);
-  const wP = rt.put(w.data);
+  const dyP = rt.input(dy);
+  const wP = rt.input(w);
   if (inC < 4) {
     // Few input channels: dot products over oc (assembly convDxSmallC) instead of a mostly empty GEMM.
-    const dx = rt.alloc(x4Size(info));
+    const o = rt.outputBlock(x4Size(info));
     const stride = roundUp((kH + kW) * 8, 64);
     const scratch = rt.allocBytes(stride * rt.threads);
     const p = rt.putParams('dxSmallC', {
-      dy: dyP, Ho: outH, Wo: outW, Cout: outC, H: inH, W: inW, C: inC, kH, kW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, pT: padTop, pL: padLeft, wgt: wP, dx, scratch, scratchStride: stride,
+      dy: dyP, Ho: outH, Wo: outW, Cout: outC, H: inH, W: inW, C: inC, kH, kW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, pT: padTop, pL: padLeft, wgt: wP, dx: o.p, scratch, scratchStride: stride,
     });
-    const out = rt.runWithOutput('convDxSmallC', p, batch * inH * inW, 64, x4Size(info));
-    return new Tensor(rt.readInto(out, dx, x4Size(info)), [batch, inH, inW, inC]);
+    return rt.runTo('convDxSmallC', p, batch * inH * inW, 64, o, [batch, inH, inW, inC]);
   }
   const zero = rt.zeros(roundUp(outC, 4));
-  const out = rt.alloc(batch * inH * inW * Np);
+  const o = gemmOutput(rt, batch * inH * inW, Np, inC);
+  const out = o.p;
   const B = rt.alloc(kH * kW * outC * Np);
-  const dx = new PendingOutput(x4Size(info));
+  const dx = rt.keepsOutputs ? undefined : new PendingOutput(x4Size(info));
   for (let py = 0; py < Math.min(strideH, inH); py++) {
     const kys: number[] = [];
     for (let ky = 0; ky < kH; ky++) if (mod(py + padTop - ky * dilationH, strideH) === 0) kys.push(ky);
@@ -193,10 +225,10 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
         src: dyP, srcH: outH, srcW: outW, C: outC, N: batch,
         GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), mulY: 1, mulX: 1,
         taps, B, Np, out, outH: inH, outW: inW, oY0: py, oSY: strideH, oX0: px, oSX: strideW, bias: 0, zero,
-      }, dx.alloc);
+      }, dx?.alloc);
     }
   }
-  return new Tensor(compact(rt, out, batch * inH * inW, Np, inC, dx), [batch, inH, inW, inC]);
+  return gemmResult(rt, o, batch * inH * inW, Np, inC, [batch, inH, inW, inC], dx);
 }
 
 /** dw and db of conv2d: dW = im2col(x)^T dy, reduced in blocks of output pixels; db = column sums of dy. */
@@ -209,7 +241,7 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const M = batch * outH * outW;
   if (reset) rt.reset();
   const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
-  const dyP = rt.put(dy.data);
+  const dyP = rt.input(dy);
   const threads = rt.threads;
   const dwFloats = roundUp(K4 * Np, 16);
   const scratchStride = roundUp(DW_BLOCK * 32 + (outC % 8 === 0 ? 0 : (Np / 8) * DW_BLOCK * 32), 64);

@@ -2,7 +2,7 @@
  * WebAssembly dense layer: y = x · w + b is a 1x1 convolution over a 1x1 image ([I, O] is the HWIO
  * filter with H = W = 1, as reference/dense.ts notes), so it runs on the convolution GEMMs.
  */
-import { Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Conv2DInfo } from '../conv-info.js';
 import { conv2dBackwardFilterWasm, conv2dBackwardInputWasm, conv2dWasm } from './conv2d.js';
 import type { Runtime } from './runtime.js';
@@ -14,7 +14,8 @@ function denseInfo(n: number, inF: number, outF: number): Conv2DInfo {
   };
 }
 
-const as4 = (t: Tensor, s: number[]): Tensor => new Tensor(t.data, s);
+/** t under another shape, sharing its values (in place, whether in an array or kept in wasm memory). */
+const as4 = (t: Tensor, s: number[]): Tensor => t.reshape(s);
 
 /** y[n, o] = b[o] + Σ_i x[n, i] · w[i, o], as reference dense. */
 export function denseWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null): Tensor {

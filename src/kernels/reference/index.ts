@@ -9,6 +9,7 @@ import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
 import { avgPool2d, avgPool2dBackward } from './avg-pool2d.js';
 import { dense, denseBackward } from './dense.js';
 import * as act from './activations.js';
+import { conv2dRelu, conv2dReluBackward, denseRelu, denseReluBackward } from './fused.js';
 
 export const reference: Kernels = {
   name: 'reference',
@@ -32,4 +33,8 @@ export const reference: Kernels = {
   sigmoidBackward: act.sigmoidBackward,
   tanh: act.tanh,
   tanhBackward: act.tanhBackward,
+  conv2dRelu,
+  conv2dReluBackward,
+  denseRelu,
+  denseReluBackward,
 };

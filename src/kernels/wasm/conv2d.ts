@@ -12,6 +12,7 @@ import {
   conv2dBackwardFilter as conv2dBackwardFilterReference,
   conv2dBackwardInput as conv2dBackwardInputReference,
 } from '../reference/conv2d.js';
+import { conv2dRelu as conv2dReluReference, conv2dReluBackward as conv2dReluBackwardReference } from '../reference/fused.js';
 import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -95,14 +96,14 @@ function gather(
  * dilation that does not matter is made small first (compactConv2DInfo), and a geometry that
  * still does not fit (huge padding) runs on the reference kernel.
  */
-export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo): Tensor {
+export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo, relu = false): Tensor {
   const info = compactConv2DInfo(fullInfo);
-  if (!fitsInt32(info)) return conv2dReference(x, w, bias, fullInfo);
+  if (!fitsInt32(info)) return relu ? conv2dReluReference(x, w, bias, fullInfo) : conv2dReference(x, w, bias, fullInfo);
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
   rt.reset();
-  if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
+  if (inC < 4) return conv2dSmallC(rt, x, w, bias, info, relu);
   const xP = rt.input(x);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
   const zero = rt.zeros(roundUp(inC, 4));
@@ -115,6 +116,7 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
     src: xP, srcH: inH, srcW: inW, C: inC, N: batch, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
     taps, B, Np, out: o.p, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
   }, y?.alloc);
+  if (relu) rt.exports.relu(o.p, o.p, M * Np);
   return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
 }
 
@@ -158,7 +160,7 @@ function putPadded(rt: Runtime, x: Tensor, info: Conv2DInfo, slack: number): { x
 }
 
 /** Forward for Cin < 4 from a zero-padded copy of x (assembly convSmallC). */
-function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor {
+function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, relu: boolean): Tensor {
   const { batch, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW } = info;
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
@@ -174,6 +176,7 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   });
   const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
   rt.run('convSmallC', p, batch * outH * Math.ceil(outW / 4), 8, y?.alloc);
+  if (relu) rt.exports.relu(o.p, o.p, M * Np);
   return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
 }
 
@@ -295,4 +298,39 @@ export function conv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor
   const dx = conv2dBackwardInputWasm(rt, dy, w, info);
   const { dw, db } = conv2dBackwardFilterWasm(rt, dy, x, info);
   return { dx, dw, db };
+}
+
+/**
+ * relu(conv2d(x, w, bias)): the GEMM's output block made non-negative in place (assembly relu,
+ * the same rule as the ReLU layer's) before it is kept or copied out: no second output, no copy.
+ */
+export function conv2dReluWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo): Tensor {
+  return conv2dWasm(rt, x, w, bias, fullInfo, true);
+}
+
+/**
+ * dZ = dy · [y > 0] (assembly reluBackward) into a block of wasm memory that the dX and dW kernels
+ * read in place (the caller disposes it), as reference conv2dReluBackward makes it.
+ */
+export function maskedDy(rt: Runtime, dy: Tensor, y: Tensor): Tensor {
+  rt.reset();
+  const n = dy.size;
+  const n4 = (n + 3) & ~3;
+  const dz = rt.keep(n4);
+  rt.exports.reluBackward(rt.input(dy), rt.input(y), dz, n4);
+  return rt.output(dz, dy.shape);
+}
+
+/** Gradients of relu(conv2d(x, w, bias)) from dy and the output y, as reference conv2dReluBackward. */
+export function conv2dReluBackwardWasm(rt: Runtime, dy: Tensor, y: Tensor, x: Tensor, w: Tensor, fullInfo: Conv2DInfo, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+  const info = compactConv2DInfo(fullInfo);
+  if (!fitsInt32(info)) return conv2dReluBackwardReference(dy, y, x, w, fullInfo, wantDx);
+  const dz = maskedDy(rt, dy, y);
+  try {
+    const dx = wantDx ? conv2dBackwardInputWasm(rt, dz, w, info) : null;
+    const { dw, db } = conv2dBackwardFilterWasm(rt, dz, x, info);
+    return { dx, dw, db };
+  } finally {
+    dz.dispose();
+  }
 }

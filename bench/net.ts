@@ -4,7 +4,11 @@
  * inference at batch 256 (median of timed `predict` calls). For A/B runs while tuning the glue
  * between kernels; the full comparison with the peers is `npm run bench`.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/net.ts [--only W3,W4] [--models small,lenet] [--reps 15] [--threads 2]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/net.ts [--only W3,W4,steps] [--models small,lenet] [--reps 15] [--threads 2]
+ *
+ * `--only steps` times training steps in this process instead (batch 64 of random images, the
+ * models of W3): wall time and the process's CPU time per step, medians of `reps`. On a shared,
+ * busy machine CPU time moves less than wall time.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -70,6 +74,32 @@ async function w4(): Promise<void> {
   );
 }
 
+async function steps(model: ModelName): Promise<void> {
+  const { createTrainer } = await import('./workloads/train-stride.js');
+  const t = await createTrainer(model, { backend: 'wasm', lr: 0.01, seed: 1, threads });
+  const b = 64;
+  const rng = new Rng(7);
+  const images = new Float32Array(b * 784).map(() => rng.uniform(0, 1));
+  const labels = Int32Array.from({ length: b }, (_, i) => i % 10);
+  for (let i = 0; i < 5; i++) await t.step(images, labels, b);
+  const ms: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < Number(values.reps); i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await t.step(images, labels, b);
+    ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, c) => a - c)[xs.length >> 1];
+  console.log(
+    `steps ${model.padEnd(5)}: ${((b / med(ms)) * 1000).toFixed(0).padStart(6)} images/s (median ${med(ms).toFixed(2)} ms per step of ${b}, min ${Math.min(...ms).toFixed(2)}; ` +
+      `CPU ${med(cpu).toFixed(2)} ms per step, min ${Math.min(...cpu).toFixed(2)})`,
+  );
+}
+
+if (only.has('steps')) for (const m of values.models.split(',') as ModelName[]) await steps(m);
 if (only.has('W3')) for (const m of values.models.split(',') as ModelName[]) w3(m);
 if (only.has('W4')) await w4();
 process.exit(0);

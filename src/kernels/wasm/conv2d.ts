@@ -260,11 +260,15 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const groups = blocks < DW_SLOTS ? Math.min(K4 / 4, Math.ceil((DW_SLOTS * 2) / blocks)) : 1;
   const units = blocks * groups;
   const uChunk = Math.ceil(units / DW_SLOTS);
-  const slots = Math.ceil(units / uChunk);
+  // One reduction block (M <= DW_BLOCK: a dense layer's batch, a small image): the chunks split dW's
+  // rows between them, each row reduced by exactly one unit, so they share one buffer (slot stride 0)
+  // instead of zeroing and summing DW_SLOTS dW-sized buffers (26 MB zeroed and 7 passes of 3.2 MB for
+  // lenet's Dense(256) at batch 64). Still the same for any thread count.
+  const slots = blocks === 1 ? 1 : Math.ceil(units / uChunk);
   const dwP = rt.zeros(dwFloats * slots);
   const p = rt.putParams('filter', {
     x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, T, taps: tapsP,
-    dy: dyP, Cout: outC, Np, kc: DW_BLOCK, dw: dwP, dwStride: dwFloats * 4, scratch, scratchStride, kGroups: groups, uChunk,
+    dy: dyP, Cout: outC, Np, kc: DW_BLOCK, dw: dwP, dwStride: slots === 1 ? 0 : dwFloats * 4, scratch, scratchStride, kGroups: groups, uChunk,
   });
   const dwOut = new PendingOutput(K * outC);
   rt.run('convFilterGrad', p, units, uChunk, dwOut.alloc);

@@ -5,6 +5,8 @@ import { layerFromSpec } from '../layers/registry.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { ReLU } from '../layers/activations.js';
+import { MaxPool2D } from '../layers/pooling.js';
+import { relu } from '../kernels/ops.js';
 import type { WeightedLayer } from '../layers/weighted.js';
 import { checkLoss, computeLoss, crossEntropyLoss, type LabelLoss, type Loss, type LossTargets, type TensorLoss } from '../losses/loss.js';
 import { countCorrect } from '../metrics.js';
@@ -322,6 +324,8 @@ export class Sequential implements Layer {
   /**
    * forward(x, false), disposing each intermediate once the next layer has used it. The
    * intermediates may stay in the backend's memory (withExternalOutputs); the result is read out.
+   * With `fuse`, Conv2D/Dense -> ReLU runs as one call, and Conv2D/Dense -> ReLU -> MaxPool2D pools
+   * before the ReLU (the same numbers).
    */
   private infer(x: Tensor): Tensor {
     checkInput('Sequential', x, this.inputShape);
@@ -331,7 +335,17 @@ export class Sequential implements Layer {
       for (let i = 0; i < L; i++) {
         const layer = this.layers[i];
         let next: Tensor;
-        if (this.fuse && this.fusible[i]) {
+        if (this.fuse && this.fusible[i] && this.layers[i + 2]?.constructor === MaxPool2D) {
+          // Conv2D/Dense -> ReLU -> MaxPool2D: max pooling commutes with the ReLU (max_w relu(z) =
+          // relu(max_w z); NaN wins either way, and every window holds a real cell), so the ReLU
+          // runs on the pooled tensor, a window's size times smaller.
+          const z = layer.forward(y, false);
+          const pooled = this.layers[i + 2].forward(z, false);
+          z.dispose();
+          next = relu(pooled);
+          pooled.dispose();
+          i += 2;
+        } else if (this.fuse && this.fusible[i]) {
           next = (layer as WeightedLayer).forwardRelu(y, false);
           i++;
         } else {

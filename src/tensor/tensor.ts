@@ -105,13 +105,15 @@ export class Tensor {
    */
   static fromExternal(values: ExternalValues, shape: Shape): Tensor {
     const store: Storage = { data: null, ext: values, disposed: false };
-    if (scopeDepth > 0) scopeExternal.add(store);
     adopting = store;
+    let t: Tensor;
     try {
-      return new Tensor(EMPTY, shape);
+      t = new Tensor(EMPTY, shape);
     } finally {
       adopting = null;
     }
+    if (scopeDepth > 0) scopeExternal.add(store);
+    return t;
   }
 
   /**

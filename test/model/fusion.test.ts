@@ -4,7 +4,8 @@
  * ReLU is the same kernel; on the reference exactly), pass a numeric gradient check, and Sequential
  * fuses Conv2D -> ReLU and Dense -> ReLU in trainStep and predict with the same numbers as the
  * unfused path (`fuse: false`), on both backends, whether the pair is the first weighted layer (no
- * dx) or not. The model's spec and ONNX export do not change.
+ * dx) or not, and predict pools before the ReLU where a MaxPool2D follows. The model's spec and ONNX
+ * export do not change.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -194,6 +195,12 @@ for (const backend of ['wasm', 'reference']) {
         assert.deepEqual(a.losses, b.losses);
         a.net.params().forEach((p, i) => same(p.value, b.net.params()[i].value, `${name} param ${i}`));
         same(a.pred, b.pred, `${name} predict`);
+        // Inference pools before the ReLU where a MaxPool2D follows the pair: the same with NaN, zeros and -0 in x.
+        const xn = edgy([5, 12, 12, 1], 12, false);
+        for (let i = 0; i < 144; i += 17) xn.data[i] = NaN; // in the first image only
+        const pa = a.net.predict(xn);
+        same(pa, b.net.predict(xn), `${name} predict with NaN inputs`);
+        assert.ok(pa.data.some(Number.isNaN) && pa.data.some((v) => !Number.isNaN(v)), 'NaN reached some outputs, not all');
         // Toggling on a built model gives the same too.
         b.net.fuse = true;
         same(b.net.predict(x), a.net.predict(x), `${name} predict after turning fusion on`);

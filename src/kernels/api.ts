@@ -76,4 +76,16 @@ export interface Kernels {
   tanh(x: Tensor): Tensor;
   /** Takes the forward output y = tanh(x): dx = dy · (1 - y²). */
   tanhBackward(dy: Tensor, y: Tensor): Tensor;
+
+  /** relu(conv2d(x, w, bias)) in one call: a Conv2D layer followed by ReLU (reference/fused.ts). */
+  conv2dRelu(x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor;
+  /**
+   * Gradients of conv2dRelu from dy and its output y: conv2dBackward(reluBackward(dy, y), x, w);
+   * dx is null unless `wantDx` (a first layer).
+   */
+  conv2dReluBackward(dy: Tensor, y: Tensor, x: Tensor, w: Tensor, info: Conv2DInfo, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor };
+  /** relu(dense(x, w, bias)) in one call. */
+  denseRelu(x: Tensor, w: Tensor, bias: Tensor | null): Tensor;
+  /** Gradients of denseRelu from dy and its output y; dx is null unless `wantDx`. */
+  denseReluBackward(dy: Tensor, y: Tensor, x: Tensor, w: Tensor, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor };
 }

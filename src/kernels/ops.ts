@@ -326,3 +326,56 @@ export function softmaxBackward(dp: Tensor, p: Tensor): Tensor {
   checkShapeEquals('softmaxBackward', 'dp', dp, p.shape);
   return getKernels().softmaxBackward(dp, p);
 }
+
+/**
+ * `relu(conv2d(x, w, b, opts))` in one call (a Conv2D layer followed by ReLU, as Sequential runs
+ * that pair): the same numbers, with one pass and one output fewer on a fast backend.
+ */
+export function conv2dRelu(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2dRelu', 'x', x);
+  checkTensor('conv2dRelu', 'w', w);
+  const info = computeConv2DInfo('conv2dRelu', x.shape, w.shape, opts);
+  if (b !== null && b !== undefined) {
+    checkTensor('conv2dRelu', 'b', b);
+    checkShapeEquals('conv2dRelu', 'b', b, [info.outC]);
+  }
+  return getKernels().conv2dRelu(x, w, b ?? null, info);
+}
+
+/**
+ * Gradients of `conv2dRelu` given dy and its output y: those of conv2dBackward for dZ = dy · [y > 0]
+ * (y > 0 exactly where the convolution's output is). `{ dx: false }` skips dx (it is then null).
+ */
+export function conv2dReluBackward(
+  dy: Tensor, y: Tensor, x: Tensor, w: Tensor, opts: Conv2dOptions = {}, want: { dx?: boolean } = {},
+): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+  checkTensor('conv2dReluBackward', 'dy', dy);
+  checkTensor('conv2dReluBackward', 'y', y);
+  checkTensor('conv2dReluBackward', 'x', x);
+  checkTensor('conv2dReluBackward', 'w', w);
+  const info = computeConv2DInfo('conv2dReluBackward', x.shape, w.shape, opts);
+  const outShape = [info.batch, info.outH, info.outW, info.outC];
+  checkShapeEquals('conv2dReluBackward', 'dy', dy, outShape);
+  checkShapeEquals('conv2dReluBackward', 'y', y, outShape);
+  return getKernels().conv2dReluBackward(dy, y, x, w, info, want?.dx ?? true);
+}
+
+/** `relu(dense(x, w, b))` in one call (a Dense layer followed by ReLU). */
+export function denseRelu(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  checkDense('denseRelu', x, w);
+  if (b !== null && b !== undefined) {
+    checkTensor('denseRelu', 'b', b);
+    checkShapeEquals('denseRelu', 'b', b, [w.shape[1]]);
+  }
+  return getKernels().denseRelu(x, w, b ?? null);
+}
+
+/** Gradients of `denseRelu` given dy and its output y; `{ dx: false }` skips dx (it is then null). */
+export function denseReluBackward(dy: Tensor, y: Tensor, x: Tensor, w: Tensor, want: { dx?: boolean } = {}): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+  checkDense('denseReluBackward', x, w);
+  checkTensor('denseReluBackward', 'dy', dy);
+  checkTensor('denseReluBackward', 'y', y);
+  checkShapeEquals('denseReluBackward', 'dy', dy, [x.shape[0], w.shape[1]]);
+  checkShapeEquals('denseReluBackward', 'y', y, [x.shape[0], w.shape[1]]);
+  return getKernels().denseReluBackward(dy, y, x, w, want?.dx ?? true);
+}

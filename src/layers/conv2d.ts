@@ -1,7 +1,7 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { conv2d, conv2dBackward, conv2dBackwardFilter } from '../kernels/ops.js';
-import { computeConv2DInfo, normalizePair } from '../kernels/conv-info.js';
+import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dRelu, conv2dReluBackward } from '../kernels/ops.js';
+import { checkPadding, computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
 import { initWeights } from './init.js';
@@ -65,6 +65,14 @@ export class Conv2D extends WeightedLayer {
 
   protected applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
     return conv2dBackward(dy, x, w, this.convOpts());
+  }
+
+  protected override applyRelu(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return conv2dRelu(x, w, b, this.convOpts());
+  }
+
+  protected override applyReluBackward(dy: Tensor, y: Tensor, x: Tensor, w: Tensor, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+    return conv2dReluBackward(dy, y, x, w, this.convOpts(), { dx: wantDx });
   }
 
   toSpec(): LayerSpec {

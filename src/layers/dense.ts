@@ -1,6 +1,6 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { dense, denseBackward } from '../kernels/ops.js';
+import { dense, denseBackward, denseRelu, denseReluBackward } from '../kernels/ops.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
 import { checkInit, initWeights, type Init } from './init.js';
@@ -51,6 +51,14 @@ export class Dense extends WeightedLayer {
 
   protected applyBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
     return denseBackward(dy, x, w);
+  }
+
+  protected override applyRelu(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+    return denseRelu(x, w, b);
+  }
+
+  protected override applyReluBackward(dy: Tensor, y: Tensor, x: Tensor, w: Tensor, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+    return denseReluBackward(dy, y, x, w, { dx: wantDx });
   }
 
   toSpec(): LayerSpec {

@@ -1,7 +1,13 @@
-import { Tensor, type Shape } from '../tensor/tensor.js';
+import { Tensor, withExternalOutputs, type Shape } from '../tensor/tensor.js';
 import { Rng } from '../tensor/random.js';
 import { Param, checkInput, fmtShape, noCache, positiveInt, type Layer, type LayerSpec } from '../layers/layer.js';
 import { layerFromSpec } from '../layers/registry.js';
+import { Conv2D } from '../layers/conv2d.js';
+import { Dense } from '../layers/dense.js';
+import { ReLU } from '../layers/activations.js';
+import { MaxPool2D } from '../layers/pooling.js';
+import { relu } from '../kernels/ops.js';
+import type { WeightedLayer } from '../layers/weighted.js';
 import { checkLoss, computeLoss, crossEntropyLoss, type LabelLoss, type Loss, type LossTargets, type TensorLoss } from '../losses/loss.js';
 import { countCorrect } from '../metrics.js';
 
@@ -38,6 +44,12 @@ export interface SequentialOptions {
   inputShape: Shape;
   /** Seeds initialisation and every later random draw of the model (dropout masks). Default 0. */
   seed?: number;
+  /**
+   * Run each Conv2D or Dense followed by a ReLU as one fused call in `trainStep`, `predict` and
+   * `evaluate` (the same numbers, bit for bit; fewer passes over memory). Default true; see
+   * `Sequential.fuse`.
+   */
+  fuse?: boolean;
 }
 
 export interface SequentialSpec extends LayerSpec {
@@ -67,7 +79,18 @@ export class Sequential implements Layer {
   /** The output shape of each layer, without the batch dimension. */
   readonly shapes: readonly Shape[];
   readonly rng: Rng;
+  /**
+   * Whether `trainStep`, `predict` and `evaluate` run each Conv2D or Dense followed by a ReLU as one
+   * fused call (`forwardRelu`; ops conv2dRelu, denseRelu). The results are the same bit for bit;
+   * false runs every layer on its own. `forward` and `backward` never fuse: they give every layer's
+   * output (`made`). The model's layers, spec, file and ONNX export do not change either way.
+   */
+  fuse: boolean;
+  /** fusible[i]: layers[i] is a Conv2D or Dense with a ReLU after it, run as one call when fusing. */
+  private readonly fusible: readonly boolean[];
   private trained = false;
+  /** Whether the last training forward pass fused (its backward must match). */
+  private fusedForward = false;
 
   constructor(layers: Layer[], opts: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: layers must be a non-empty array');
@@ -86,6 +109,9 @@ export class Sequential implements Layer {
       shapes.push(Object.freeze([...shape]));
     });
     this.shapes = Object.freeze(shapes);
+    if (opts.fuse !== undefined && typeof opts.fuse !== 'boolean') throw new Error(`Sequential: opts.fuse must be true or false, got ${JSON.stringify(opts.fuse)}`);
+    this.fuse = opts.fuse ?? true;
+    this.fusible = Object.freeze(this.layers.map((l, i) => fusesWithRelu(l) && this.layers[i + 1]?.constructor === ReLU));
   }
 
   get outputShape(): Shape {
@@ -137,14 +163,32 @@ export class Sequential implements Layer {
    * `made`, if given, receives every layer's output (trainStep disposes them after the step).
    */
   forward(x: Tensor, training = false, made?: Tensor[]): Tensor {
+    return this.run(x, training, false, made);
+  }
+
+  /** `forward`, with fused layer pairs when `fused` (then `made` gets one output per pair). */
+  private run(x: Tensor, training: boolean, fused: boolean, made?: Tensor[]): Tensor {
     checkInput('Sequential', x, this.inputShape);
     let y = x;
-    for (const layer of this.layers) {
-      y = layer.forward(y, training);
+    const L = this.layers.length;
+    for (let i = 0; i < L; i++) {
+      const layer = this.layers[i];
+      if (fused && this.fusible[i]) {
+        y = (layer as WeightedLayer).forwardRelu(y, training);
+        i++; // the ReLU ran inside forwardRelu
+      } else {
+        y = layer.forward(y, training);
+      }
       made?.push(y);
     }
     this.trained = training;
+    this.fusedForward = fused;
     return y;
+  }
+
+  /** Whether layer i is the ReLU of a pair the last forward pass fused. */
+  private fusedRelu(i: number): boolean {
+    return this.fusedForward && i > 0 && this.fusible[i - 1];
   }
 
   /**
@@ -156,7 +200,8 @@ export class Sequential implements Layer {
     let g = dy;
     made?.push(g);
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      g = this.layers[i].backward(g);
+      if (this.fusedRelu(i)) g = (this.layers[--i] as WeightedLayer).backwardRelu(g);
+      else g = this.layers[i].backward(g);
       made?.push(g);
     }
     return g;
@@ -173,13 +218,22 @@ export class Sequential implements Layer {
     const first = this.layers.findIndex((l) => l.params().length > 0);
     let g = dy;
     made?.push(g);
-    for (let i = this.layers.length - 1; i > first; i--) {
-      g = this.layers[i].backward(g);
+    let i = this.layers.length - 1;
+    while (i > first) {
+      if (this.fusedRelu(i)) {
+        if (i - 1 === first) break; // the first layer's own pair: below, without dx
+        g = (this.layers[i - 1] as WeightedLayer).backwardRelu(g);
+        i -= 2;
+      } else {
+        g = this.layers[i].backward(g);
+        i--;
+      }
       made?.push(g);
     }
     if (first < 0) return;
     const layer = this.layers[first];
-    if (layer.backwardParams !== undefined) layer.backwardParams(g);
+    if (i === first + 1) (layer as WeightedLayer).backwardReluParams(g);
+    else if (layer.backwardParams !== undefined) layer.backwardParams(g);
     else made?.push(layer.backward(g));
   }
 
@@ -220,21 +274,26 @@ export class Sequential implements Layer {
     checkLoss(op, loss);
     const params = this.params();
     optimizer.zeroGrad(params);
-    // Every activation and gradient of the step, to be disposed after it.
+    // Every activation and gradient of the step, to be disposed after it. Inside
+    // withExternalOutputs, a backend may keep them in its own memory (the wasm backend: each
+    // layer's output stays in wasm memory for the next layer, with no copy in or out); only the
+    // logits and the parameters' gradients are read from JavaScript.
     const made: Tensor[] = [];
-    const out = this.forward(x, true, made);
-    if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
-    const { loss: value, grad } = computeLoss(op, loss, out, targets);
-    this.backwardToParams(grad, made);
-    optimizer.step(params);
-    const correct = loss.targets === 'labels' ? countCorrect(out, targets as ArrayLike<number>) : undefined;
-    // Everything made in this step is dead now: the activations (the layers' caches hold them, so
-    // backward cannot run again without a new forward) and the gradients between layers. Disposing
-    // them lets the next step reuse their memory (tensor/storage.ts). The caller's x (and target) is never disposed.
-    this.trained = false;
-    if (targets instanceof Tensor) disposeAllBut(made, x, targets);
-    else disposeAllBut(made, x);
-    return correct === undefined ? { loss: value } : { loss: value, correct };
+    return withExternalOutputs(() => {
+      const out = this.run(x, true, this.fuse, made);
+      if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
+      const { loss: value, grad } = computeLoss(op, loss, out, targets);
+      this.backwardToParams(grad, made);
+      optimizer.step(params);
+      const correct = loss.targets === 'labels' ? countCorrect(out, targets as ArrayLike<number>) : undefined;
+      // Everything made in this step is dead now: the activations (the layers' caches hold them, so
+      // backward cannot run again without a new forward) and the gradients between layers. Disposing
+      // them lets the next step reuse their memory (tensor/storage.ts). The caller's x (and target) is never disposed.
+      this.trained = false;
+      if (targets instanceof Tensor) disposeAllBut(made, x, targets);
+      else disposeAllBut(made, x);
+      return correct === undefined ? { loss: value } : { loss: value, correct };
+    });
   }
 
   /**
@@ -257,22 +316,48 @@ export class Sequential implements Layer {
       const xb = new Tensor(x.data.subarray(s * per, e * per), [e - s, ...this.inputShape]);
       const yb = this.infer(xb);
       out.set(yb.data, s * outPer);
-      if (yb.data.buffer !== x.data.buffer) yb.dispose();
+      if (!yb.sharesStorage(x) && !yb.sharesStorage(xb)) yb.dispose();
     }
     return new Tensor(out, [n, ...this.outputShape]);
   }
 
-  /** forward(x, false), disposing each intermediate once the next layer has used it. */
+  /**
+   * forward(x, false), disposing each intermediate once the next layer has used it. The
+   * intermediates may stay in the backend's memory (withExternalOutputs); the result is read out.
+   * With `fuse`, Conv2D/Dense -> ReLU runs as one call, and Conv2D/Dense -> ReLU -> MaxPool2D pools
+   * before the ReLU (the same numbers).
+   */
   private infer(x: Tensor): Tensor {
     checkInput('Sequential', x, this.inputShape);
-    let y = x;
-    for (const layer of this.layers) {
-      const next = layer.forward(y, false);
-      // Dispose y unless it is the caller's input or shares its array with the next output
-      // (Flatten reshapes, Dropout at inference returns its input).
-      if (y.data.buffer !== x.data.buffer && next.data.buffer !== y.data.buffer) y.dispose();
-      y = next;
-    }
+    const y = withExternalOutputs(() => {
+      let y = x;
+      const L = this.layers.length;
+      for (let i = 0; i < L; i++) {
+        const layer = this.layers[i];
+        let next: Tensor;
+        if (this.fuse && this.fusible[i] && this.layers[i + 2]?.constructor === MaxPool2D) {
+          // Conv2D/Dense -> ReLU -> MaxPool2D: max pooling commutes with the ReLU (max_w relu(z) =
+          // relu(max_w z); NaN wins either way, and every window holds a real cell), so the ReLU
+          // runs on the pooled tensor, a window's size times smaller.
+          const z = layer.forward(y, false);
+          const pooled = this.layers[i + 2].forward(z, false);
+          z.dispose();
+          next = relu(pooled);
+          pooled.dispose();
+          i += 2;
+        } else if (this.fuse && this.fusible[i]) {
+          next = (layer as WeightedLayer).forwardRelu(y, false);
+          i++;
+        } else {
+          next = layer.forward(y, false);
+        }
+        // Dispose y unless it is the caller's input or shares its values with the next output
+        // (Flatten reshapes, Dropout at inference returns its input).
+        if (!y.sharesStorage(x) && !next.sharesStorage(y)) y.dispose();
+        y = next;
+      }
+      return y;
+    });
     this.trained = false;
     return y;
   }
@@ -322,6 +407,14 @@ export class Sequential implements Layer {
   }
 }
 
+/**
+ * Whether a layer runs with the ReLU after it as one call (`forwardRelu`) with the same numbers:
+ * exactly a Conv2D or a Dense (a subclass may change what forward does).
+ */
+function fusesWithRelu(l: Layer): boolean {
+  return l.constructor === Conv2D || l.constructor === Dense;
+}
+
 /** The config of a Sequential spec, checked (for `fromSpec` and `planSpec`). */
 function specConfig(spec: SequentialSpec | LayerSpec): SequentialSpec['config'] {
   if (spec?.type !== 'Sequential') throw new Error(`Sequential.fromSpec: expected type 'Sequential', got ${JSON.stringify(spec?.type)}`);
@@ -344,12 +437,10 @@ function checkInputShape(op: string, shape: unknown): asserts shape is Shape {
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
-/** Disposes each tensor of `ts` once, except those sharing an array with one of `keep`. */
+/** Disposes each tensor of `ts`, except those sharing their values with one of `keep`. */
 export function disposeAllBut(ts: readonly Tensor[], ...keep: Tensor[]): void {
-  const seen = new Set<ArrayBufferLike>(keep.map((k) => k.data.buffer));
   for (const t of ts) {
-    if (t.isDisposed || seen.has(t.data.buffer)) continue;
-    seen.add(t.data.buffer);
+    if (t.isDisposed || keep.some((k) => t.sharesStorage(k))) continue;
     t.dispose();
   }
 }

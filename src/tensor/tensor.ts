@@ -4,9 +4,70 @@ import { recycleFloat32 } from './storage.js';
 export type Shape = readonly number[];
 
 const EMPTY = new Float32Array(0);
+/** The storage the constructor adopts instead of `data` (set by `fromExternal` and `reshape` for one call). */
+let adopting: Storage | null = null;
 
 /** A nested array of numbers, as written by hand: `[[1, 2], [3, 4]]`. */
 export type NestedArray = number | NestedArray[];
+
+/**
+ * Values a backend keeps outside JavaScript (the wasm backend: a block of WebAssembly memory) until
+ * they are read: see `Tensor.fromExternal`.
+ */
+export interface ExternalValues {
+  /** Copies the values into a Float32Array and releases the external memory (called once). */
+  download(): Float32Array;
+  /** Releases the external memory without reading it (called once, instead of `download`). */
+  release(): void;
+}
+
+/**
+ * Where a tensor's values are: a Float32Array, or external memory (`ext`) until the first read of
+ * `data`. Shared by a tensor and the tensors `reshape` makes from it, so a download or a dispose is
+ * seen by all of them.
+ */
+interface Storage {
+  data: Float32Array | null;
+  ext: ExternalValues | null;
+  disposed: boolean;
+}
+
+/** Storage still external, made inside `withExternalOutputs` (downloaded when it ends). */
+const scopeExternal = new Set<Storage>();
+let scopeDepth = 0;
+
+/**
+ * Runs `f` with `externalOutputsWanted()` true: a backend may then leave kernel outputs in its own
+ * memory (`Tensor.fromExternal`), so the next kernel reads them without a copy. Sequential's
+ * `trainStep` and `predict` run their layers this way and dispose every intermediate. Whatever is
+ * still external when the outermost call ends is downloaded into an ordinary Float32Array (so no
+ * tensor that escapes the scope, or that a layer keeps, can lose its values or hold a backend's
+ * memory); a tensor read from JavaScript (`data`) inside the scope is downloaded then.
+ */
+export function withExternalOutputs<T>(f: () => T): T {
+  scopeDepth++;
+  try {
+    return f();
+  } finally {
+    if (--scopeDepth === 0) {
+      for (const s of [...scopeExternal]) download(s);
+      scopeExternal.clear();
+    }
+  }
+}
+
+/** Whether the caller runs inside `withExternalOutputs` (a backend's kernels ask this). */
+export function externalOutputsWanted(): boolean {
+  return scopeDepth > 0;
+}
+
+function download(s: Storage): Float32Array {
+  const ext = s.ext!;
+  s.ext = null;
+  scopeExternal.delete(s);
+  s.data = ext.download();
+  return s.data;
+}
 
 /**
  * A dense float32 tensor in row-major (C) order. No autograd: layers and kernels pass gradients
@@ -16,49 +77,100 @@ export type NestedArray = number | NestedArray[];
  * are HWIO `[fh, fw, Cin, Cout]`, dense weights are `[in, out]`.
  */
 export class Tensor {
-  /** The values, row-major. Empty once the tensor is disposed. */
-  readonly data: Float32Array;
-  #disposed = false;
+  #store: Storage;
   readonly #size: number;
   readonly shape: Shape;
 
   constructor(data: Float32Array, shape: Shape) {
-    if (!(data instanceof Float32Array)) {
+    const store = adopting;
+    adopting = null;
+    if (store === null && !(data instanceof Float32Array)) {
       throw new Error(`Tensor: data must be a Float32Array, got ${describe(data)}`);
     }
     checkShape('Tensor', 'shape', shape);
     const size = shapeSize(shape);
-    if (data.length !== size) {
+    if (store === null && data.length !== size) {
       throw new Error(`Tensor: data length ${data.length} does not match shape [${shape.join(', ')}] (expected ${size} elements)`);
     }
-    this.data = data;
+    this.#store = store ?? { data, ext: null, disposed: false };
     this.#size = size;
     this.shape = Object.freeze([...shape]);
   }
 
-  /** Whether `dispose()` was called. */
+  /**
+   * For backends: a tensor of `shape` whose values live in the backend's memory (`values`) until
+   * JavaScript reads `data`, which downloads them once (the tensor is then an ordinary one).
+   * Kernels of the same backend read such a tensor in place (see `external`). Made inside
+   * `withExternalOutputs`, which downloads whatever is still external when it ends.
+   */
+  static fromExternal(values: ExternalValues, shape: Shape): Tensor {
+    const store: Storage = { data: null, ext: values, disposed: false };
+    adopting = store;
+    let t: Tensor;
+    try {
+      t = new Tensor(EMPTY, shape);
+    } finally {
+      adopting = null;
+    }
+    if (scopeDepth > 0) scopeExternal.add(store);
+    return t;
+  }
+
+  /**
+   * The values, row-major: a Float32Array (empty once the tensor is disposed). For a tensor whose
+   * values a backend kept in its own memory (`Tensor.fromExternal`), the first read copies them out.
+   */
+  get data(): Float32Array {
+    const s = this.#store;
+    return s.data ?? download(s);
+  }
+
+  /** The backend memory holding the values, or null when they are in a Float32Array (`data`). */
+  get external(): ExternalValues | null {
+    return this.#store.ext;
+  }
+
+  /**
+   * Whether `this` and `other` share their values: one tensor, a `reshape` of the other, or arrays
+   * on one ArrayBuffer (a view of part of it, as `predict` makes for a batch).
+   */
+  sharesStorage(other: Tensor): boolean {
+    const a = this.#store;
+    const b = other.#store;
+    if (a === b) return true;
+    if (a.disposed || b.disposed || a.data === null || b.data === null) return false;
+    return a.data.buffer === b.data.buffer;
+  }
+
+  /** Whether `dispose()` was called (on this tensor or one sharing its values through `reshape`). */
   get isDisposed(): boolean {
-    return this.#disposed;
+    return this.#store.disposed;
   }
 
   /** Throws, naming `op`, if the tensor was disposed. */
   assertLive(op: string, arg = 'tensor'): void {
-    if (this.#disposed) throw new Error(`${op}: ${arg} was disposed (shape [${this.shape.join(', ')}]): its memory has been given back`);
+    if (this.#store.disposed) throw new Error(`${op}: ${arg} was disposed (shape [${this.shape.join(', ')}]): its memory has been given back`);
   }
 
   /**
    * Gives the tensor's memory back for reuse by later kernel outputs (see tensor/storage.ts) and
    * makes the tensor unusable: its `data` becomes an empty array, and every op and layer throws when
-   * given it (`data` is a plain field rather than a checking getter, so that kernels' inner loops
-   * pay nothing for this). Optional: tensors that are never
-   * disposed are garbage-collected as usual. Do not dispose a tensor while another tensor made by
-   * `reshape` from it (they share the array) is still in use. Calling it twice does nothing.
+   * given it. Tensors made by `reshape` from it share its memory and are disposed with it. Optional:
+   * tensors that are never disposed are garbage-collected as usual. Calling it twice does nothing.
    */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    recycleFloat32(this.data);
-    (this as { data: Float32Array }).data = EMPTY;
+    const s = this.#store;
+    if (s.disposed) return;
+    s.disposed = true;
+    if (s.ext !== null) {
+      const ext = s.ext;
+      s.ext = null;
+      scopeExternal.delete(s);
+      ext.release();
+    } else if (s.data !== null) {
+      recycleFloat32(s.data);
+    }
+    s.data = EMPTY;
   }
 
   get rank(): number {
@@ -123,7 +235,7 @@ export class Tensor {
     return t;
   }
 
-  /** The same data under a new shape (shares the buffer). One dimension may be -1. */
+  /** The same data under a new shape (shares the values, and `dispose`). One dimension may be -1. */
   reshape(shape: Shape): Tensor {
     this.assertLive('Tensor.reshape');
     if (!Array.isArray(shape)) throw new Error(`Tensor.reshape: shape must be an array of integers, got ${describe(shape)}`);
@@ -142,7 +254,12 @@ export class Tensor {
     if (shapeSize(resolved) !== this.size) {
       throw new Error(`Tensor.reshape: cannot reshape [${this.shape.join(', ')}] (${this.size} elements) to [${resolved.join(', ')}] (${shapeSize(resolved)} elements)`);
     }
-    return new Tensor(this.data, resolved);
+    adopting = this.#store;
+    try {
+      return new Tensor(EMPTY, resolved);
+    } finally {
+      adopting = null;
+    }
   }
 
   /** A deep copy. */

@@ -65,46 +65,51 @@ test('the public ops check their arguments and match conv2dBackward', () => {
   assert.throws(() => conv2dBackwardInput(Tensor.ones([2, 4, 3, 4]), w, [2, 7, 6.5, 3], opts), /conv2dBackwardInput/);
 });
 
-test("training computes no dx for the first weighted layer, and updates the weights exactly as backward does", () => {
-  const calls = { input: 0, full: 0, filter: 0 };
-  const base = getKernels();
-  const counting: Kernels = {
-    ...base,
-    name: 'counting',
-    conv2dBackward: (...a) => (calls.full++, base.conv2dBackward(...a)),
-    conv2dBackwardInput: (...a) => (calls.input++, base.conv2dBackwardInput(...a)),
-    conv2dBackwardFilter: (...a) => (calls.filter++, base.conv2dBackwardFilter(...a)),
-  };
-  registerBackend(counting);
-  const before = getBackend();
-  setBackend('counting');
-  try {
-    const make = (): Sequential =>
-      new Sequential(
-        [new MaxPool2D({ kernelSize: 1 }), new Conv2D({ outChannels: 4, kernelSize: 3, padding: 'same' }), new ReLU(), new MaxPool2D({ kernelSize: 2 }),
-          new Conv2D({ outChannels: 6, kernelSize: 3 }), new ReLU(), new Flatten(), new Dense({ units: 3 })],
-        { inputShape: [8, 8, 1], seed: 3 },
-      );
-    const x = Tensor.randn([4, 8, 8, 1], { seed: 4 });
-    const labels = Int32Array.from([0, 1, 2, 1]);
-    const a = make();
-    const b = make();
-    const optA = new SGD({ lr: 0.1, momentum: 0.9 });
-    const optB = new SGD({ lr: 0.1, momentum: 0.9 });
-    for (let step = 0; step < 3; step++) {
-      calls.input = calls.full = calls.filter = 0;
-      a.trainStep(x, labels, optA);
-      // the second conv: full backward (its dx feeds the first conv); the first: dw/db only
-      assert.deepEqual(calls, { input: 0, full: 1, filter: 1 }, `step ${step}`);
-      // b: the plain forward / backward / step
-      optB.zeroGrad(b.params());
-      const logits = b.forward(x, true);
-      const { grad } = softmaxCrossEntropy(logits, labels);
-      b.backward(grad);
-      optB.step(b.params());
-      a.params().forEach((p, i) => same(p.value, b.params()[i].value, `step ${step} param ${i}`));
+for (const fuse of [false, true]) {
+  test(`training computes no dx for the first weighted layer, and updates the weights exactly as backward does (fuse: ${fuse})`, () => {
+    // With fusion, each Conv2D -> ReLU pair runs as conv2dReluBackward (wantDx false for the first).
+    const calls = { input: 0, full: 0, filter: 0, reluFull: 0, reluNoDx: 0 };
+    const base = getKernels();
+    const counting: Kernels = {
+      ...base,
+      name: 'counting',
+      conv2dBackward: (...a) => (calls.full++, base.conv2dBackward(...a)),
+      conv2dBackwardInput: (...a) => (calls.input++, base.conv2dBackwardInput(...a)),
+      conv2dBackwardFilter: (...a) => (calls.filter++, base.conv2dBackwardFilter(...a)),
+      conv2dReluBackward: (...a) => (a[5] ? calls.reluFull++ : calls.reluNoDx++, base.conv2dReluBackward(...a)),
+    };
+    registerBackend(counting);
+    const before = getBackend();
+    setBackend('counting');
+    try {
+      const make = (): Sequential =>
+        new Sequential(
+          [new MaxPool2D({ kernelSize: 1 }), new Conv2D({ outChannels: 4, kernelSize: 3, padding: 'same' }), new ReLU(), new MaxPool2D({ kernelSize: 2 }),
+            new Conv2D({ outChannels: 6, kernelSize: 3 }), new ReLU(), new Flatten(), new Dense({ units: 3 })],
+          { inputShape: [8, 8, 1], seed: 3, fuse },
+        );
+      const x = Tensor.randn([4, 8, 8, 1], { seed: 4 });
+      const labels = Int32Array.from([0, 1, 2, 1]);
+      const a = make();
+      const b = make();
+      const optA = new SGD({ lr: 0.1, momentum: 0.9 });
+      const optB = new SGD({ lr: 0.1, momentum: 0.9 });
+      for (let step = 0; step < 3; step++) {
+        for (const k of Object.keys(calls) as (keyof typeof calls)[]) calls[k] = 0;
+        a.trainStep(x, labels, optA);
+        // the second conv: full backward (its dx feeds the first conv); the first: dw/db only
+        const want = fuse ? { input: 0, full: 0, filter: 0, reluFull: 1, reluNoDx: 1 } : { input: 0, full: 1, filter: 1, reluFull: 0, reluNoDx: 0 };
+        assert.deepEqual(calls, want, `step ${step}`);
+        // b: the plain forward / backward / step
+        optB.zeroGrad(b.params());
+        const logits = b.forward(x, true);
+        const { grad } = softmaxCrossEntropy(logits, labels);
+        b.backward(grad);
+        optB.step(b.params());
+        a.params().forEach((p, i) => same(p.value, b.params()[i].value, `step ${step} param ${i}`));
+      }
+    } finally {
+      setBackend(before);
     }
-  } finally {
-    setBackend(before);
-  }
-});
+  });
+}

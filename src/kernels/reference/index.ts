@@ -13,6 +13,7 @@ import * as act from './activations.js';
 import { batchNorm, batchNormBackward, batchNormStats } from './batch-norm.js';
 import { dropout } from './dropout.js';
 import { softmax, softmaxBackward } from './softmax.js';
+import { conv2dRelu, conv2dReluBackward, denseRelu, denseReluBackward } from './fused.js';
 
 export const reference: Kernels = {
   name: 'reference',
@@ -45,4 +46,8 @@ export const reference: Kernels = {
   sigmoidBackward: act.sigmoidBackward,
   tanh: act.tanh,
   tanhBackward: act.tanhBackward,
+  conv2dRelu,
+  conv2dReluBackward,
+  denseRelu,
+  denseReluBackward,
 };

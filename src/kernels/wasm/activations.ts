@@ -1,5 +1,5 @@
 /** WebAssembly elementwise activations and their gradients (glue for assembly/activations.ts); rules as reference/activations.ts. */
-import { Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { Runtime, KernelExports as Exports } from './runtime.js';
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -11,21 +11,21 @@ type Binary = 'reluBackward' | 'sigmoidBackward' | 'tanhBackward';
 function unary(rt: Runtime, x: Tensor, run: (ex: Exports, xP: number, yP: number, n4: number) => void): Tensor {
   rt.reset();
   const n = x.size;
-  const xP = rt.put(x.data);
-  const yP = rt.alloc(pad4(n));
-  run(rt.exports, xP, yP, pad4(n));
-  return new Tensor(rt.read(yP, n), x.shape);
+  const xP = rt.input(x);
+  const y = rt.outputBlock(pad4(n));
+  run(rt.exports, xP, y.p, pad4(n));
+  return rt.result(y, x.shape);
 }
 
 /** dx = f(dy, z) elementwise, z being the forward input (relu, leaky relu) or output (sigmoid, tanh). */
 function binary(rt: Runtime, dy: Tensor, z: Tensor, run: (ex: Exports, dyP: number, zP: number, dxP: number, n4: number) => void): Tensor {
   rt.reset();
   const n = z.size;
-  const dyP = rt.put(dy.data);
-  const zP = rt.put(z.data);
-  const dxP = rt.alloc(pad4(n));
-  run(rt.exports, dyP, zP, dxP, pad4(n));
-  return new Tensor(rt.read(dxP, n), z.shape);
+  const dyP = rt.input(dy);
+  const zP = rt.input(z);
+  const dx = rt.outputBlock(pad4(n));
+  run(rt.exports, dyP, zP, dx.p, pad4(n));
+  return rt.result(dx, z.shape);
 }
 
 const u = (name: Unary) => (rt: Runtime, x: Tensor): Tensor => unary(rt, x, (ex, a, b, n) => ex[name](a, b, n));

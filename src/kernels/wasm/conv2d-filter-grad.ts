@@ -45,10 +45,10 @@ export function conv2dBackwardFilterStream(rt: Runtime, dy: Tensor, x: Tensor, i
   let H = inH;
   let W = inW;
   if (narrow) ({ xp: xP, Hp: H, Wp: W } = putPadded(rt, x, info));
-  else xP = rt.put(x.data);
+  else xP = rt.input(x);
   // The narrow kernel's last 8-channel group reads up to 7 floats past dy's last pixel (and drops them).
-  const dyP = rt.alloc(dy.data.length + 8);
-  rt.f32.set(dy.data, dyP >> 2);
+  const dyP = rt.alloc(dy.size + 8);
+  rt.copyTo(dyP, dy);
   const nRows = batch * outH;
   const rows = Math.max(1, Math.round(filterStreamTuning.blockBytes / (outW * outC * 4)));
   const units = Math.ceil(nRows / rows);

@@ -12,7 +12,8 @@ import {
   conv2dBackwardFilter as conv2dBackwardFilterReference,
   conv2dBackwardInput as conv2dBackwardInputReference,
 } from '../reference/conv2d.js';
-import { PendingOutput, type Runtime } from './runtime.js';
+import { conv2dRelu as conv2dReluReference, conv2dReluBackward as conv2dReluBackwardReference } from '../reference/fused.js';
+import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
 import { conv2dBackwardFilterStream, filterGradPath } from './conv2d-filter-grad.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
 
@@ -34,6 +35,32 @@ function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, ds
   let s = p >> 2;
   for (let r = 0; r < rows; r++, s += Np) out.set(src.subarray(s, s + n), r * n);
   return out;
+}
+
+/**
+ * Where a GEMM with [rows, Np] output rows writes, for a result of [rows, n]: when outputs stay in
+ * wasm memory and Np = n, straight into the kept block; otherwise into scratch.
+ */
+function gemmOutput(rt: Runtime, rows: number, Np: number, n: number): OutputBlock {
+  if (rt.keepsOutputs && Np === n) return rt.outputBlock(rows * n);
+  return { p: rt.alloc(rows * Np), keep: false };
+}
+
+/**
+ * The tensor of a GEMM's result from `gemmOutput`: the kept block itself; or, when outputs stay in
+ * wasm memory, the padded rows compacted into a kept block; or copied out (into `dst`'s array).
+ */
+function gemmResult(rt: Runtime, o: OutputBlock, rows: number, Np: number, n: number, shape: number[], dst?: PendingOutput): Tensor {
+  if (o.keep) return rt.output(o.p, shape);
+  if (rt.keepsOutputs) {
+    const k = rt.keep(rows * n);
+    const f = rt.f32;
+    const src = o.p >> 2;
+    const d = k >> 2;
+    for (let r = 0; r < rows; r++) f.copyWithin(d + r * n, src + r * Np, src + r * Np + n);
+    return rt.output(k, shape);
+  }
+  return new Tensor(compact(rt, o.p, rows, Np, n, dst), shape);
 }
 
 /** Rows per tile of convGather and convSmallC (assembly/conv2d.ts: tile6x8). */
@@ -76,9 +103,9 @@ function gather(
  * dilation that does not matter is made small first (compactConv2DInfo), and a geometry that
  * still does not fit (huge padding) runs on the reference kernel.
  */
-export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo): Tensor {
+export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo, relu = false): Tensor {
   const info = compactConv2DInfo(fullInfo);
-  if (!fitsInt32(info)) return conv2dReference(x, w, bias, fullInfo);
+  if (!fitsInt32(info)) return relu ? conv2dReluReference(x, w, bias, fullInfo) : conv2dReference(x, w, bias, fullInfo);
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
@@ -86,33 +113,41 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   // 3x3 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
   const wino = winogradTile(info, inC, outC);
   const yW = wino === null ? null : conv2dWinogradWasm(rt, x, w, bias, info, wino);
-  if (yW !== null) return yW;
+  if (yW !== null) {
+    if (relu) {
+      // The ReLU layer's rule (assembly/activations.ts): negatives and -0 to +0, NaN kept.
+      const d = yW.data;
+      for (let i = 0; i < d.length; i++) if (!(d[i] > 0) && d[i] === d[i]) d[i] = 0;
+    }
+    return yW;
+  }
   if (wino !== null) rt.reset(); // a non-finite input: the direct kernel
-  if (inC < 4) return conv2dSmallC(rt, x, w, bias, info);
-  const xP = rt.put(x.data);
+  if (inC < 4) return conv2dSmallC(rt, x, w, bias, info, relu);
+  const xP = rt.input(x);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
   const zero = rt.zeros(roundUp(inC, 4));
   const M = batch * outH * outW;
-  const out = rt.alloc(M * Np);
+  const o = gemmOutput(rt, M, Np, outC);
   const taps: number[] = [];
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push(ky * dilationH - padTop, kx * dilationW - padLeft);
-  const y = new PendingOutput(M * outC);
+  const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
   gather(rt, {
     src: xP, srcH: inH, srcW: inW, C: inC, N: batch, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
-    taps, B, Np, out, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
-  }, y.alloc);
-  return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
+    taps, B, Np, out: o.p, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
+  }, y?.alloc);
+  if (relu) rt.exports.relu(o.p, o.p, M * Np);
+  return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
 }
 
 /** Packs w (HWIO = [K, outC]) into 8-column panels; the bias padded to Np (0 = none). */
 function packWeights(rt: Runtime, w: Tensor, bias: Tensor | null, K: number, outC: number, Np: number): { B: number; biasP: number } {
-  const wP = rt.put(w.data);
+  const wP = rt.input(w);
   const B = rt.alloc(K * Np);
   rt.exports.packB(B, wP, 1, rt.putI32([0]), K, outC, 1, outC);
   let biasP = 0;
   if (bias !== null) {
     biasP = rt.zeros(Np);
-    rt.f32.set(bias.data, biasP >> 2);
+    rt.copyTo(biasP, bias);
   }
   return { B, biasP };
 }
@@ -127,18 +162,24 @@ function putPadded(rt: Runtime, x: Tensor, info: Conv2DInfo, slack: number): { x
   const Wp = inW + padLeft + padRight;
   const rowFloats = inW * inC;
   const xp = rt.zeros(batch * Hp * Wp * inC + slack);
+  // x in place when it is a kept output (a copy within wasm memory), else from its array.
+  const inPlace = rt.holds(x);
+  const xs = inPlace ? rt.input(x) >> 2 : 0;
+  const xd = inPlace ? null : x.data;
   const f = rt.f32;
   for (let b = 0; b < batch; b++) {
     for (let iy = 0; iy < inH; iy++) {
       const src = (b * inH + iy) * rowFloats;
-      f.set(x.data.subarray(src, src + rowFloats), (xp >> 2) + ((b * Hp + iy + padTop) * Wp + padLeft) * inC);
+      const dst = (xp >> 2) + ((b * Hp + iy + padTop) * Wp + padLeft) * inC;
+      if (xd === null) f.copyWithin(dst, xs + src, xs + src + rowFloats);
+      else f.set(xd.subarray(src, src + rowFloats), dst);
     }
   }
   return { xp, Hp, Wp };
 }
 
 /** Forward for Cin < 4 from a zero-padded copy of x (assembly convSmallC). */
-function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo): Tensor {
+function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, relu: boolean): Tensor {
   const { batch, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW } = info;
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
@@ -146,15 +187,16 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   // Slack after the image: a tile's unused columns read up to 5 pixels past a row's end.
   const { xp, Hp, Wp } = putPadded(rt, x, info, GATHER_ROWS * strideW * inC + 64);
   const M = batch * outH * outW;
-  const out = rt.alloc(M * Np);
+  const o = gemmOutput(rt, M, Np, outC);
   const stride = roundUp(Np * 4 + K * 4 * GATHER_ROWS, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
   const p = rt.putParams('smallC', {
-    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out, bias: biasP, scratch, scratchStride: stride,
+    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out: o.p, bias: biasP, scratch, scratchStride: stride,
   });
-  const y = new PendingOutput(M * outC);
-  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / GATHER_ROWS), 8, y.alloc);
-  return new Tensor(compact(rt, out, M, Np, outC, y), [batch, outH, outW, outC]);
+  const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
+  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / GATHER_ROWS), 8, y?.alloc);
+  if (relu) rt.exports.relu(o.p, o.p, M * Np);
+  return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
 }
 
 const x4Size = (i: Conv2DInfo): number => i.batch * i.inH * i.inW * i.inC;
@@ -174,22 +216,22 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const dxW = wino === null ? null : conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
   if (dxW !== null) return dxW;
   if (wino !== null && reset) rt.reset(); // a non-finite input: the direct kernel
-  const dyP = rt.put(dy.data);
-  const wP = rt.put(w.data);
+  const dyP = rt.input(dy);
+  const wP = rt.input(w);
   if (inC < 4) {
     // Few input channels: dot products over oc (assembly convDxSmallC) instead of a mostly empty GEMM.
-    const dx = rt.alloc(x4Size(info));
+    const o = rt.outputBlock(x4Size(info));
     const stride = roundUp((kH + kW) * 8, 64);
     const scratch = rt.allocBytes(stride * rt.threads);
     const p = rt.putParams('dxSmallC', {
-      dy: dyP, Ho: outH, Wo: outW, Cout: outC, H: inH, W: inW, C: inC, kH, kW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, pT: padTop, pL: padLeft, wgt: wP, dx, scratch, scratchStride: stride,
+      dy: dyP, Ho: outH, Wo: outW, Cout: outC, H: inH, W: inW, C: inC, kH, kW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, pT: padTop, pL: padLeft, wgt: wP, dx: o.p, scratch, scratchStride: stride,
     });
-    const out = rt.runWithOutput('convDxSmallC', p, batch * inH * inW, 64, x4Size(info));
-    return new Tensor(rt.readInto(out, dx, x4Size(info)), [batch, inH, inW, inC]);
+    return rt.runTo('convDxSmallC', p, batch * inH * inW, 64, o, [batch, inH, inW, inC]);
   }
   const zero = rt.zeros(roundUp(outC, 4));
-  const out = rt.alloc(batch * inH * inW * Np);
-  const dx = new PendingOutput(x4Size(info));
+  const o = gemmOutput(rt, batch * inH * inW, Np, inC);
+  const out = o.p;
+  const dx = rt.keepsOutputs ? undefined : new PendingOutput(x4Size(info));
   const classes: { taps: number[]; B: number; GH: number; GW: number; py: number; px: number }[] = [];
   for (let py = 0; py < Math.min(strideH, inH); py++) {
     const kys: number[] = [];
@@ -222,10 +264,10 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
         src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
         GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
         taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
-      }, dx.alloc);
+      }, dx?.alloc);
     }
   }
-  return new Tensor(compact(rt, out, batch * inH * inW, Np, inC, dx), [batch, inH, inW, inC]);
+  return gemmResult(rt, o, batch * inH * inW, Np, inC, [batch, inH, inW, inC], dx);
 }
 
 /** dw and db of conv2d: dW = im2col(x)^T dy, reduced in blocks of output pixels; db = column sums of dy. */
@@ -240,7 +282,7 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const path = filterGradPath(rt, info);
   if (path !== null) return conv2dBackwardFilterStream(rt, dy, x, info, path);
   const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
-  const dyP = rt.put(dy.data);
+  const dyP = rt.input(dy);
   const threads = rt.threads;
   const dwFloats = roundUp(K4 * Np, 16);
   const scratchStride = roundUp(DW_BLOCK * 32 + (outC % 8 === 0 ? 0 : (Np / 8) * DW_BLOCK * 32), 64);
@@ -256,11 +298,15 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const groups = blocks < DW_SLOTS ? Math.min(K4 / 4, Math.ceil((DW_SLOTS * 2) / blocks)) : 1;
   const units = blocks * groups;
   const uChunk = Math.ceil(units / DW_SLOTS);
-  const slots = Math.ceil(units / uChunk);
+  // One reduction block (M <= DW_BLOCK: a dense layer's batch, a small image): the chunks split dW's
+  // rows between them, each row reduced by exactly one unit, so they share one buffer (slot stride 0)
+  // instead of zeroing and summing DW_SLOTS dW-sized buffers (26 MB zeroed and 7 passes of 3.2 MB for
+  // lenet's Dense(256) at batch 64). Still the same for any thread count.
+  const slots = blocks === 1 ? 1 : Math.ceil(units / uChunk);
   const dwP = rt.zeros(dwFloats * slots);
   const p = rt.putParams('filter', {
     x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, T, taps: tapsP,
-    dy: dyP, Cout: outC, Np, kc: DW_BLOCK, dw: dwP, dwStride: dwFloats * 4, scratch, scratchStride, kGroups: groups, uChunk,
+    dy: dyP, Cout: outC, Np, kc: DW_BLOCK, dw: dwP, dwStride: slots === 1 ? 0 : dwFloats * 4, scratch, scratchStride, kGroups: groups, uChunk,
   });
   const dwOut = new PendingOutput(K * outC);
   rt.run('convFilterGrad', p, units, uChunk, dwOut.alloc);
@@ -294,4 +340,39 @@ export function conv2dBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor
   const dx = conv2dBackwardInputWasm(rt, dy, w, info);
   const { dw, db } = conv2dBackwardFilterWasm(rt, dy, x, info);
   return { dx, dw, db };
+}
+
+/**
+ * relu(conv2d(x, w, bias)): the GEMM's output block made non-negative in place (assembly relu,
+ * the same rule as the ReLU layer's) before it is kept or copied out: no second output, no copy.
+ */
+export function conv2dReluWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, fullInfo: Conv2DInfo): Tensor {
+  return conv2dWasm(rt, x, w, bias, fullInfo, true);
+}
+
+/**
+ * dZ = dy · [y > 0] (assembly reluBackward) into a block of wasm memory that the dX and dW kernels
+ * read in place (the caller disposes it), as reference conv2dReluBackward makes it.
+ */
+export function maskedDy(rt: Runtime, dy: Tensor, y: Tensor): Tensor {
+  rt.reset();
+  const n = dy.size;
+  const n4 = (n + 3) & ~3;
+  const dz = rt.keep(n4);
+  rt.exports.reluBackward(rt.input(dy), rt.input(y), dz, n4);
+  return rt.output(dz, dy.shape);
+}
+
+/** Gradients of relu(conv2d(x, w, bias)) from dy and the output y, as reference conv2dReluBackward. */
+export function conv2dReluBackwardWasm(rt: Runtime, dy: Tensor, y: Tensor, x: Tensor, w: Tensor, fullInfo: Conv2DInfo, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+  const info = compactConv2DInfo(fullInfo);
+  if (!fitsInt32(info)) return conv2dReluBackwardReference(dy, y, x, w, fullInfo, wantDx);
+  const dz = maskedDy(rt, dy, y);
+  try {
+    const dx = wantDx ? conv2dBackwardInputWasm(rt, dz, w, info) : null;
+    const { dw, db } = conv2dBackwardFilterWasm(rt, dz, x, info);
+    return { dx, dw, db };
+  } finally {
+    dz.dispose();
+  }
 }

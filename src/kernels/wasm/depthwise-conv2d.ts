@@ -29,14 +29,13 @@ export function depthwiseConv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Ten
   if (info === null) return forwardRef(x, w, bias, full);
   const { batch, outH, outW, outC } = info;
   rt.reset();
-  const xP = rt.put(x.data);
-  const wP = rt.put(w.data);
-  const bP = bias === null ? 0 : rt.put(bias.data);
+  const xP = rt.input(x);
+  const wP = rt.input(w);
+  const bP = bias === null ? 0 : rt.input(bias);
   const n = batch * outH * outW * outC;
-  const y = rt.alloc(n);
-  const p = rt.putParams('depthwise', { ...geometry(info), x: xP, wgt: wP, bias: bP, y, dy: 0, dx: 0, scratch: 0, scratchStride: 0 });
-  const out = rt.runWithOutput('depthwiseForward', p, batch * outH, 1, n);
-  return new Tensor(rt.readInto(out, y, n), [batch, outH, outW, outC]);
+  const y = rt.outputBlock(n);
+  const p = rt.putParams('depthwise', { ...geometry(info), x: xP, wgt: wP, bias: bP, y: y.p, dy: 0, dx: 0, scratch: 0, scratchStride: 0 });
+  return rt.runTo('depthwiseForward', p, batch * outH, 1, y, [batch, outH, outW, outC]);
 }
 
 /**
@@ -47,22 +46,19 @@ function backward(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor | null, wShape: 
   const { batch, outC } = info;
   const wSize = wShape.reduce((a, b) => a * b, 1);
   rt.reset();
-  const xP = rt.put(x.data);
-  const wP = w === null ? 0 : rt.put(w.data);
-  const dyP = rt.put(dy.data);
-  const dxP = w === null ? 0 : rt.alloc(x.size);
+  const xP = rt.input(x);
+  const wP = w === null ? 0 : rt.input(w);
+  const dyP = rt.input(dy);
+  const dxO = w === null ? null : rt.outputBlock(x.size);
+  const dxP = dxO === null ? 0 : dxO.p;
   const per = wSize + outC; // dw, then db
   const stride = Math.ceil((per * 4) / 64) * 64;
   const threads = rt.threads;
   const scratch = rt.zeros((stride / 4) * threads);
   const p = rt.putParams('depthwise', { ...geometry(info), x: xP, wgt: wP, bias: 0, y: 0, dy: dyP, dx: dxP, scratch, scratchStride: stride });
   let dx: Tensor | null = null;
-  if (w === null) {
-    rt.run('depthwiseBackward', p, batch, 1);
-  } else {
-    const dxOut = rt.runWithOutput('depthwiseBackward', p, batch, 1, x.size);
-    dx = new Tensor(rt.readInto(dxOut, dxP, x.size), x.shape);
-  }
+  if (dxO === null) rt.run('depthwiseBackward', p, batch, 1);
+  else dx = rt.runTo('depthwiseBackward', p, batch, 1, dxO, x.shape);
   // Sum the threads' shares (a thread that ran no chunk left zeros).
   const sum = new Float32Array(per);
   const f32 = rt.f32;

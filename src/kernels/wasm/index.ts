@@ -16,11 +16,11 @@ import type { Kernels } from '../api.js';
 import { computeConv2DInfo, computePool2DInfo } from '../conv-info.js';
 import { registerBackend, setBackend, getBackend } from '../backend.js';
 import { reference } from '../reference/index.js';
-import { conv2dBackwardFilterOnlyWasm, conv2dBackwardInputOnlyWasm, conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
+import { conv2dBackwardFilterOnlyWasm, conv2dBackwardInputOnlyWasm, conv2dBackwardWasm, conv2dReluBackwardWasm, conv2dReluWasm, conv2dWasm } from './conv2d.js';
 import {
   leakyReluBackwardWasm, leakyReluWasm, reluBackwardWasm, reluWasm, sigmoidBackwardWasm, sigmoidWasm, tanhBackwardWasm, tanhWasm,
 } from './activations.js';
-import { denseBackwardWasm, denseWasm } from './dense.js';
+import { denseBackwardWasm, denseReluBackwardWasm, denseReluWasm, denseWasm } from './dense.js';
 import { depthwiseConv2dBackwardFilterWasm, depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
 import { globalAvgPool2dBackwardWasm, globalAvgPool2dWasm } from './global-avg-pool2d.js';
@@ -188,6 +188,10 @@ export const wasm: Kernels = {
   sigmoidBackward: wasmOr(sigmoidBackwardWasm, reference.sigmoidBackward),
   tanh: wasmOr(tanhWasm, reference.tanh),
   tanhBackward: wasmOr(tanhBackwardWasm, reference.tanhBackward),
+  conv2dRelu: wasmOr(conv2dReluWasm, reference.conv2dRelu),
+  conv2dReluBackward: wasmOr(conv2dReluBackwardWasm, reference.conv2dReluBackward),
+  denseRelu: wasmOr(denseReluWasm, reference.denseRelu),
+  denseReluBackward: wasmOr(denseReluBackwardWasm, reference.denseReluBackward),
 };
 
 /** The runtime, started if it was not (tests and benchmarks); null where the kernels cannot run. */

@@ -2,7 +2,7 @@
  * WebAssembly max and average pooling, forward and backward (glue for assembly/pool2d.ts), with
  * the reference's rules: see reference/max-pool2d.ts and reference/avg-pool2d.ts.
  */
-import { Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { compactPool2DInfo, fitsInt32, type Pool2DInfo } from '../conv-info.js';
 import { maxPool2d as maxRef, maxPool2dBackward as maxBackRef } from '../reference/max-pool2d.js';
 import { avgPool2d as avgRef, avgPool2dBackward as avgBackRef } from '../reference/avg-pool2d.js';
@@ -23,16 +23,15 @@ function pool(rt: Runtime, fn: PoolFn, x: Tensor, dy: Tensor | null, fullInfo: P
   }
   const { batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = info;
   rt.reset();
-  const xP = rt.put(x.data);
+  const xP = rt.input(x);
   const outSize = dy === null ? batch * outH * outW * channels : x.size;
-  const out = rt.alloc(outSize);
-  const dyP = dy === null ? 0 : rt.put(dy.data);
+  const o = rt.outputBlock(outSize);
+  const dyP = dy === null ? 0 : rt.input(dy);
   const p = rt.putParams('pool', {
     x: xP, N: batch, H: inH, W: inW, C: channels, Ho: outH, Wo: outW, kH, kW, sH: strideH, sW: strideW, pT: padTop, pL: padLeft,
-    y: dy === null ? out : 0, dy: dyP, dx: dy === null ? 0 : out, mode: dy === null ? 0 : 1,
+    y: dy === null ? o.p : 0, dy: dyP, dx: dy === null ? 0 : o.p, mode: dy === null ? 0 : 1,
   });
-  const y = rt.runWithOutput(fn, p, batch, 1, outSize);
-  return new Tensor(rt.readInto(y, out, outSize), dy === null ? [batch, outH, outW, channels] : x.shape);
+  return rt.runTo(fn, p, batch, 1, o, dy === null ? [batch, outH, outW, channels] : x.shape);
 }
 
 export const maxPool2dWasm = (rt: Runtime, x: Tensor, info: Pool2DInfo): Tensor => pool(rt, 'maxPool', x, null, info);

@@ -148,15 +148,15 @@ function run(
 export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, m: 2 | 4): Tensor | null {
   const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
   const Np = roundUp(outC, 8);
-  const xP = rt.put(x.data);
-  const wP = rt.put(w.data);
+  const xP = rt.input(x);
+  const wP = rt.input(w);
   if (rt.exports.allFinite(xP, x.size) === 0 || rt.exports.allFinite(wP, w.size) === 0) return null;
   // forward: B[k = ic, n = oc] from w[ky, kx, ic, oc]
   const U = packTransformedFilter(rt, wP, m, inC, outC, Np, { tapStride: inC * outC, kStride: outC, nStride: 1, rotate: false });
   let biasP = 0;
   if (bias !== null) {
     biasP = rt.zeros(Np);
-    rt.f32.set(bias.data, biasP >> 2);
+    rt.copyTo(biasP, bias);
   }
   return run(rt, m, xP, batch, inH, inW, inC, -padTop, -padLeft, outH, outW, outC, U, Np, biasP);
 }
@@ -170,8 +170,8 @@ export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tens
 export function conv2dBackwardInputWinogradWasm(rt: Runtime, dy: Tensor, w: Tensor, info: Conv2DInfo, m: 2 | 4): Tensor | null {
   const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
-  const dyP = rt.put(dy.data);
-  const wP = rt.put(w.data);
+  const dyP = rt.input(dy);
+  const wP = rt.input(w);
   if (rt.exports.allFinite(dyP, dy.size) === 0 || rt.exports.allFinite(wP, w.size) === 0) return null;
   const U = packTransformedFilter(rt, wP, m, outC, inC, Np, { tapStride: inC * outC, kStride: 1, nStride: outC, rotate: true });
   return run(rt, m, dyP, batch, outH, outW, outC, padTop - 2, padLeft - 2, inH, inW, inC, U, Np, 0);

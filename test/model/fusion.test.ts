@@ -1,0 +1,236 @@
+/**
+ * Fused layer pairs (issue 11): conv2dRelu / denseRelu and their backward passes equal the
+ * composition of the separate ops on randomized shapes (on the wasm backend bit for bit, since the
+ * ReLU is the same kernel; on the reference exactly), pass a numeric gradient check, and Sequential
+ * fuses Conv2D -> ReLU and Dense -> ReLU in trainStep and predict with the same numbers as the
+ * unfused path (`fuse: false`), on both backends, whether the pair is the first weighted layer (no
+ * dx) or not, and predict pools before the ReLU where a MaxPool2D follows. The model's spec and ONNX
+ * export do not change.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Conv2D, Dense, Flatten, LeakyReLU, MaxPool2D, ReLU, SGD, Sequential, Tensor, conv2d, conv2dBackward, conv2dBackwardFilter, conv2dRelu,
+  conv2dReluBackward, dense, denseBackward, denseRelu, denseReluBackward, gradcheckOp, relu, reluBackward, setBackend, type Layer,
+} from '../../src/index.js';
+import { initWasm, setThreads, ready, wasmRuntime } from '../../src/kernels/wasm/index.js';
+import { exportOnnx } from '../../src/onnx/export.js';
+import { randomConvCase, describeCase } from '../wasm/helpers.js';
+
+/** Bit-for-bit equality (NaN matches NaN). */
+function same(a: Tensor, b: Tensor, what: string): void {
+  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
+  const x = a.data;
+  const y = b.data;
+  for (let i = 0; i < x.length; i++) {
+    if (Number.isNaN(x[i]) && Number.isNaN(y[i])) continue;
+    if (!Object.is(x[i], y[i])) throw new Error(`${what}: differs at ${i}: fused ${x[i]} vs separate ${y[i]}`);
+  }
+}
+
+/** Normal values with some exact zeros, -0 and NaN (the ReLU's edge cases). */
+function edgy(shape: number[], seed: number, nan: boolean): Tensor {
+  const t = Tensor.randn(shape, { seed });
+  for (let i = 0; i < t.size; i += 7) t.data[i] = 0;
+  for (let i = 3; i < t.size; i += 11) t.data[i] = -0;
+  if (nan) for (let i = 5; i < t.size; i += 13) t.data[i] = NaN;
+  return t;
+}
+
+function checkOps(seeds: number, backend: string): void {
+  for (let s = 0; s < seeds; s++) {
+    const c = randomConvCase(s + 500);
+    const ctx = `${backend} ${describeCase(c)}`;
+    const x = edgy(c.xShape, s * 5 + 1, s % 4 === 3);
+    const w = Tensor.randn(c.wShape, { seed: s * 5 + 2 });
+    const b = s % 3 === 0 ? null : Tensor.randn([c.wShape[3]], { seed: s * 5 + 3 });
+    const rt = wasmRuntime();
+    if (rt !== null) rt.poison = NaN;
+    try {
+      const z = conv2d(x, w, b, c.opts);
+      const y = relu(z);
+      const yf = conv2dRelu(x, w, b, c.opts);
+      same(yf, y, `conv2dRelu ${ctx}`);
+      const dy = edgy(y.shape as number[], s * 5 + 4, false);
+      const dz = reluBackward(dy, z);
+      const want = conv2dBackward(dz, x, w, c.opts);
+      const got = conv2dReluBackward(dy, yf, x, w, c.opts);
+      same(got.dx!, want.dx, `conv2dReluBackward dx ${ctx}`);
+      same(got.dw, want.dw, `conv2dReluBackward dw ${ctx}`);
+      same(got.db, want.db, `conv2dReluBackward db ${ctx}`);
+      const noDx = conv2dReluBackward(dy, yf, x, w, c.opts, { dx: false });
+      assert.equal(noDx.dx, null);
+      const filt = conv2dBackwardFilter(dz, x, w.shape, c.opts);
+      same(noDx.dw, filt.dw, `conv2dReluBackward without dx: dw ${ctx}`);
+      same(noDx.db, filt.db, `conv2dReluBackward without dx: db ${ctx}`);
+      // Dense on the same data, flattened.
+      const n = c.xShape[0];
+      const f = x.size / n;
+      const x2 = x.reshape([n, f]);
+      const w2 = Tensor.randn([f, c.wShape[3]], { seed: s * 5 + 5 });
+      const z2 = dense(x2, w2, b);
+      const y2 = denseRelu(x2, w2, b);
+      same(y2, relu(z2), `denseRelu ${ctx}`);
+      const dy2 = Tensor.randn(y2.shape as number[], { seed: s * 5 + 6 });
+      const want2 = denseBackward(reluBackward(dy2, z2), x2, w2);
+      const got2 = denseReluBackward(dy2, y2, x2, w2);
+      same(got2.dx!, want2.dx, `denseReluBackward dx ${ctx}`);
+      same(got2.dw, want2.dw, `denseReluBackward dw ${ctx}`);
+      same(got2.db, want2.db, `denseReluBackward db ${ctx}`);
+      const noDx2 = denseReluBackward(dy2, y2, x2, w2, { dx: false });
+      assert.equal(noDx2.dx, null);
+      same(noDx2.dw, want2.dw, `denseReluBackward without dx: dw ${ctx}`);
+    } finally {
+      if (rt !== null) rt.poison = null;
+    }
+  }
+}
+
+test('conv2dRelu, denseRelu and their backward passes = the separate ops, reference backend, 40 random configs', () => {
+  setBackend('reference');
+  try {
+    checkOps(40, 'reference');
+  } finally {
+    setBackend('wasm');
+  }
+});
+
+test('the same on the wasm backend, bit for bit, 1 thread and 2 threads (200 configs)', async () => {
+  assert.ok(initWasm());
+  setThreads(1);
+  checkOps(120, 'wasm 1 thread');
+  setThreads(2);
+  await ready();
+  try {
+    checkOps(80, 'wasm 2 threads');
+  } finally {
+    setThreads(1);
+  }
+});
+
+test('conv2dRelu and denseRelu pass a numeric gradient check (float64 oracle on the reference backend)', () => {
+  setBackend('reference');
+  try {
+    let checked = 0;
+    let cut = 0;
+    let denseChecked = 0;
+    for (let s = 0; checked < 6; s++) {
+      assert.ok(s < 400, 'found 6 configs away from the kink');
+      const c = randomConvCase(s + 900, 5);
+      const x = Tensor.randn(c.xShape, { seed: s + 1 });
+      const w = Tensor.randn(c.wShape, { seed: s + 2 });
+      const b = Tensor.randn([c.wShape[3]], { seed: s + 3 });
+      // Central differences (eps 0.01) need every pre-activation away from the ReLU's kink at 0 by
+      // more than a step can move it.
+      const maxAbs = (t: Tensor): number => t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+      const step = 0.01 * Math.max(maxAbs(x), maxAbs(w)) * 2;
+      if (conv2d(x, w, b, c.opts).data.some((v) => Math.abs(v) <= step)) continue;
+      checked++;
+      const rep = gradcheckOp(
+        () => conv2dRelu(x, w, b, c.opts),
+        (g) => {
+          const r = conv2dReluBackward(g, conv2dRelu(x, w, b, c.opts), x, w, c.opts);
+          return { x: r.dx!, w: r.dw, b: r.db };
+        },
+        { x, w, b },
+        { seed: s },
+      );
+      assert.ok(rep.ok, `${describeCase(c)}: ${rep.message}`);
+      cut += conv2dRelu(x, w, b, c.opts).data.filter((v) => v === 0).length;
+      const x2 = Tensor.randn([3, 7], { seed: s + 4 });
+      const w2 = Tensor.randn([7, 5], { seed: s + 5 });
+      const b2 = Tensor.randn([5], { seed: s + 6 });
+      if (dense(x2, w2, b2).data.some((v) => Math.abs(v) <= 0.01 * Math.max(maxAbs(x2), maxAbs(w2)) * 2)) continue;
+      const rep2 = gradcheckOp(
+        () => denseRelu(x2, w2, b2),
+        (g) => {
+          const r = denseReluBackward(g, denseRelu(x2, w2, b2), x2, w2);
+          return { x: r.dx!, w: r.dw, b: r.db };
+        },
+        { x: x2, w: w2, b: b2 },
+        { seed: s },
+      );
+      assert.ok(rep2.ok, rep2.message);
+      denseChecked++;
+    }
+    assert.ok(cut > 0, 'the checked configs have outputs the ReLU cuts (their gradient is 0)');
+    assert.ok(denseChecked > 0, 'denseRelu was checked');
+  } finally {
+    setBackend('wasm');
+  }
+});
+
+const MODELS: Record<string, () => Layer[]> = {
+  // A fused pair first (its backward computes no dx), another after a pool, and a Dense -> ReLU.
+  lenetLike: () => [
+    new Conv2D({ outChannels: 6, kernelSize: 5, padding: 'same' }), new ReLU(), new MaxPool2D({ kernelSize: 2 }),
+    new Conv2D({ outChannels: 12, kernelSize: 3, padding: 'same' }), new ReLU(), new MaxPool2D({ kernelSize: 2 }),
+    new Flatten(), new Dense({ units: 20 }), new ReLU(), new Dense({ units: 10 }),
+  ],
+  // The first weighted layer not fused (no ReLU after it); a fused pair with Cin >= 4 later; a LeakyReLU never fuses.
+  mixed: () => [
+    new MaxPool2D({ kernelSize: 2 }), new Conv2D({ outChannels: 5, kernelSize: 3, stride: 2, bias: false }),
+    new Conv2D({ outChannels: 9, kernelSize: 2, padding: 'same' }), new ReLU(), new Conv2D({ outChannels: 4, kernelSize: 1 }), new LeakyReLU(),
+    new Flatten(), new Dense({ units: 10 }), new ReLU(),
+  ],
+};
+
+for (const backend of ['wasm', 'reference']) {
+  for (const [name, make] of Object.entries(MODELS)) {
+    test(`Sequential ${name} on ${backend}: trainStep and predict fused = unfused, bit for bit`, () => {
+      if (backend === 'wasm') assert.ok(initWasm());
+      setBackend(backend);
+      try {
+        const x = edgy([6, 12, 12, 1], 11, false);
+        const labels = Int32Array.from({ length: 6 }, (_, i) => (i * 3) % 10);
+        const run = (fuse: boolean) => {
+          const net = new Sequential(make(), { inputShape: [12, 12, 1], seed: 4, fuse });
+          assert.equal(net.fuse, fuse);
+          const sgd = new SGD({ lr: 0.1 });
+          const losses = [0, 1, 2].map(() => net.trainStep(x, labels, sgd).loss);
+          return { net, losses, pred: net.predict(x, 4) };
+        };
+        const a = run(true);
+        const b = run(false);
+        assert.deepEqual(a.losses, b.losses);
+        a.net.params().forEach((p, i) => same(p.value, b.net.params()[i].value, `${name} param ${i}`));
+        same(a.pred, b.pred, `${name} predict`);
+        // Inference pools before the ReLU where a MaxPool2D follows the pair: the same with NaN, zeros and -0 in x.
+        const xn = edgy([5, 12, 12, 1], 12, false);
+        for (let i = 0; i < 144; i += 17) xn.data[i] = NaN; // in the first image only
+        const pa = a.net.predict(xn);
+        same(pa, b.net.predict(xn), `${name} predict with NaN inputs`);
+        assert.ok(pa.data.some(Number.isNaN) && pa.data.some((v) => !Number.isNaN(v)), 'NaN reached some outputs, not all');
+        // Toggling on a built model gives the same too.
+        b.net.fuse = true;
+        same(b.net.predict(x), a.net.predict(x), `${name} predict after turning fusion on`);
+        // The layers, the spec and the ONNX file are the model's, whatever the execution.
+        assert.deepEqual(a.net.toSpec(), b.net.toSpec());
+        assert.deepEqual(exportOnnx(a.net), exportOnnx(b.net));
+      } finally {
+        setBackend('wasm');
+      }
+    });
+  }
+}
+
+test('which pairs fuse: exactly Conv2D or Dense, then exactly ReLU', () => {
+  class MyConv extends Conv2D {}
+  const net = new Sequential(
+    [
+      new MyConv({ outChannels: 2, kernelSize: 1 }), new ReLU(), new Conv2D({ outChannels: 2, kernelSize: 1 }), new LeakyReLU(),
+      new Conv2D({ outChannels: 2, kernelSize: 1 }), new ReLU(), new Flatten(), new Dense({ units: 3 }), new ReLU(),
+    ],
+    { inputShape: [2, 2, 1] },
+  );
+  assert.deepEqual((net as unknown as { fusible: boolean[] }).fusible, [false, false, false, false, true, false, false, true, false, false].slice(0, 9));
+  assert.throws(() => new Sequential([new Dense({ units: 2 })], { inputShape: [3], fuse: 'yes' as unknown as boolean }), /Sequential: opts.fuse must be true or false, got "yes"/);
+});
+
+test('backwardRelu without forwardRelu names the layer', () => {
+  const l = new Conv2D({ outChannels: 2, kernelSize: 1 });
+  const net = new Sequential([l], { inputShape: [2, 2, 1] });
+  l.forward(Tensor.zeros([1, 2, 2, 1]), true);
+  assert.throws(() => l.backwardRelu(Tensor.zeros([1, 2, 2, 2])), /Conv2D.backwardRelu: call forwardRelu\(x, true\) first/);
+  void net;
+});

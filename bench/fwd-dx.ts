@@ -10,12 +10,12 @@
  *
  * The pass w4 is W4 (WORKLOADS.md): lenet inference at batch 256 through Sequential.predict, in images/s.
  */
-import { Tensor, computeConv2DInfo, conv2dFlops, createPreset, setBackend, type Conv2dOptions } from '../src/index.js';
+import { Tensor, computeConv2DInfo, conv2dFlops, createPreset, setBackend, type ConvWindowOptions } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
 import { conv2dWasm, conv2dBackwardInputWasm } from '../src/kernels/wasm/conv2d.js';
 import { measurePeak } from './wasm-peak.js';
 
-const CASES: Record<string, { x: [number, number, number, number]; k: number; outC: number; opts: Conv2dOptions }> = {
+const CASES: Record<string, { x: [number, number, number, number]; k: number; outC: number; opts: ConvWindowOptions }> = {
   c1: { x: [32, 28, 28, 1], k: 5, outC: 32, opts: { stride: 1, padding: 'same' } },
   c2: { x: [32, 14, 14, 32], k: 5, outC: 64, opts: { stride: 1, padding: 'same' } },
   c3: { x: [32, 32, 32, 64], k: 3, outC: 64, opts: { stride: 1, padding: 'same' } },

@@ -5,12 +5,12 @@
  *
  *   flock /tmp/stride-bench.lock node --experimental-wasm-relaxed-simd --import tsx bench/winograd.ts [--threads 1,2] [--reps 7] [--cases c3,...]
  */
-import { Tensor, computeConv2DInfo, conv2dFlops, type Conv2dOptions } from '../src/index.js';
+import { Tensor, computeConv2DInfo, conv2dFlops, type ConvWindowOptions } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
 import { conv2dWasm, conv2dBackwardInputWasm } from '../src/kernels/wasm/conv2d.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, setConvAlgorithm } from '../src/kernels/wasm/winograd.js';
 
-const CASES: Record<string, { x: [number, number, number, number]; outC: number; opts: Conv2dOptions }> = {
+const CASES: Record<string, { x: [number, number, number, number]; outC: number; opts: ConvWindowOptions }> = {
   c3: { x: [32, 32, 32, 64], outC: 64, opts: { padding: 'same' } },
   'c3-valid': { x: [32, 32, 32, 64], outC: 64, opts: { padding: 'valid' } },
   wide: { x: [8, 16, 16, 128], outC: 128, opts: { padding: 'same' } },

@@ -37,11 +37,6 @@ export interface PoolWindowOptions {
   padding?: Padding;
 }
 
-/** @deprecated The old name of `ConvWindowOptions` (it differed from the layer's `Conv2DOptions` only by case); not exported from src/index.ts. */
-export type Conv2dOptions = ConvWindowOptions;
-/** @deprecated The old name of `PoolWindowOptions`; not exported from src/index.ts. */
-export type Pool2dOptions = PoolWindowOptions;
-
 /**
  * Everything a convolution kernel needs, computed once (the only place output sizes and padding
  * are computed). Input coordinates of a tap: `iy = oy * strideH + ky * dilationH - padTop`,

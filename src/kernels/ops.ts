@@ -331,7 +331,7 @@ export function softmaxBackward(dp: Tensor, p: Tensor): Tensor {
  * `relu(conv2d(x, w, b, opts))` in one call (a Conv2D layer followed by ReLU, as Sequential runs
  * that pair): the same numbers, with one pass and one output fewer on a fast backend.
  */
-export function conv2dRelu(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+export function conv2dRelu(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvWindowOptions = {}): Tensor {
   checkTensor('conv2dRelu', 'x', x);
   checkTensor('conv2dRelu', 'w', w);
   const info = computeConv2DInfo('conv2dRelu', x.shape, w.shape, opts);
@@ -347,7 +347,7 @@ export function conv2dRelu(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dO
  * (y > 0 exactly where the convolution's output is). `{ dx: false }` skips dx (it is then null).
  */
 export function conv2dReluBackward(
-  dy: Tensor, y: Tensor, x: Tensor, w: Tensor, opts: Conv2dOptions = {}, want: { dx?: boolean } = {},
+  dy: Tensor, y: Tensor, x: Tensor, w: Tensor, opts: ConvWindowOptions = {}, want: { dx?: boolean } = {},
 ): { dx: Tensor | null; dw: Tensor; db: Tensor } {
   checkTensor('conv2dReluBackward', 'dy', dy);
   checkTensor('conv2dReluBackward', 'y', y);

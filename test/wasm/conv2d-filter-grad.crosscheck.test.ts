@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Rng, Tensor, computeConv2DInfo, reference, type Conv2dOptions, type Padding } from '../../src/index.js';
+import { Rng, Tensor, computeConv2DInfo, reference, type ConvWindowOptions, type Padding } from '../../src/index.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { filterStreamTuning } from '../../src/kernels/wasm/conv2d-filter-grad.js';
@@ -36,7 +36,7 @@ function randomStreamCase(seed: number, maxHW = 11): ConvCase {
     const dilation: [number, number] = rng.int(2) === 0 ? [1, 1] : [1 + rng.int(3), narrow ? 1 : 1 + rng.int(3)];
     const p = (): number => rng.int(4);
     const pads: (() => Padding)[] = [() => 'valid', () => 'same', () => p(), () => [p(), p()], () => [p(), p(), p(), p()]];
-    const opts: Conv2dOptions = { stride, dilation, padding: pads[rng.int(pads.length)]() };
+    const opts: ConvWindowOptions = { stride, dilation, padding: pads[rng.int(pads.length)]() };
     try {
       const info = computeConv2DInfo('test', [n, h, w, inC], [kH, kW, inC, outC], opts);
       return { seed, xShape: [n, h, w, inC], wShape: [kH, kW, inC, outC], opts, info };
@@ -176,7 +176,7 @@ test('the default tuning sends the W1 shapes c1-c4 to the new kernels and checks
     [[2, 14, 14, 32], 5, 64, { padding: 'same' }],
     [[2, 32, 32, 64], 3, 64, { padding: 'same' }],
     [[2, 56, 56, 64], 3, 128, { stride: 2, padding: 'valid' }],
-  ] as [[number, number, number, number], number, number, Conv2dOptions][]) {
+  ] as [[number, number, number, number], number, number, ConvWindowOptions][]) {
     const info = computeConv2DInfo('test', x, [k, k, x[3], outC], opts);
     const c: ConvCase = { seed: x[1], xShape: x, wShape: [k, k, x[3], outC], opts, info };
     filterStreamTuning.minPixels = 0;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Tensor, reference, computeConv2DInfo, type Conv2dOptions } from '../../src/index.js';
+import { Tensor, reference, computeConv2DInfo, type ConvWindowOptions } from '../../src/index.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { assertCloseToRef, checksum, describeCase, randomConvCase, type ConvCase } from './helpers.js';
@@ -89,7 +89,7 @@ test(`conv2d relaxed-SIMD (FMA) build = reference on ${CONFIGS} random configs`,
  * in any group shows. Forward and dW run too (checkCase).
  */
 test('strided dx over several image groups = reference, 1 and 2 threads', async () => {
-  const big = (seed: number, xShape: ConvCase['xShape'], wShape: ConvCase['wShape'], opts: Conv2dOptions): ConvCase => ({
+  const big = (seed: number, xShape: ConvCase['xShape'], wShape: ConvCase['wShape'], opts: ConvWindowOptions): ConvCase => ({
     seed, xShape, wShape, opts, info: computeConv2DInfo('test', xShape, wShape, opts),
   });
   const cases = [

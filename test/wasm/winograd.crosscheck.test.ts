@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Rng, Tensor, computeConv2DInfo, reference, getConvAlgorithm, setConvAlgorithm, type Conv2dOptions, type Padding } from '../../src/index.js';
+import { Rng, Tensor, computeConv2DInfo, reference, getConvAlgorithm, setConvAlgorithm, type ConvWindowOptions, type Padding } from '../../src/index.js';
 import { conv2d, conv2dBackward } from '../../src/kernels/ops.js';
 import { gradcheckOp } from '../../src/gradcheck.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
@@ -32,7 +32,7 @@ function winogradCase(seed: number, maxHW = 13, maxC = 20): ConvCase {
     const outC = 1 + rng.int(maxC);
     const p = (): number => rng.int(4);
     const forms: (() => Padding)[] = [() => 'valid', () => 'same', () => p(), () => [p(), p()], () => [p(), p(), p(), p()]];
-    const opts: Conv2dOptions = { padding: forms[rng.int(forms.length)]() };
+    const opts: ConvWindowOptions = { padding: forms[rng.int(forms.length)]() };
     try {
       const info = computeConv2DInfo('test', [n, h, w, inC], [3, 3, inC, outC], opts);
       return { seed, xShape: [n, h, w, inC], wShape: [3, 3, inC, outC], opts, info };
@@ -179,7 +179,7 @@ test("'auto' runs 3x3 stride-1 convolutions with enough channels as Winograd; 'd
   assert.ok(auto!.y.data.some((v, i) => v !== direct!.y.data[i]), 'auto and direct forward are bit-identical: the same kernel ran');
   assert.ok(auto!.dx.data.some((v, i) => v !== direct!.dx.data[i]), 'auto and direct dX are bit-identical: the same kernel ran');
   // Other geometries, and too few channels, stay direct.
-  const cases: [number[], number[], Conv2dOptions][] = [
+  const cases: [number[], number[], ConvWindowOptions][] = [
     [[2, 9, 7, C], [3, 3, C, C], { stride: 2, padding: 'same' }],
     [[2, 9, 7, C], [3, 3, C, C], { dilation: 2, padding: 'same' }],
     [[2, 9, 7, C], [5, 5, C, C], { padding: 'same' }],
@@ -265,7 +265,7 @@ test('the Winograd-dispatched conv2d passes a numeric gradient check (dx by Wino
     const x = Tensor.randn([1, 5, 6, C], { seed: seed * 3 });
     const w = Tensor.randn([3, 3, C, C + 1], { seed: seed * 3 + 1, std: 0.3 });
     const b = Tensor.randn([C + 1], { seed: seed * 3 + 2 });
-    const o: Conv2dOptions = { padding };
+    const o: ConvWindowOptions = { padding };
     const n0 = winogradCalls();
     const rep = gradcheckOp(() => conv2d(x, w, b, o), (g) => conv2dBackward(g, x, w, o), { x, w, b }, { seed });
     assert.ok(winogradCalls() > n0, 'the check did not run Winograd');

@@ -9,6 +9,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { MachineInfo } from './machine.js';
 import type { Measurement } from './timing.js';
 import type { ChildResult } from './workloads/train-child.js';
+import { extraSections, type ExtraSections } from './report-extra.js';
 
 export interface RowResult extends Measurement {
   /** Shown in the row's note column ("sum of dX and dW", "internal kernel", ...). */
@@ -46,6 +47,8 @@ export interface BenchReport {
   primary: string;
   /** Every Stride implementation measured, fastest first. */
   strideImpls: string[];
+  /** The wasm peak, W5 and thread scaling (report-extra.ts), when run. */
+  extra?: ExtraSections;
 }
 
 export interface Table {
@@ -236,6 +239,7 @@ function sections(report: BenchReport): { title: string; caption: string[]; tabl
   if (w4.length > 0) {
     out.push({ title: 'W4: inference throughput (lenet forward, batch 256)', caption: [...captions(w4), 'GFLOP/s count the convolutions and dense layers only.'], table: kernelTable(w4, report.strideImpls) });
   }
+  if (report.extra !== undefined) out.push(...extraSections(report.extra, report.kernelRows, report.primary));
   return out;
 }
 

@@ -54,7 +54,8 @@ export function planRuns(t1Ms: number, fullN: number, budgetMs: number, minReps:
 
 /** One call of an implementation at a fixed batch, prepared outside the timed region. */
 export interface Runner {
-  run(): void;
+  /** Synchronous for in-process libraries; onnxruntime-web's session.run is asynchronous (awaited inside the timed region). */
+  run(): void | Promise<void>;
   dispose?(): void;
 }
 
@@ -111,9 +112,10 @@ export interface TimingOptions {
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
 
-function timeOnce(r: Runner): number {
+async function timeOnce(r: Runner): Promise<number> {
   const t0 = performance.now();
-  r.run();
+  const p = r.run();
+  if (p !== undefined) await p;
   return performance.now() - t0;
 }
 
@@ -147,8 +149,8 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       await s.activate?.();
       runner = await s.make(1);
       beat('calibration');
-      const first = timeOnce(runner);
-      const t1 = first >= opts.budgetMs / 4 ? first : timeOnce(runner);
+      const first = await timeOnce(runner);
+      const t1 = first >= opts.budgetMs / 4 ? first : await timeOnce(runner);
       let plan = planRuns(t1, opts.fullN, opts.budgetMs, opts.minReps, opts.maxReps);
       if (plan.n === 1 && t1 >= opts.budgetMs) {
         // One image already takes the whole budget: the calibration call is the measurement.
@@ -167,7 +169,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       if (plan.n > 1 && plan.n < opts.fullN) {
         // One image overstates the per-image time of batched kernels: re-plan from a call at n.
         beat(`refining at n=${plan.n}`);
-        const tn = timeOnce(runner);
+        const tn = await timeOnce(runner);
         perImage = tn / plan.n;
         const next = planRuns(perImage, opts.fullN, opts.budgetMs, opts.minReps, opts.maxReps);
         if (next.n > plan.n) {
@@ -181,7 +183,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       }
       if (plan.warmup && !warm) {
         beat(`warm-up at n=${plan.n}`);
-        timeOnce(runner);
+        await timeOnce(runner);
       }
       const m: Measurement = { impl: s.impl, status: 'ok', n: plan.n, reps: plan.reps, samples: [], medianMs: NaN, msPerImage: NaN };
       states.push({ s, m, runner, plan, expectMs: perImage * plan.n });
@@ -197,7 +199,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       try {
         if (st.s.cannot === undefined) await st.s.activate?.();
         opts.beat?.(`${opts.label ?? ''} ${st.s.impl} repetition ${r + 1} at n=${st.plan.n}`.trim(), Math.max(60_000, 20 * st.expectMs));
-        st.m.samples.push(timeOnce(st.runner));
+        st.m.samples.push(await timeOnce(st.runner));
       } catch (e) {
         st.runner.dispose?.();
         st.runner = null;

@@ -43,13 +43,14 @@ import type { ChildResult } from './workloads/train-child.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKLOADS = ['peak', 'W1', 'W2', 'W3', 'W4', 'W5', 'threads'] as const;
 /** Optional peers (--peers); Stride is always measured. */
-const PEERS = ['tfjs', 'convnetjs', 'pytorch', 'ort'] as const;
+const PEERS = ['reference', 'tfjs', 'convnetjs', 'pytorch', 'ort'] as const;
 
 const USAGE = `usage: npm run bench -- [options]
   --quick            shorter time budgets (fewer repetitions, sub-batches for slow libraries)
   --only W1,W3       run only these sections: peak (wasm SIMD128 peak), W1 conv layer, W2 pooling,
                      W3 training, W4 inference, W5 scale, threads (thread scaling); default all
-  --peers tfjs,ort   only these peers (tfjs, convnetjs, pytorch, ort = onnxruntime-web); default all.
+  --peers tfjs,ort   only these peers (reference = Stride's reference backend, tfjs, convnetjs,
+                     pytorch, ort = onnxruntime-web); default all.
                      PyTorch runs $STRIDE_BENCH_PYTHON (else python3) when it can import torch
   --threads N        threads for Stride's wasm backend (and asked of tfjs-wasm); default: all cores
   --cases c1,c2      W1 cases (default all: c1,c2,c3,c4)
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
   const setup: [string, string][] = [];
   dog.beat('loading Stride');
   const s = await loadStride(cfg.threads);
+  if (s.env !== null && !cfg.peers.has('reference')) s.env.backends = s.env.backends.filter((bk) => bk !== 'reference');
   if (s.env === null) notes.push(`Stride not measured: ${s.error}`);
   else notes.push(...s.env.notes);
   const peers: Peers = { stride: s.env, tfjs: null, cnn: null, ort: null, torch: null };

@@ -9,7 +9,6 @@
  * time of its timed calls (process.cpuUsage; Stride's workers sleep on Atomics.wait meanwhile).
  */
 import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { RunnableSubject, Subject } from '../timing.js';
 
 export const ORT = 'onnxruntime-web';
@@ -43,7 +42,7 @@ const osThreads = (): number | null => {
 export async function loadOrt(): Promise<{ env: OrtEnv | null; error?: string }> {
   try {
     const ort = (await import('onnxruntime-web')) as Ort;
-    const version = (createRequire(import.meta.url)('onnxruntime-web/package.json') as { version: string }).version;
+    const version = ort.env.versions.web ?? ort.env.versions.common ?? '?';
     return { env: { ort, version } };
   } catch (e) {
     return { env: null, error: `cannot load onnxruntime-web (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})` };

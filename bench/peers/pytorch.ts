@@ -88,7 +88,7 @@ export function pyMeasurement(r: PyRow, what = 'memory format'): RowResult {
   if (r.status !== 'ok') return { impl: PYTORCH, status: 'cannot', message: r.message ?? 'failed', n: 0, reps: 0, samples: [], medianMs: NaN, msPerImage: NaN };
   return {
     impl: PYTORCH, status: 'ok', n: r.n!, reps: r.reps!, samples: r.samples!, medianMs: r.medianMs!, msPerImage: r.msPerImage!,
-    note: `${what} ${r.note ?? '?'} (the faster of contiguous and channels_last); timed after Stride in its own process`,
+    note: `${r.note ?? '?'} (the faster ${what}); own process, after Stride`,
   };
 }
 

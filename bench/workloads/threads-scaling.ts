@@ -69,7 +69,7 @@ export async function runThreadScaling(
     const after = api.threadWork();
     const working = after.filter((v, i) => v > (before[i] ?? 0)).length;
     const row: ScalingRow = {
-      workload: 'W1 c3 forward', threads: t, poolThreads: pool, workingThreads: after.length === 0 ? 1 : working,
+      workload: 'W1 c3 forward', threads: t, poolThreads: pool, workingThreads: pool === 1 || after.length === 0 ? 1 : working, // one thread runs its chunks inline, uncounted
       value: m.status === 'ok' ? (convFlopsPerImage(c) / m.msPerImage) / 1e6 : NaN, unit: 'GFLOP/s',
       note: [m.status === 'ok' ? '' : `cannot: ${m.message ?? ''}`, oversubscription(t, cores)].filter((s) => s !== '').join('; '),
     };

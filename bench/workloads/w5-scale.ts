@@ -21,8 +21,8 @@ export const W5_IN_C = 3;
 export const W5_FILTERS = 16;
 export const W5_K = 3;
 export const W5_POOL = 2;
-/** Largest H * W * batch run (224 x 224 x 64: a 205 MB conv output); larger combinations are skipped. */
-export const W5_MAX_PIXELS = 224 * 224 * 64;
+/** Largest H * W * batch run (128 x 128 x 256: a 268 MB conv output); larger combinations are skipped. */
+export const W5_MAX_PIXELS = 128 * 128 * 256;
 
 export interface W5Row {
   h: number;

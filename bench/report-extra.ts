@@ -12,21 +12,23 @@ import { nsPerPixel, type W5Row } from './workloads/w5-scale.js';
 export interface ExtraSections {
   /** The peak microbenchmark (empty when not run). */
   peak: PeakResult[];
+  /** The peak at the kernels' thread count measured again after W1 (empty when not run): load that moved shows here. */
+  peakAfter: PeakResult[];
   /** Threads Stride's kernels ran with (the peak at that count is the reference). */
   strideThreads: number;
   w5: W5Row[];
   scaling: ScalingRow[];
 }
 
-export const emptyExtra = (): ExtraSections => ({ peak: [], strideThreads: 1, w5: [], scaling: [] });
+export const emptyExtra = (): ExtraSections => ({ peak: [], peakAfter: [], strideThreads: 1, w5: [], scaling: [] });
 
 const pct = (v: number): string => (Number.isFinite(v) ? `${(100 * v).toFixed(0)}%` : '—');
 
 /** The peak's table: one line per (kind, threads). */
-export function peakTable(peak: readonly PeakResult[]): Table {
+export function peakTable(peak: readonly (PeakResult & { after?: boolean })[]): Table {
   const headers = ['loop', 'threads', 'GFLOP/s (median)', 'runs (min–max)', 'per thread'];
   const rows = peak.map((p) => [
-    p.kind === 'fma' ? `f32x4.relaxed_madd, ${p.chains} chains` : `f32x4.mul + add, ${p.chains} chains`,
+    `${p.kind === 'fma' ? `f32x4.relaxed_madd, ${p.chains} chains` : `f32x4.mul + add, ${p.chains} chains`}${p.after === true ? ' (after W1)' : ''}`,
     String(p.threads),
     fmtNum(p.gflops),
     `${p.samples.length}: ${fmtNum(Math.min(...p.samples))}–${fmtNum(Math.max(...p.samples))}`,
@@ -40,8 +42,20 @@ export function peakTable(peak: readonly PeakResult[]): Table {
  * else at the largest measured count below it (null when none was measured).
  */
 export function referencePeak(peak: readonly PeakResult[], kind: PeakResult['kind'], threads: number): PeakResult | null {
-  const of = peak.filter((p) => p.kind === kind && p.threads <= threads).sort((a, b) => b.threads - a.threads);
+  const of = peak.filter((p) => p.kind === kind && p.threads <= threads).sort((a, b) => b.threads - a.threads || b.gflops - a.gflops);
   return of[0] ?? null;
+}
+
+/**
+ * How far the peak moved between its measurement before W1 and the one after (the larger over the
+ * smaller, at the kernels' thread count), or NaN without both. Above about 1.15, the machine's load
+ * changed during the run and the kernel-to-peak ratios are not to be trusted.
+ */
+export function peakDrift(before: readonly PeakResult[], after: readonly PeakResult[], kind: PeakResult['kind'], threads: number): number {
+  const a = before.find((p) => p.kind === kind && p.threads === threads);
+  const b = after.find((p) => p.kind === kind && p.threads === threads);
+  if (a === undefined || b === undefined) return NaN;
+  return Math.max(a.gflops, b.gflops) / Math.min(a.gflops, b.gflops);
 }
 
 /** Every W1 row of `impl` (forward, dX, dW; not the fused dX+dW) as a fraction of the FMA and mul+add peaks. */
@@ -114,13 +128,21 @@ export function extraSections(x: ExtraSections, kernelRows: readonly KernelRow[]
       caption: [
         'Independent chains of f32x4 operations in an AssemblyScript module of its own (bench/peak/assembly/peak.ts, compiled by the bench), one worker per thread sharing nothing; median of the timed runs after warm-up calls. One FMA counts 2 FLOPs.',
       ],
-      table: peakTable(x.peak),
+      table: peakTable([...x.peak, ...x.peakAfter.map((p) => ({ ...p, after: true }))]),
     });
     if (kernelRows.some((r) => r.workload === 'W1')) {
+      const drift = peakDrift(x.peak, x.peakAfter, 'fma', x.strideThreads);
       out.push({
         title: `W1 kernels as a fraction of the measured peak (${primary}, ${x.strideThreads} thread${x.strideThreads === 1 ? '' : 's'})`,
-        caption: ['GFLOP/s from the W1 table; the peak at the same thread count, measured in this run.'],
-        table: peakRatioTable(kernelRows, primary, x.peak, x.strideThreads),
+        caption: [
+          'GFLOP/s from the W1 table; the FMA and mul+add peaks at the same thread count, measured in this run before W1 and again after it: the larger of the two.',
+          ...(Number.isFinite(drift)
+            ? [drift > 1.15
+              ? `The FMA peak moved by ${((drift - 1) * 100).toFixed(0)}% between before and after W1: the machine's load changed during the run, so these ratios are not reliable (run again on a quieter machine).`
+              : `The FMA peak before and after W1 agree within ${((drift - 1) * 100).toFixed(0)}%.`]
+            : []),
+        ],
+        table: peakRatioTable(kernelRows, primary, [...x.peak, ...x.peakAfter], x.strideThreads),
       });
     }
   }

@@ -288,6 +288,17 @@ async function main(): Promise<void> {
       }
     }
     kernelRows.push(...rows);
+    if (extra.peak.length > 0) {
+      // The peak again at the kernels' thread count: if the machine's load moved during W1, this shows it.
+      dog.beat('the wasm peak after W1', 600_000);
+      try {
+        extra.peakAfter = await measurePeak({ threads: [extra.strideThreads], relaxed: machine.relaxedSimd, ...b.peak }, (r: PeakResult) =>
+          console.log(`  peak after W1: ${r.kind} ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${fmtNum(r.gflops)} GFLOP/s`),
+        );
+      } catch (e) {
+        notes.push(`peak after W1 not measured: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      }
+    }
   }
   if (cfg.only.has('W2')) {
     console.log('W2: max pooling');

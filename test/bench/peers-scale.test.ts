@@ -10,7 +10,7 @@ import { compilePeak, peakFlops, type PeakResult } from '../../bench/peak/peak.j
 import { loadPytorch, pyMeasurement, pythonCommand, pytorchSkipNote, PYTORCH } from '../../bench/peers/pytorch.js';
 import { maxAbsDiff } from '../../bench/peers/ort.js';
 import { wasmFeatures } from '../../bench/machine.js';
-import { latencyTable, peakRatioTable, peakTable, referencePeak, scalingTable, w5Table } from '../../bench/report-extra.js';
+import { extraSections, latencyTable, peakDrift, peakRatioTable, peakTable, referencePeak, scalingTable, w5Table } from '../../bench/report-extra.js';
 import { renderMarkdown, type BenchReport, type KernelRow } from '../../bench/report.js';
 import type { Measurement } from '../../bench/timing.js';
 import { nsPerPixel, w5Combos, w5FlopsPerImage, w5SkipReason, W5_BATCHES, W5_SIZES, type W5Row } from '../../bench/workloads/w5-scale.js';
@@ -113,6 +113,22 @@ test('peak tables: the reference peak is the one at the kernels\' thread count; 
   assert.match(t.headers[3], /FMA peak \(120, 2 thr\.\)/);
 });
 
+test('the peak measured again after W1: the larger one is the reference, and a moved peak is flagged', () => {
+  const before = [peak('fma', 2, 100), peak('muladd', 2, 90)];
+  const after = [peak('fma', 2, 125)];
+  assert.equal(referencePeak([...before, ...after], 'fma', 2)?.gflops, 125);
+  assert.equal(peakDrift(before, after, 'fma', 2), 1.25);
+  assert.ok(Number.isNaN(peakDrift(before, [], 'fma', 2)));
+  const rows: KernelRow[] = [{ workload: 'W1', caseName: 'c3', pass: 'forward', detail: '', fullN: 32, flopsPerImage: 2e6, results: [ok('Stride wasm', 0.02, 32)] }];
+  const moved = extraSections({ peak: before, peakAfter: after, strideThreads: 2, w5: [], scaling: [] }, rows, 'Stride wasm');
+  const ratios = moved.find((x) => x.title.startsWith('W1 kernels'))!;
+  assert.match(ratios.caption.join(' '), /moved by 25%.*not reliable/);
+  assert.deepEqual(ratios.table.rows[0].slice(3), ['80%', '111%']);
+  assert.match(moved[0].table.rows.map((r) => r[0]).join('\n'), /relaxed_madd, 12 chains \(after W1\)/);
+  const steady = extraSections({ peak: before, peakAfter: [peak('fma', 2, 105)], strideThreads: 2, w5: [], scaling: [] }, rows, 'Stride wasm');
+  assert.match(steady.find((x) => x.title.startsWith('W1 kernels'))!.caption.join(' '), /agree within 5%/);
+});
+
 function w5Rows(): W5Row[] {
   return [
     { h: 28, n: 1, flopsPerImage: w5FlopsPerImage(28), results: [ok('Stride wasm', 0.2, 1), ok(PYTORCH, 0.1, 1, 'channels_last')] },
@@ -153,7 +169,7 @@ test('renderMarkdown prints the peak, W5, latency and scaling sections when they
     },
     setup: [], kernelRows: [], w3: [], notes: [], method: [], durationSec: 1, primary: 'Stride wasm', strideImpls: ['Stride wasm'],
   };
-  const md = renderMarkdown({ ...base, extra: { peak: [peak('fma', 2, 125)], strideThreads: 2, w5: w5Rows(), scaling: [] } });
+  const md = renderMarkdown({ ...base, extra: { peak: [peak('fma', 2, 125)], peakAfter: [], strideThreads: 2, w5: w5Rows(), scaling: [] } });
   assert.match(md, /## WebAssembly SIMD128 peak \(bench\/peak\)/);
   assert.match(md, /\| f32x4\.relaxed_madd, 12 chains \| 2 \| 125 \|/);
   assert.match(md, /## W5: scale/);

@@ -50,7 +50,7 @@ const USAGE = `usage: npm run bench -- [options]
   --only W1,W3       run only these sections: peak (wasm SIMD128 peak), W1 conv layer, W2 pooling,
                      W3 training, W4 inference, W5 scale, threads (thread scaling); default all
   --peers tfjs,ort   only these peers (reference = Stride's reference backend, tfjs, convnetjs,
-                     pytorch, ort = onnxruntime-web); default all.
+                     pytorch, ort = onnxruntime-web), or none; default all.
                      PyTorch runs $STRIDE_BENCH_PYTHON (else python3) when it can import torch
   --threads N        threads for Stride's wasm backend (and asked of tfjs-wasm); default: all cores
   --cases c1,c2      W1 cases (default all: c1,c2,c3,c4)
@@ -105,7 +105,7 @@ function parseConfig(argv: string[]): Config {
     threads,
     cases: list(values.cases, W1_CASES.map((c) => c.name), 'cases'),
     models: list(values.models, ['small', 'lenet'], 'models') as ModelName[],
-    peers: new Set(list(values.peers, PEERS, 'peers')),
+    peers: new Set(values.peers?.trim() === 'none' ? [] : list(values.peers, PEERS, 'peers')),
     out: values.out ?? join(HERE, 'RESULTS.md'),
     write: !values['no-write'],
   };

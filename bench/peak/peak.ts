@@ -111,13 +111,16 @@ class PeakWorkers {
   }
 }
 
+/** The compiled module of each build (plain, relaxed), compiled once per process. */
+const compiled: (Promise<WebAssembly.Module> | undefined)[] = [];
+
 /** Measures the peaks: for each kind the build has, for each thread count. */
 export async function measurePeak(o: PeakOptions = {}, onResult?: (r: PeakResult) => void): Promise<PeakResult[]> {
   const threads = o.threads ?? [1, 2];
   const iterations = o.iterations ?? 1e8;
   const runs = o.runs ?? 7;
   const relaxed = o.relaxed ?? true;
-  const module = await WebAssembly.compile(await compilePeak(relaxed));
+  const module = await (compiled[relaxed ? 1 : 0] ??= compilePeak(relaxed).then((bin) => WebAssembly.compile(bin)));
   const chains = (new WebAssembly.Instance(module, {}).exports.CHAINS as WebAssembly.Global).value as number;
   const kinds: PeakKind[] = relaxed ? ['fma', 'muladd'] : ['muladd'];
   const out: PeakResult[] = [];

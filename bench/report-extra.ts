@@ -127,6 +127,7 @@ export function extraSections(x: ExtraSections, kernelRows: readonly KernelRow[]
       title: 'WebAssembly SIMD128 peak (bench/peak)',
       caption: [
         'Independent chains of f32x4 operations in an AssemblyScript module of its own (bench/peak/assembly/peak.ts, compiled by the bench), one worker per thread sharing nothing; median of the timed runs after warm-up calls. One FMA counts 2 FLOPs.',
+        'Each chain is a = a·b + c: the fused form waits for one operation per step, the mul + add form for two (the multiply is on the chain), so the mul + add figure is a lower bound for kernels whose multiplies are off the chain (acc += x·y); the FMA figure is the reference for the ratios below.',
       ],
       table: peakTable([...x.peak, ...x.peakAfter.map((p) => ({ ...p, after: true }))]),
     });

@@ -11,6 +11,10 @@
  * cannot switch a running call over, so short calls first), the median of `runs` runs.
  *
  * FLOPs of a run: threads x iterations x chains x 4 lanes x 2 (a fused multiply-add counts 2).
+ *
+ * Both loops are a = a * b + c per chain. In the mul + add form the multiply is on the chain (two
+ * latencies per step), which a GEMM's acc += x * y does not have: on Zen 5 it measured about 60% of
+ * the FMA figure where PERF-NOTES.md quotes 85%; the FMA figure is the one kernels are compared with.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

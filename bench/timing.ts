@@ -68,6 +68,11 @@ export interface RunnableSubject {
   activate?(): void | Promise<void>;
   /** Inputs for a call on n images. */
   make(n: number): Runner | Promise<Runner>;
+  /**
+   * Images of the calibration call (default 1). For a library with a large fixed cost per call
+   * (onnxruntime-web), one image overstates the time per image and so plans too few repetitions.
+   */
+  calibrationBatch?: number;
 }
 
 /** An implementation that cannot express the row at all (nothing is run). */
@@ -147,12 +152,13 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
     try {
       beat('setup');
       await s.activate?.();
-      runner = await s.make(1);
+      const n0 = Math.max(1, Math.min(opts.fullN, Math.floor(s.calibrationBatch ?? 1)));
+      runner = await s.make(n0);
       beat('calibration');
       const first = await timeOnce(runner);
-      const t1 = first >= opts.budgetMs / 4 ? first : await timeOnce(runner);
+      const t1 = (first >= opts.budgetMs / 4 ? first : await timeOnce(runner)) / n0;
       let plan = planRuns(t1, opts.fullN, opts.budgetMs, opts.minReps, opts.maxReps);
-      if (plan.n === 1 && t1 >= opts.budgetMs) {
+      if (n0 === 1 && plan.n === 1 && t1 >= opts.budgetMs) {
         // One image already takes the whole budget: the calibration call is the measurement.
         runner.dispose?.();
         const m: Measurement = { impl: s.impl, status: 'ok', n: 1, reps: 1, samples: [t1], medianMs: NaN, msPerImage: NaN };
@@ -161,7 +167,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       }
       let perImage = t1;
       let warm = false;
-      if (plan.n !== 1) {
+      if (plan.n !== n0) {
         runner.dispose?.();
         runner = null;
         runner = await s.make(plan.n);

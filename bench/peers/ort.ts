@@ -90,6 +90,7 @@ export async function ortW4Subject(
   let wallMs = 0;
   const s: RunnableSubject = {
     impl: ORT,
+    calibrationBatch: 32, // a session.run has a fixed cost of milliseconds: one image would plan too few repetitions
     make: (n) => {
       const f = feed(n);
       return {

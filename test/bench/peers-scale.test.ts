@@ -182,3 +182,19 @@ test('renderMarkdown prints the peak, W5, latency and scaling sections when they
   const none = renderMarkdown(base);
   assert.doesNotMatch(none, /## .*(SIMD128 peak|W5|latency)/);
 });
+
+test('measureRow calibrates on calibrationBatch images when a subject asks (else one), then runs the whole batch', async () => {
+  const { measureRow } = await import('../../bench/timing.js');
+  const made: number[][] = [[], []];
+  const subject = (i: number, calibrationBatch?: number) => ({
+    impl: `s${i}`, calibrationBatch,
+    make: (n: number) => {
+      made[i].push(n);
+      return { run: async () => undefined }; // asynchronous runs (onnxruntime-web's) are awaited
+    },
+  });
+  const ms = await measureRow([subject(0), subject(1, 32)], { fullN: 256, budgetMs: 50, minReps: 5, maxReps: 5 });
+  assert.deepEqual(made[0], [1, 256]);
+  assert.deepEqual(made[1], [32, 256]);
+  assert.ok(ms.every((m) => m.status === 'ok' && m.n === 256 && m.reps === 5));
+});

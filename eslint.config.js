@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'assembly/**', 'src/kernels/wasm/binary*.ts', 'web/dist/**', 'playground/dist/**', '.cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'assembly/**', 'bench/peak/assembly/**', 'src/kernels/wasm/binary*.ts', 'web/dist/**', 'playground/dist/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

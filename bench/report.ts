@@ -9,6 +9,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { MachineInfo } from './machine.js';
 import type { Measurement } from './timing.js';
 import type { ChildResult } from './workloads/train-child.js';
+import { extraSections, type ExtraSections } from './report-extra.js';
 
 export interface RowResult extends Measurement {
   /** Shown in the row's note column ("sum of dX and dW", "internal kernel", ...). */
@@ -46,6 +47,8 @@ export interface BenchReport {
   primary: string;
   /** Every Stride implementation measured, fastest first. */
   strideImpls: string[];
+  /** The wasm peak, W5 and thread scaling (report-extra.ts), when run. */
+  extra?: ExtraSections;
 }
 
 export interface Table {
@@ -236,6 +239,7 @@ function sections(report: BenchReport): { title: string; caption: string[]; tabl
   if (w4.length > 0) {
     out.push({ title: 'W4: inference throughput (lenet forward, batch 256)', caption: [...captions(w4), 'GFLOP/s count the convolutions and dense layers only.'], table: kernelTable(w4, report.strideImpls) });
   }
+  if (report.extra !== undefined) out.push(...extraSections(report.extra, report.kernelRows, report.primary));
   return out;
 }
 
@@ -258,11 +262,24 @@ function machineLines(report: BenchReport): [string, string][] {
   ];
 }
 
+/** The fixed part of RESULTS.md's header: the bench's own workload (W5), its sections and how to run some alone. */
+export const RESULTS_HEADER: readonly string[] = [
+  '**W5 (scale; defined by the bench, WORKLOADS.md has W1-W4):** conv 3x3, 16 filters, stride 1, \'same\' padding, with bias, then ReLU, then max pooling 2x2 stride 2, on an HxWx3 NHWC input, forward only; ' +
+    'inputs 28x28, 64x64, 128x128 and 224x224, batches 1, 8, 64 and 256 (224x224 at batch 256 is skipped: its conv output alone is 822 MB). ' +
+    'Reported per image, per input pixel (time / (H·W·batch): linear growth reads as a flat column), as GFLOP/s of the convolution (2·H·W·16·27 per image), and the batch-1 latency on its own.',
+  '',
+  'Sections: `peak` (the WebAssembly SIMD128 FMA and mul+add peaks, bench/peak/, and every W1 kernel as a fraction of it), `W1`-`W4`, `W5`, `threads` (W1 c3 forward and W3 lenet at 1, 2, 4 and 8 threads). ' +
+    'Peers: `reference` (Stride\'s reference backend), `tfjs`, `convnetjs`, `pytorch` (bench/peers/pytorch.py, run with `$STRIDE_BENCH_PYTHON` or `python3` when it imports torch; skipped with a note otherwise), `ort` (onnxruntime-web, W4). ' +
+    'Run some alone: `npm run bench -- --only peak,W1 --peers pytorch`, `npm run bench -- --only W5,threads`, `npm run bench -- --quick` (shorter budgets); `npm run bench -- --help` lists every option.',
+];
+
 export function renderMarkdown(report: BenchReport): string {
   const parts: string[] = [
     '# Stride benchmark results',
     '',
     'Workloads of WORKLOADS.md; Stride and its peers measured in one run, interleaved. Written by `npm run bench` (bench/run.ts).',
+    '',
+    ...RESULTS_HEADER,
     '',
     '## Machine and setup',
     '',

@@ -7,6 +7,8 @@
  *   npm run bench -- --only W1,W2       # some workloads
  *   npm run bench -- --threads 1        # Stride wasm threads (and the tfjs-wasm request)
  *   npm run bench -- --cases c1,c3 --models small --out /tmp/r.md --no-write
+ *   npm run bench -- --only peak,W1 --peers pytorch   # the wasm peak and W1, PyTorch as the only peer
+ *   npm run bench -- --only W5,threads                # scale and thread scaling
  *
  * The npm script runs node with --experimental-wasm-relaxed-simd (needed on Node 20 for the
  * f32x4.relaxed_madd build of Stride's kernels); RESULTS.md records whether it was on.
@@ -21,6 +23,14 @@ import { loadConvNetJS } from './peers/convnetjs.js';
 import type { Peers } from './peers/index.js';
 import { loadStride, strideImpl } from './peers/stride.js';
 import { loadTfjs, probeTfjsWasmThreads } from './peers/tfjs.js';
+import { loadOrt, ORT } from './peers/ort.js';
+import { loadPytorch, PYTORCH, pytorchW1, pytorchW3, type PyTiming } from './peers/pytorch.js';
+import { measurePeak, type PeakResult } from './peak/peak.js';
+import { emptyExtra, type ExtraSections } from './report-extra.js';
+import { runW5 } from './workloads/w5-scale.js';
+import { runThreadScaling, type ScalingRow } from './workloads/threads-scaling.js';
+import { loadMnistArrays } from './workloads/mnist-data.js';
+import { Rng } from '../src/tensor/random.js';
 import { fmtNum, gflops, imagesPerSec, renderMarkdown, renderText, writeFileAtomic, type BenchReport, type KernelRow } from './report.js';
 import { W1_CASES, type ModelName } from './shapes.js';
 import { runW1 } from './workloads/w1-conv.js';
@@ -31,11 +41,17 @@ import { startWatchdog } from './watchdog.js';
 import type { ChildResult } from './workloads/train-child.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const WORKLOADS = ['W1', 'W2', 'W3', 'W4'] as const;
+const WORKLOADS = ['peak', 'W1', 'W2', 'W3', 'W4', 'W5', 'threads'] as const;
+/** Optional peers (--peers); Stride is always measured. */
+const PEERS = ['reference', 'tfjs', 'convnetjs', 'pytorch', 'ort'] as const;
 
 const USAGE = `usage: npm run bench -- [options]
   --quick            shorter time budgets (fewer repetitions, sub-batches for slow libraries)
-  --only W1,W3       run only these workloads (W1 conv layer, W2 pooling, W3 training, W4 inference)
+  --only W1,W3       run only these sections: peak (wasm SIMD128 peak), W1 conv layer, W2 pooling,
+                     W3 training, W4 inference, W5 scale, threads (thread scaling); default all
+  --peers tfjs,ort   only these peers (reference = Stride's reference backend, tfjs, convnetjs,
+                     pytorch, ort = onnxruntime-web), or none; default all.
+                     PyTorch runs $STRIDE_BENCH_PYTHON (else python3) when it can import torch
   --threads N        threads for Stride's wasm backend (and asked of tfjs-wasm); default: all cores
   --cases c1,c2      W1 cases (default all: c1,c2,c3,c4)
   --models small     W3 models (default small,lenet)
@@ -49,6 +65,7 @@ interface Config {
   threads: number;
   cases: string[];
   models: ModelName[];
+  peers: Set<string>;
   out: string;
   write: boolean;
 }
@@ -62,6 +79,7 @@ function parseConfig(argv: string[]): Config {
       threads: { type: 'string' },
       cases: { type: 'string' },
       models: { type: 'string' },
+      peers: { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -87,6 +105,7 @@ function parseConfig(argv: string[]): Config {
     threads,
     cases: list(values.cases, W1_CASES.map((c) => c.name), 'cases'),
     models: list(values.models, ['small', 'lenet'], 'models') as ModelName[],
+    peers: new Set(values.peers?.trim() === 'none' ? [] : list(values.peers, PEERS, 'peers')),
     out: values.out ?? join(HERE, 'RESULTS.md'),
     write: !values['no-write'],
   };
@@ -98,8 +117,8 @@ function parseConfig(argv: string[]): Config {
  */
 function budgets(quick: boolean) {
   return quick
-    ? { kernel: { budgetMs: 2000, minReps: 5, maxReps: 7 }, w3: { budgetMs: 8000, epochBudgetMs: 25_000 }, hangMs: 300_000 }
-    : { kernel: { budgetMs: 4000, minReps: 5, maxReps: 15 }, w3: { budgetMs: 30_000, epochBudgetMs: 120_000 }, hangMs: 300_000 };
+    ? { kernel: { budgetMs: 2000, minReps: 5, maxReps: 7 }, w3: { budgetMs: 8000, epochBudgetMs: 25_000 }, hangMs: 300_000, peak: { iterations: 3e7, runs: 7 }, w5: { budgetMs: 1000, minReps: 5, maxReps: 7 } }
+    : { kernel: { budgetMs: 4000, minReps: 5, maxReps: 15 }, w3: { budgetMs: 30_000, epochBudgetMs: 120_000 }, hangMs: 300_000, peak: { iterations: 1e8, runs: 7 }, w5: { budgetMs: 1500, minReps: 5, maxReps: 9 } };
 }
 
 /**
@@ -162,7 +181,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const machine = describeMachine();
   const b = budgets(cfg.quick);
-  const inProcess = cfg.only.has('W1') || cfg.only.has('W2') || cfg.only.has('W4');
+  const inProcess = (cfg.only.has('W1') || cfg.only.has('W2') || cfg.only.has('W4')) && cfg.peers.has('tfjs');
   console.log(`Stride bench: ${[...cfg.only].join(', ')}${cfg.quick ? ' (quick)' : ''}; ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, relaxed SIMD ${machine.relaxedSimd ? 'on' : 'off'}`);
 
   // The main thread can block for good (a deadlock in a thread pool): a worker thread watches.
@@ -175,9 +194,10 @@ async function main(): Promise<void> {
   const setup: [string, string][] = [];
   dog.beat('loading Stride');
   const s = await loadStride(cfg.threads);
+  if (s.env !== null && !cfg.peers.has('reference')) s.env.backends = s.env.backends.filter((bk) => bk !== 'reference');
   if (s.env === null) notes.push(`Stride not measured: ${s.error}`);
   else notes.push(...s.env.notes);
-  const peers: Peers = { stride: s.env, tfjs: null, cnn: null };
+  const peers: Peers = { stride: s.env, tfjs: null, cnn: null, ort: null, torch: null };
   if (s.env !== null) {
     const st = s.env;
     setup.push([
@@ -207,18 +227,78 @@ async function main(): Promise<void> {
       setup.push(['TensorFlow.js', `${t.env.version}, production mode; cpu backend; wasm backend: ${wasmLine}`]);
     }
   }
-  const c = loadConvNetJS();
-  if (c.env === null) notes.push(`ConvNetJS not measured: ${c.error}`);
-  else {
+  const c = cfg.peers.has('convnetjs') ? loadConvNetJS() : { env: null, error: 'not asked for (--peers)' };
+  if (c.env === null) {
+    if (cfg.peers.has('convnetjs')) notes.push(`ConvNetJS not measured: ${c.error}`);
+  } else {
     peers.cnn = c.env;
     setup.push(['ConvNetJS', `${c.env.version} (plain JavaScript, one image at a time, Float64Array storage)`]);
   }
 
+  const wantsTorch = cfg.peers.has('pytorch') && ['W1', 'W3', 'W4', 'W5'].some((w) => cfg.only.has(w));
+  if (wantsTorch) {
+    dog.pause(); // the probe has its own timeout
+    const t = loadPytorch(cfg.threads);
+    peers.torch = t.env;
+    if (t.env === null) notes.push(t.note ?? 'PyTorch not measured');
+    else {
+      setup.push([
+        'PyTorch',
+        `${t.env.version} via ${t.env.python}; CPU, ${t.env.threads} thread${t.env.threads === 1 ? '' : 's'} (torch.set_num_threads), CPU capability ${t.env.cpuCapability}, oneDNN ${t.env.mkldnn ? 'on' : 'off'}; ` +
+          'memory format per row: the faster of contiguous (NCHW) and channels_last, named in each row',
+      ]);
+      notes.push('PyTorch runs in its own Python process after Stride\'s calls of the same row: same run, but not interleaved call by call.');
+    }
+  }
+  const py: PyTiming | undefined = peers.torch !== null ? { threads: cfg.threads, ...b.kernel } : undefined;
+  if (cfg.peers.has('ort') && cfg.only.has('W4')) {
+    dog.beat('loading onnxruntime-web');
+    const o = await loadOrt();
+    peers.ort = o.env;
+    if (o.env === null) notes.push(`onnxruntime-web not measured: ${o.error}`);
+  }
+
   const kernelRows: KernelRow[] = [];
   let w3: ChildResult[] = [];
+  const extra: ExtraSections = { ...emptyExtra(), strideThreads: s.env?.threads ?? 1 };
+  if (cfg.only.has('peak')) {
+    console.log('peak: WebAssembly SIMD128 FMA and mul+add peaks (independent chains, 1 and 2 workers)');
+    dog.beat('the wasm peak', 600_000);
+    try {
+      extra.peak = await measurePeak({ threads: [1, 2], relaxed: machine.relaxedSimd, ...b.peak }, (r: PeakResult) =>
+        console.log(`  ${r.kind} ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${fmtNum(r.gflops)} GFLOP/s (runs ${r.samples.map(fmtNum).join(', ')})`),
+      );
+      if (!machine.relaxedSimd) notes.push('peak: relaxed SIMD is off in this engine, so only the mul+add peak is measured');
+    } catch (e) {
+      notes.push(`peak not measured: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
   if (cfg.only.has('W1')) {
     console.log('W1: one convolution layer');
-    kernelRows.push(...(await runW1(peers, W1_CASES.filter((cc) => cfg.cases.includes(cc.name)), kernelTiming, progressKernel)));
+    const cases = W1_CASES.filter((cc) => cfg.cases.includes(cc.name));
+    const rows = await runW1(peers, cases, kernelTiming, progressKernel);
+    if (peers.torch !== null && py !== undefined) {
+      dog.pause();
+      const t = pytorchW1(peers.torch, cases, ['forward', 'dX', 'dW', 'dX+dW'], py);
+      for (const r of rows) {
+        const m = t.get(`${r.caseName} ${r.pass}`);
+        if (m === undefined) continue;
+        r.results.push(m);
+        console.log(`  W1 ${r.caseName} ${r.pass}: ${PYTORCH} ${m.status === 'ok' ? `${fmtNum(gflops(m, r.flopsPerImage))} GFLOP/s` : `cannot: ${m.message ?? ''}`}`);
+      }
+    }
+    kernelRows.push(...rows);
+    if (extra.peak.length > 0) {
+      // The peak again at the kernels' thread count: if the machine's load moved during W1, this shows it.
+      dog.beat('the wasm peak after W1', 600_000);
+      try {
+        extra.peakAfter = await measurePeak({ threads: [extra.strideThreads], relaxed: machine.relaxedSimd, ...b.peak }, (r: PeakResult) =>
+          console.log(`  peak after W1: ${r.kind} ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${fmtNum(r.gflops)} GFLOP/s`),
+        );
+      } catch (e) {
+        notes.push(`peak after W1 not measured: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      }
+    }
   }
   if (cfg.only.has('W2')) {
     console.log('W2: max pooling');
@@ -228,20 +308,67 @@ async function main(): Promise<void> {
     console.log('W3: training (one child process per library and model)');
     const participants: W3Participant[] = [];
     for (const bk of s.env?.backends ?? []) participants.push({ lib: 'stride', backend: bk, impl: strideImpl(bk) });
-    participants.push({ lib: 'tfjs', backend: 'cpu', impl: 'tfjs-cpu' }, { lib: 'tfjs', backend: 'wasm', impl: 'tfjs-wasm' }, { lib: 'convnetjs', backend: '', impl: 'ConvNetJS' });
+    if (cfg.peers.has('tfjs')) participants.push({ lib: 'tfjs', backend: 'cpu', impl: 'tfjs-cpu' }, { lib: 'tfjs', backend: 'wasm', impl: 'tfjs-wasm' });
+    if (cfg.peers.has('convnetjs')) participants.push({ lib: 'convnetjs', backend: '', impl: 'ConvNetJS' });
     w3 = runW3({
       models: cfg.models, participants, batch: 64, lr: 0.01, seed: 1, threads: cfg.threads, probeBatch: 8, hangMs: b.hangMs, ...b.w3,
       onResult: progressW3,
       beforeChild: () => dog.pause(), // each child has its own watchdog and a hard timeout
     });
+    if (peers.torch !== null) {
+      const train = await loadMnistArrays('train');
+      const test = await loadMnistArrays('test');
+      const order = new Rng(1).permutation(train.n); // the Stride child's order (seed 1)
+      for (const model of cfg.models) {
+        const r = pytorchW3(peers.torch, model, { train, test, order }, { batch: 64, lr: 0.01, seed: 1, threads: cfg.threads, timeoutMs: 2 * b.w3.epochBudgetMs + 120_000 });
+        progressW3(r);
+        const at = w3.map((q) => q.model).lastIndexOf(model);
+        w3.splice(at < 0 ? w3.length : at + 1, 0, r);
+      }
+    }
     const src = w3.find((r) => r.dataSource !== '')?.dataSource;
     if (src !== undefined) setup.push(['W3 data', `MNIST train split (first 80% of each digit: 7,996 images), test split (2,004); loaded by ${src}`]);
   }
   if (cfg.only.has('W4')) {
     console.log('W4: inference');
-    const r = await runW4(peers, cfg.threads, { ...kernelTiming, budgetMs: 2 * kernelTiming.budgetMs }, progressKernel);
+    const r = await runW4(peers, cfg.threads, { ...kernelTiming, budgetMs: 2 * kernelTiming.budgetMs }, progressKernel, py);
     kernelRows.push(...r.rows);
     notes.push(...r.notes);
+    if (r.ort !== undefined && peers.ort !== null) {
+      const o = r.ort;
+      setup.push([
+        ORT,
+        `${peers.ort.version}, wasm backend, SIMD on, env.wasm.numThreads = ${o.asked}: ` +
+          `${o.newThreads === null ? 'threads it started unknown' : `the session started ${o.newThreads} OS thread${o.newThreads === 1 ? '' : 's'} (its pthread pool)`}, ` +
+          `CPU time / wall time of its timed calls ${Number.isFinite(o.cpuPerWall) ? o.cpuPerWall.toFixed(2) : '—'} (≈ threads busy); ` +
+          `model: Stride's lenet (seed 1) exported by src/onnx/export.ts, output checked against Stride's before timing (largest difference ${o.maxDiff === undefined ? '—' : o.maxDiff.toExponential(1)}; at most 1e-4)`,
+      ]);
+    }
+  }
+
+  if (cfg.only.has('W5')) {
+    console.log('W5: scale (conv 3x3 x16 same + relu + maxpool 2 on HxWx3)');
+    dog.pause();
+    const r = await runW5(peers, { ...b.w5, beat: dog.beat }, py !== undefined ? { ...py, ...b.w5 } : undefined, (row) => {
+      for (const m of row.results) {
+        console.log(`  W5 ${row.h}x${row.h} batch ${row.n} ${m.impl}: ${m.status === 'ok' ? `${fmtNum(m.msPerImage)} ms/image, ${fmtNum((m.msPerImage * 1e6) / (row.h * row.h))} ns/pixel` : `cannot: ${m.message ?? ''}`}`);
+      }
+    });
+    extra.w5 = r.rows;
+    notes.push(...r.skipped.map((t) => `W5: ${t}`));
+  }
+  if (cfg.only.has('threads')) {
+    console.log(`threads: Stride wasm at 1, 2, 4, 8 threads (${machine.cores} cores)`);
+    dog.pause();
+    const scaling: ScalingRow[] = await runThreadScaling(
+      peers, machine.cores, { ...b.kernel, beat: dog.beat },
+      { batch: 64, lr: 0.01, seed: 1, probeBatch: 8, hangMs: b.hangMs, ...b.w3, beforeChild: () => dog.pause() },
+      cfg.threads,
+      (r) => console.log(`  ${r.workload} at ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${fmtNum(r.value)} ${r.unit}${r.workingThreads !== null ? ` (${r.workingThreads} ran chunks)` : ''}${r.note !== '' ? `; ${r.note}` : ''}`),
+    );
+    extra.scaling = scaling;
+    if (scaling.length === 0) notes.push("threads: not measured (no 'wasm' backend)");
+    else if (machine.cores < 8) notes.push(`threads: this machine has ${machine.cores} cores, so counts above ${machine.cores} are oversubscribed (they show that nothing caps the count, not what more cores would give)`);
   }
 
   dog.stop();
@@ -267,6 +394,7 @@ async function main(): Promise<void> {
     durationSec: (performance.now() - t0) / 1000,
     primary: strideImpls[0] ?? '',
     strideImpls,
+    extra,
   };
   console.log('\n' + renderText(report));
   if (cfg.write) {

@@ -54,7 +54,8 @@ export function planRuns(t1Ms: number, fullN: number, budgetMs: number, minReps:
 
 /** One call of an implementation at a fixed batch, prepared outside the timed region. */
 export interface Runner {
-  run(): void;
+  /** Synchronous for in-process libraries; onnxruntime-web's session.run is asynchronous (awaited inside the timed region). */
+  run(): void | Promise<void>;
   dispose?(): void;
 }
 
@@ -67,6 +68,11 @@ export interface RunnableSubject {
   activate?(): void | Promise<void>;
   /** Inputs for a call on n images. */
   make(n: number): Runner | Promise<Runner>;
+  /**
+   * Images of the calibration call (default 1). For a library with a large fixed cost per call
+   * (onnxruntime-web), one image overstates the time per image and so plans too few repetitions.
+   */
+  calibrationBatch?: number;
 }
 
 /** An implementation that cannot express the row at all (nothing is run). */
@@ -111,9 +117,10 @@ export interface TimingOptions {
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
 
-function timeOnce(r: Runner): number {
+async function timeOnce(r: Runner): Promise<number> {
   const t0 = performance.now();
-  r.run();
+  const p = r.run();
+  if (p !== undefined) await p;
   return performance.now() - t0;
 }
 
@@ -145,12 +152,13 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
     try {
       beat('setup');
       await s.activate?.();
-      runner = await s.make(1);
+      const n0 = Math.max(1, Math.min(opts.fullN, Math.floor(s.calibrationBatch ?? 1)));
+      runner = await s.make(n0);
       beat('calibration');
-      const first = timeOnce(runner);
-      const t1 = first >= opts.budgetMs / 4 ? first : timeOnce(runner);
+      const first = await timeOnce(runner);
+      const t1 = (first >= opts.budgetMs / 4 ? first : await timeOnce(runner)) / n0;
       let plan = planRuns(t1, opts.fullN, opts.budgetMs, opts.minReps, opts.maxReps);
-      if (plan.n === 1 && t1 >= opts.budgetMs) {
+      if (n0 === 1 && plan.n === 1 && t1 >= opts.budgetMs) {
         // One image already takes the whole budget: the calibration call is the measurement.
         runner.dispose?.();
         const m: Measurement = { impl: s.impl, status: 'ok', n: 1, reps: 1, samples: [t1], medianMs: NaN, msPerImage: NaN };
@@ -159,7 +167,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       }
       let perImage = t1;
       let warm = false;
-      if (plan.n !== 1) {
+      if (plan.n !== n0) {
         runner.dispose?.();
         runner = null;
         runner = await s.make(plan.n);
@@ -167,7 +175,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       if (plan.n > 1 && plan.n < opts.fullN) {
         // One image overstates the per-image time of batched kernels: re-plan from a call at n.
         beat(`refining at n=${plan.n}`);
-        const tn = timeOnce(runner);
+        const tn = await timeOnce(runner);
         perImage = tn / plan.n;
         const next = planRuns(perImage, opts.fullN, opts.budgetMs, opts.minReps, opts.maxReps);
         if (next.n > plan.n) {
@@ -181,7 +189,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       }
       if (plan.warmup && !warm) {
         beat(`warm-up at n=${plan.n}`);
-        timeOnce(runner);
+        await timeOnce(runner);
       }
       const m: Measurement = { impl: s.impl, status: 'ok', n: plan.n, reps: plan.reps, samples: [], medianMs: NaN, msPerImage: NaN };
       states.push({ s, m, runner, plan, expectMs: perImage * plan.n });
@@ -197,7 +205,7 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
       try {
         if (st.s.cannot === undefined) await st.s.activate?.();
         opts.beat?.(`${opts.label ?? ''} ${st.s.impl} repetition ${r + 1} at n=${st.plan.n}`.trim(), Math.max(60_000, 20 * st.expectMs));
-        st.m.samples.push(timeOnce(st.runner));
+        st.m.samples.push(await timeOnce(st.runner));
       } catch (e) {
         st.runner.dispose?.();
         st.runner = null;

@@ -8,7 +8,8 @@ import { INPUT_SHAPE, MODELS, NUM_CLASSES, type LayerDesc, type ModelName } from
 import { argmax, type Trainer, type TrainerFactory } from './trainer.js';
 import { strideImpl } from '../peers/stride.js';
 
-function layerOf(l: LayerDesc): Layer {
+/** A Stride layer from the bench's model description (also used by the onnxruntime-web peer). */
+export function layerOf(l: LayerDesc): Layer {
   switch (l.kind) {
     case 'conv':
       return new Conv2D({ outChannels: l.filters, kernelSize: l.k, padding: l.padding });

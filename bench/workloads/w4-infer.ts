@@ -9,6 +9,8 @@ import type { KernelRow } from '../report.js';
 import { INPUT_SHAPE, modelFlopsPerImage, modelShapes, MODELS } from '../shapes.js';
 import { measureRow, type Subject, type TimingOptions } from '../timing.js';
 import type { Trainer, TrainerOptions } from './trainer.js';
+import { ORT, ortW4Subject, type OrtThreadReport } from '../peers/ort.js';
+import { pytorchW4, type PyTiming } from '../peers/pytorch.js';
 
 export const W4_BATCH = 256;
 
@@ -25,7 +27,28 @@ function subjectOf(impl: string, create: () => Promise<Trainer>, images: Float32
   };
 }
 
-export async function runW4(peers: Peers, threads: number, timing: Omit<TimingOptions, 'fullN'>, onRow?: (r: KernelRow) => void): Promise<{ rows: KernelRow[]; notes: string[] }> {
+/**
+ * onnxruntime-web's subject: Stride's lenet (seed 1, the weights of Stride's W4 model) exported to
+ * ONNX, checked against Stride's output on the batch. Null when Stride's model API does not load.
+ */
+async function ortSubject(peers: Peers, images: Float32Array, threads: number, report: OrtThreadReport): Promise<Subject> {
+  try {
+    const api = peers.stride!.api;
+    const { layerOf } = await import('./train-stride.js');
+    api.setBackend(peers.stride!.primary);
+    const net = new api.Sequential(MODELS.lenet.map(layerOf), { inputShape: INPUT_SHAPE, seed: 1 });
+    const y = net.predict(new api.Tensor(images, [W4_BATCH, ...INPUT_SHAPE]), W4_BATCH);
+    const expected = Float32Array.from(y.data);
+    y.dispose();
+    return await ortW4Subject(peers.ort!, api.exportOnnx(net), images, W4_BATCH, expected, threads, report);
+  } catch (e) {
+    return { impl: ORT, cannot: (e instanceof Error ? e.message : String(e)).split('\n')[0] };
+  }
+}
+
+export async function runW4(
+  peers: Peers, threads: number, timing: Omit<TimingOptions, 'fullN'>, onRow?: (r: KernelRow) => void, py?: PyTiming,
+): Promise<{ rows: KernelRow[]; notes: string[]; ort?: OrtThreadReport }> {
   const notes: string[] = [];
   const per = INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2];
   const images = randomArray(W4_BATCH * per, new Rng(4004)).map((v) => (v + 1) / 2); // [0, 1) like MNIST pixels
@@ -55,7 +78,13 @@ export async function runW4(peers: Peers, threads: number, timing: Omit<TimingOp
     const cnn = peers.cnn.cnn;
     subjects.push(subjectOf('ConvNetJS', async () => createConvNetJSTrainer(cnn, 'lenet', opts('')), images));
   }
+  let ort: OrtThreadReport | undefined;
+  if (peers.ort !== null && peers.stride !== null) {
+    ort = { asked: threads, newThreads: null, cpuPerWall: NaN };
+    subjects.push(await ortSubject(peers, images, threads, ort));
+  }
   const results = await measureRow(subjects, { ...timing, fullN: W4_BATCH, label: 'W4 lenet inference' });
+  if (peers.torch !== null && py !== undefined) results.push(pytorchW4(peers.torch, W4_BATCH, py));
   const shapes = modelShapes(MODELS.lenet).shapes;
   const row: KernelRow = {
     workload: 'W4', caseName: 'lenet', pass: 'inference',
@@ -63,5 +92,5 @@ export async function runW4(peers: Peers, threads: number, timing: Omit<TimingOp
     fullN: W4_BATCH, flopsPerImage: modelFlopsPerImage('lenet'), results,
   };
   onRow?.(row);
-  return { rows: [row], notes };
+  return { rows: [row], notes, ort };
 }

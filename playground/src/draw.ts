@@ -5,7 +5,7 @@
  */
 import { h, fill } from './dom.js';
 import { SIZE, toDigit } from './draw-math.js';
-import { mapFigures } from './maps.js';
+import { mapFiguresInTasks } from './maps.js';
 import type { TrainView } from './train.js';
 
 const PAD = 280;
@@ -100,7 +100,7 @@ export function createDraw(train: TrainView): HTMLElement {
         h('span', { class: 'pct' }, `${(100 * v).toFixed(1)} %`))));
       verdict.textContent = `It looks like a ${best} (${(100 * p[best]).toFixed(1)} %).`;
       verdict.dataset.prediction = String(best);
-      fill(maps, ...mapFigures(act.layers, 8));
+      fill(maps, ...(await mapFiguresInTasks(act.layers, 8)));
       message.hidden = true;
     } catch (e) {
       message.textContent = (e as Error).message;

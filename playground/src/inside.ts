@@ -43,6 +43,8 @@ export function createInside(train: TrainView): { element: HTMLElement; refresh:
   let index = 0;
   let lastRefresh = 0;
   let busy = false;
+  let refreshes = 0;
+  let again = false;
   const filters = h('div', { class: 'maps-row', id: 'inside-filters' });
   const maps = h('div', { class: 'maps-row', id: 'inside-maps' });
   const digitBox = h('div', { class: 'seen' });
@@ -112,6 +114,7 @@ export function createInside(train: TrainView): { element: HTMLElement; refresh:
 
   /** Redraws everything (at most once a second while training); the worker answers between batches. */
   async function refresh(force = false): Promise<void> {
+    if (busy && force) again = true; // asked for while drawing: once more when this one is done
     if (section.hidden || !section.isConnected || busy || (!force && performance.now() - lastRefresh < REFRESH_MS)) return;
     busy = true;
     try {
@@ -128,11 +131,16 @@ export function createInside(train: TrainView): { element: HTMLElement; refresh:
       status.textContent = train.steps() === 0 && !train.loaded() ? 'The network is untrained: start training and watch the filters change.' : `After ${train.steps().toLocaleString('en-US')} training steps.`;
       lastRefresh = performance.now();
       section.dataset.ready = 'true';
+      section.dataset.refreshes = String(++refreshes);
       message.hidden = true;
     } catch (e) {
       fail(e);
     } finally {
       busy = false;
+      if (again) {
+        again = false;
+        void refresh(true);
+      }
     }
   }
   train.onProgress(() => void refresh());

@@ -265,7 +265,7 @@ export class Trainer {
       try {
         rng.setState(opts.rngState);
       } catch (e) {
-        throw new Error(`${op}: rngState: ${(e as Error).message}`);
+        throw new Error(`${op}: rngState: ${(e as Error).message}`, { cause: e });
       }
     }
     // No await between the idle check and claiming the run: a second train cannot slip in.

@@ -183,6 +183,9 @@ test('train: the page’s first batches are `stride train`’s; no main-thread l
     await page.click(`#inside-confusion td button[data-t="${cell.t}"][data-p="${cell.p}"]`);
     assert.equal(await page.locator('#inside-cell .digit-btn').count(), Math.min(24, cell.n));
     await shoot(page, 'inside-laptop');
+    await page.setViewportSize(PHONE);
+    await shoot(page, 'inside-phone');
+    await page.setViewportSize(LAPTOP);
 
     // Draw a stroke: the page's 28 x 28 input is MNIST-like, and its probabilities are Node's for that input.
     await page.evaluate(() => (location.hash = 'draw'));

@@ -91,6 +91,7 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   let seen = 0;
   let ema: { loss: number; acc: number } | null = null;
   let evaluating = false;
+  let evalAgain = false;
   /** Counts the times the charts were cleared, so a late evaluation of an earlier model is dropped. */
   let generation = 0;
   let drawQueued = false;
@@ -163,18 +164,25 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     }), Math.max(0, lastDraw + DRAW_MS - performance.now()));
   };
 
+  /** Evaluates the test digits; asked while an evaluation runs, it runs once more after it (for the current model). */
   async function evaluateTest(): Promise<void> {
-    if (evaluating) return;
+    if (evaluating) {
+      evalAgain = true;
+      return;
+    }
     evaluating = true;
     try {
-      const at = seen;
-      const of = generation;
-      const r = await trainer.evaluate({ split: 'test' });
-      // A Reset or a new model while the worker evaluated: the figure belongs to the old charts.
-      if (of !== generation) return;
-      testLoss.push([at, r.loss]);
-      testAcc.push([at, 100 * r.accuracy]);
-      queueDraw();
+      do {
+        evalAgain = false;
+        const at = seen;
+        const of = generation;
+        const r = await trainer.evaluate({ split: 'test' });
+        // A Reset or a new model while the worker evaluated: the figure belongs to the old charts.
+        if (of !== generation) continue;
+        testLoss.push([at, r.loss]);
+        testAcc.push([at, 100 * r.accuracy]);
+        queueDraw();
+      } while (evalAgain);
     } finally {
       evaluating = false;
     }

@@ -61,6 +61,22 @@ test('first screen: the builder shows the small preset with the library’s shap
   await close();
 });
 
+test('first screen: one click on “Train this network”, in view at laptop and phone widths, trains the default net', async () => {
+  for (const viewport of [LAPTOP, PHONE]) {
+    const { page, problems, close } = await open('build', { viewport });
+    const button = page.locator('#train-this');
+    const box = (await button.boundingBox())!;
+    assert.ok(box.y >= 0 && box.y + box.height <= viewport.height, `the button is on the first screen at ${viewport.width} px: ${JSON.stringify(box)}`);
+    await button.click();
+    await page.waitForSelector('#view-train', { state: 'visible' });
+    await page.waitForFunction(() => Number(document.getElementById('view-train')!.dataset.steps) >= 5, null, { timeout: 30_000 });
+    assert.equal(await page.getAttribute('#view-train', 'data-state'), 'training');
+    assert.match((await page.textContent('#train-model'))!, new RegExp(`${createPreset('small', { inputShape: [28, 28, 1], numClasses: 10 }).paramCount().toLocaleString('en-US')} parameters`));
+    assert.deepEqual(problems, []);
+    await close();
+  }
+});
+
 test('builder: adding a conv layer and editing it updates shapes and parameters to the library’s; an impossible shape shows the library’s reason', async () => {
   const { page, problems, close } = await open('build');
   await page.waitForSelector('li.layer .shape:not(:empty)');

@@ -101,6 +101,8 @@ test('train: the page’s first batches are `stride train`’s; no main-thread l
   // `longtask`, over 100 ms) while the worker trains, on the charts, then looking inside, then drawing.
   await page.click('#train-reset');
   await page.waitForFunction(() => document.getElementById('train-state')!.textContent === 'ready');
+  // Ten epochs, so the run outlasts the views' use below even at full speed on an idle machine.
+  await page.selectOption('select[name="train-epochs"]', '10');
   const t0 = await page.evaluate(() => performance.now());
   await page.click('#train-start');
   await page.waitForFunction(() => Number(document.getElementById('loss-chart')!.dataset.testPoints) >= 4, null, { timeout: 30_000 });

@@ -56,10 +56,10 @@ function presetOf(spec: SequentialSpec): string | null {
  * The `stride train` command that runs what the page runs: the same data file, network, initial
  * weights, batches and optimizer (docs/playground.md says what is equal and what is not).
  */
-export function cliCommand(spec: SequentialSpec, o: { lr: number; batchSize: number; optimizer: Optim; seed: number; epochs: number }): string {
+export function cliCommand(spec: SequentialSpec, o: { lr: number; batchSize: number; optimizer: Optim; seed: number; epochs: number }, modelFile?: string): string {
   const hyper = createOptimizer(o.optimizer, { lr: o.lr }).toSpec().hyper as Record<string, number | boolean>;
-  const preset = presetOf(spec);
-  const args = ['stride train', '-m', preset ?? 'untrained.safetensors', '--data digits.bin.gz', `--epochs ${o.epochs}`, `--batch-size ${o.batchSize}`, `--optimizer ${o.optimizer}`, `--lr ${o.lr}`];
+  const preset = modelFile === undefined ? presetOf(spec) : null;
+  const args = ['stride train', '-m', modelFile ?? preset ?? 'untrained.safetensors', '--data digits.bin.gz', `--epochs ${o.epochs}`, `--batch-size ${o.batchSize}`, `--optimizer ${o.optimizer}`, `--lr ${o.lr}`];
   if (typeof hyper.momentum === 'number') args.push(`--momentum ${hyper.momentum}`);
   if (typeof hyper.weightDecay === 'number') args.push(`--weight-decay ${hyper.weightDecay}`);
   args.push('--schedule constant', '--no-augment', `--seed ${o.seed}`);
@@ -86,6 +86,8 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   const trainer = new TrainerClient(new Worker(new URL('./trainer.ts', import.meta.url), { type: 'module' }));
   let state: 'idle' | 'training' | 'paused' = 'idle';
   let builtSpec: string | null = null;
+  /** The name of the model file loaded (when builtSpec is 'loaded'), for the command line shown. */
+  let loadedName = '';
   let dataLoaded = false;
   let run: Promise<TrainResult | void> | null = null;
   let seen = 0;
@@ -308,6 +310,8 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
       if (!dataLoaded) await prepare();
       const info = await trainer.loadModel(new Uint8Array(await file.arrayBuffer()));
       builtSpec = 'loaded';
+      loadedName = file.name.replace(/\s/g, '_');
+      showCli();
       clearCharts();
       modelLine.textContent = `Loaded ${file.name}: ${info.params.toLocaleString('en-US')} parameters (Reset goes back to the builder’s network).`;
       await evaluateTest();
@@ -323,8 +327,10 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   /** The command line that gives the same numbers, for the current network and settings. */
   function showCli(): void {
     const spec = getSpec();
-    cliCode.textContent = cliCommand(spec, opts);
-    cliNote.textContent = presetOf(spec) === null
+    cliCode.textContent = cliCommand(spec, opts, builtSpec === 'loaded' ? loadedName : undefined);
+    cliNote.textContent = builtSpec === 'loaded'
+      ? `The model file you loaded (${loadedName}) goes on training from its weights, as here.`
+      : presetOf(spec) === null
       ? 'Your network is no preset: download the model before training (“Download the model”) and save it as untrained.safetensors; `stride train -m` starts from its weights. digits.bin.gz is this page’s data file (next to index.html).'
       : 'digits.bin.gz is this page’s data file (next to index.html): with it, the command line’s first batches have the page’s losses.';
   }

@@ -159,6 +159,8 @@ test('train: the page’s first batches are `stride train`’s; no main-thread l
     await saveModel(nodeModel, nodeFile);
     await page.setInputFiles('#model-upload', nodeFile);
     await page.waitForFunction(() => document.getElementById('train-model')!.textContent!.startsWith('Loaded node.safetensors'));
+    // The command line shown now goes on from that file.
+    assert.match((await page.textContent('#train-cli'))!, /^stride train -m node\.safetensors --data digits\.bin\.gz /);
     await page.waitForFunction(() => Number(document.getElementById('loss-chart')!.dataset.testPoints) === 1);
     const shownLoss = Number((await page.getAttribute('#loss-chart', 'data-test-loss'))!);
     const nodeEval = evaluateDataset(nodeModel, testSet);

@@ -54,3 +54,12 @@ export function num(v: number): string {
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toFixed(3)));
 }
+
+/**
+ * Resolves in a new task, so the work after it is not part of the current one. The views split
+ * their drawing at these points: every task stays short and the main thread never has a long task
+ * while the worker trains (docs/playground.md).
+ */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -5,13 +5,27 @@
  */
 import { h, fill } from './dom.js';
 import { SIZE, toDigit } from './draw-math.js';
-import { mapFigures } from './maps.js';
+import { mapFiguresInTasks } from './maps.js';
 import type { TrainView } from './train.js';
 
 const PAD = 280;
 
 export function createDraw(train: TrainView): HTMLElement {
-  const pad = h('canvas', { width: PAD, height: PAD, class: 'pad', id: 'draw-pad', role: 'img', 'aria-label': 'Drawing area: draw a digit with the mouse, a pen or a finger' });
+  const pad = h('canvas', {
+    width: PAD,
+    height: PAD,
+    class: 'pad',
+    id: 'draw-pad',
+    tabindex: 0,
+    role: 'application',
+    'aria-roledescription': 'drawing pad',
+    'aria-label': 'Drawing pad: draw a digit with the mouse, a pen or a finger; or with the keyboard: arrow keys move the pen, Space puts it down or lifts it, Delete clears',
+    'aria-describedby': 'draw-keys',
+  });
+  // The keyboard pen: a ring over the canvas (not drawn into it, so the digit's pixels stay ink only).
+  const pen = h('span', { class: 'pen', id: 'draw-pen', 'aria-hidden': 'true', hidden: true });
+  const keys = h('p', { class: 'note', id: 'draw-keys' }, 'Keyboard: focus the pad, then the arrow keys move the pen (Shift for small steps), Space puts it down or lifts it, Delete clears.');
+  const penState = h('p', { class: 'visually-hidden', id: 'draw-pen-state', 'aria-live': 'polite' });
   const ctx = pad.getContext('2d', { willReadFrequently: true })!;
   const preview = h('canvas', { width: SIZE, height: SIZE, class: 'digit-preview', id: 'draw-input', role: 'img', 'aria-label': 'The drawing as the network sees it, 28 × 28' });
   const bars = h('ol', { class: 'bars', id: 'draw-bars', 'aria-label': 'Class probabilities' });
@@ -25,6 +39,7 @@ export function createDraw(train: TrainView): HTMLElement {
   let again = false;
 
   function clear(): void {
+    delete verdict.dataset.prediction;
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, PAD, PAD);
     preview.getContext('2d')!.clearRect(0, 0, SIZE, SIZE);
@@ -71,6 +86,53 @@ export function createDraw(train: TrainView): HTMLElement {
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
 
+  // The keyboard pen, at the centre to start with; its moves draw while it is down.
+  let penAt: [number, number] = [PAD / 2, PAD / 2];
+  let penDown = false;
+  const STEP = 14;
+  function placePen(): void {
+    pen.hidden = false;
+    pen.style.left = `${(100 * penAt[0]) / PAD}%`;
+    pen.style.top = `${(100 * penAt[1]) / PAD}%`;
+    pen.classList.toggle('down', penDown);
+    pad.dataset.pen = `${Math.round(penAt[0])},${Math.round(penAt[1])},${penDown ? 'down' : 'up'}`;
+  }
+  pad.addEventListener('focus', placePen);
+  pad.addEventListener('blur', () => {
+    pen.hidden = true;
+    if (penDown) {
+      penDown = false;
+      lastPt = null;
+    }
+  });
+  pad.addEventListener('keydown', (e) => {
+    const step = e.shiftKey ? STEP / 4 : STEP;
+    const move: Record<string, [number, number]> = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (e.key in move) {
+      const [dx, dy] = move[e.key];
+      penAt = [Math.min(PAD - 1, Math.max(0, penAt[0] + dx)), Math.min(PAD - 1, Math.max(0, penAt[1] + dy))];
+      if (penDown) {
+        stroke(penAt);
+        void classify();
+      }
+    } else if (e.key === ' ' || e.key === 'Enter') {
+      penDown = !penDown;
+      lastPt = null;
+      if (penDown) stroke(penAt);
+      else void classify();
+      penState.textContent = penDown ? 'Pen down: the arrow keys draw.' : 'Pen up: the arrow keys move without drawing.';
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      clear();
+      penDown = false;
+      lastPt = null;
+      penState.textContent = 'Cleared.';
+    } else {
+      return;
+    }
+    e.preventDefault();
+    placePen();
+  });
+
   /** Preprocesses and classifies the drawing; at most one request in flight, the latest drawing wins. */
   async function classify(): Promise<void> {
     if (pending) {
@@ -100,7 +162,7 @@ export function createDraw(train: TrainView): HTMLElement {
         h('span', { class: 'pct' }, `${(100 * v).toFixed(1)} %`))));
       verdict.textContent = `It looks like a ${best} (${(100 * p[best]).toFixed(1)} %).`;
       verdict.dataset.prediction = String(best);
-      fill(maps, ...mapFigures(act.layers, 8));
+      fill(maps, ...(await mapFiguresInTasks(act.layers, 8)));
       message.hidden = true;
     } catch (e) {
       message.textContent = (e as Error).message;
@@ -123,7 +185,7 @@ export function createDraw(train: TrainView): HTMLElement {
     ),
     message,
     h('div', { class: 'draw-body' },
-      h('div', { class: 'pad-wrap' }, pad, h('div', { class: 'controls' }, h('button', { type: 'button', id: 'draw-clear', onclick: clear }, 'Clear'))),
+      h('div', { class: 'pad-wrap' }, h('div', { class: 'pad-box' }, pad, pen), h('div', { class: 'controls' }, h('button', { type: 'button', id: 'draw-clear', onclick: clear }, 'Clear')), keys, penState),
       h('div', { class: 'draw-out' },
         verdict,
         hint,

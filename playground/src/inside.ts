@@ -4,21 +4,34 @@
  * where a cell lists the digits it counts. Works for whatever network the builder made: it walks
  * the model's parameters and layer outputs as the worker reports them.
  */
-import { Tensor, filterGrid, loadCompactDataset, type Dataset } from 'stride-cnn';
-import { h, fill, numberField } from './dom.js';
-import { mapFigures, pixelCanvas } from './maps.js';
+import { Tensor, filterGrid } from 'stride-cnn';
+import { h, fill, nextTask, numberField } from './dom.js';
+import { mapFiguresInTasks, pixelCanvas } from './maps.js';
 import type { TrainView } from './train.js';
 
-const DIGITS_URL = './digits.bin.gz';
 const REFRESH_MS = 1000;
 
-function digitCanvas(test: Dataset, i: number, label: string): HTMLCanvasElement {
-  const img = test.image(i);
-  const [hh, w] = [test.height, test.width];
-  const c = h('canvas', { width: w, height: hh, class: 'digit', role: 'img', 'aria-label': label });
+/**
+ * The test digits as the worker holds them (`samples`): the page never loads or decodes the data
+ * file on its main thread, which would be one long task while the worker trains.
+ */
+interface TestDigits {
+  length: number;
+  height: number;
+  width: number;
+  channels: number;
+  images: Float32Array;
+  labels: Int32Array;
+}
+const label = (t: TestDigits, i: number) => t.labels[i];
+
+function digitCanvas(test: TestDigits, i: number, text: string): HTMLCanvasElement {
+  const [hh, w, ch] = [test.height, test.width, test.channels];
+  const img = test.images.subarray(i * hh * w * ch, (i + 1) * hh * w * ch);
+  const c = h('canvas', { width: w, height: hh, class: 'digit', role: 'img', 'aria-label': text });
   const data = c.getContext('2d')!.createImageData(w, hh);
   for (let p = 0; p < hh * w; p++) {
-    const v = Math.round(255 * img.data[p * test.channels]);
+    const v = Math.round(255 * img[p * ch]);
     data.data.set([v, v, v, 255], 4 * p);
   }
   c.getContext('2d')!.putImageData(data, 0, 0);
@@ -26,10 +39,12 @@ function digitCanvas(test: Dataset, i: number, label: string): HTMLCanvasElement
 }
 
 export function createInside(train: TrainView): { element: HTMLElement; refresh: () => void } {
-  let test: Dataset | null = null;
+  let test: TestDigits | null = null;
   let index = 0;
   let lastRefresh = 0;
   let busy = false;
+  let refreshes = 0;
+  let again = false;
   const filters = h('div', { class: 'maps-row', id: 'inside-filters' });
   const maps = h('div', { class: 'maps-row', id: 'inside-maps' });
   const digitBox = h('div', { class: 'seen' });
@@ -41,10 +56,14 @@ export function createInside(train: TrainView): { element: HTMLElement; refresh:
   async function drawFilters(): Promise<void> {
     const { params } = await train.trainer.parameters();
     const convs = params.filter((p) => p.shape.length === 4 && p.name.endsWith('.weight'));
-    fill(filters, ...convs.map((p) => {
+    // One conv layer's grid per task, so a deep network's filters never make one long task.
+    const figures: HTMLElement[] = [];
+    for (const p of convs) {
+      await nextTask();
       const grid = filterGrid(new Tensor(p.data, p.shape), { channels: 'mean' });
-      return h('figure', { class: 'maps' }, pixelCanvas(grid, `filters of layer ${p.name}`), h('figcaption', {}, `#${p.name.split('.')[0]} · ${p.shape[3]} filters ${p.shape[0]} × ${p.shape[1]} (mean over ${p.shape[2]} input channel${p.shape[2] === 1 ? '' : 's'}); red +, blue −`));
-    }));
+      figures.push(h('figure', { class: 'maps' }, pixelCanvas(grid, `filters of layer ${p.name}`), h('figcaption', {}, `#${p.name.split('.')[0]} · ${p.shape[3]} filters ${p.shape[0]} × ${p.shape[1]} (mean over ${p.shape[2]} input channel${p.shape[2] === 1 ? '' : 's'}); red +, blue −`)));
+    }
+    fill(filters, ...figures);
     if (convs.length === 0) fill(filters, h('p', { class: 'note' }, 'This network has no convolution layer.'));
   }
 
@@ -52,14 +71,14 @@ export function createInside(train: TrainView): { element: HTMLElement; refresh:
     if (test === null) return;
     const [act, pred] = await Promise.all([train.trainer.activations({ split: 'test', index }), train.trainer.predict({ split: 'test', index })]);
     const p = pred.predictions[0];
-    fill(digitBox, digitCanvas(test, index, `test digit ${index}`), h('span', {}, `test digit #${index}: label ${test.label(index)}, predicted ${p} (${(100 * pred.probabilities[p]).toFixed(1)} %)`));
-    fill(maps, ...mapFigures(act.layers, 16));
+    fill(digitBox, digitCanvas(test, index, `test digit ${index}`), h('span', {}, `test digit #${index}: label ${label(test, index)}, predicted ${p} (${(100 * pred.probabilities[p]).toFixed(1)} %)`));
+    fill(maps, ...(await mapFiguresInTasks(act.layers, 16)));
   }
 
   function showCell(t: number, p: number, predictions: Int32Array): void {
     if (test === null) return;
     const which: number[] = [];
-    for (let i = 0; i < test.length && which.length < 24; i++) if (test.label(i) === t && predictions[i] === p) which.push(i);
+    for (let i = 0; i < test.length && which.length < 24; i++) if (label(test, i) === t && predictions[i] === p) which.push(i);
     fill(
       cellDigits,
       h('h4', {}, `${t === p ? 'Correct' : 'Mistaken'}: label ${t}, predicted ${p} (${which.length === 24 ? 'first 24' : which.length})`),
@@ -95,22 +114,33 @@ export function createInside(train: TrainView): { element: HTMLElement; refresh:
 
   /** Redraws everything (at most once a second while training); the worker answers between batches. */
   async function refresh(force = false): Promise<void> {
+    if (busy && force) again = true; // asked for while drawing: once more when this one is done
     if (section.hidden || !section.isConnected || busy || (!force && performance.now() - lastRefresh < REFRESH_MS)) return;
     busy = true;
     try {
       await train.prepare();
-      test ??= (await loadCompactDataset(new URL(DIGITS_URL, location.href).href)).test;
+      if (test === null) {
+        const n = (await train.trainer.info()).data?.test ?? 0;
+        const s = await train.trainer.samples(Array.from({ length: n }, (_, i) => i));
+        test = { length: n, height: s.shape[1], width: s.shape[2], channels: s.shape[3], images: s.images, labels: s.labels };
+      }
       await drawFilters();
       await drawMaps();
+      await nextTask();
       await drawConfusion();
       status.textContent = train.steps() === 0 && !train.loaded() ? 'The network is untrained: start training and watch the filters change.' : `After ${train.steps().toLocaleString('en-US')} training steps.`;
       lastRefresh = performance.now();
       section.dataset.ready = 'true';
+      section.dataset.refreshes = String(++refreshes);
       message.hidden = true;
     } catch (e) {
       fail(e);
     } finally {
       busy = false;
+      if (again) {
+        again = false;
+        void refresh(true);
+      }
     }
   }
   train.onProgress(() => void refresh());

@@ -34,10 +34,30 @@ const VIEWS = [
 const main = document.getElementById('main')!;
 const nav = document.getElementById('views')!;
 const made = new Map<string, HTMLElement>();
+// The views are a tablist (WAI-ARIA tabs): Tab reaches the current tab, the arrow keys, Home and End
+// move between tabs and show each view at once (the hash changes, so every view keeps its address).
+nav.setAttribute('role', 'tablist');
 const links = VIEWS.map((v) => {
-  const a = h('a', { href: `#${v.id}`, class: 'tab', 'data-view': v.id }, v.label);
+  const a = h('a', { href: `#${v.id}`, class: 'tab', 'data-view': v.id, role: 'tab', id: `tab-${v.id}`, 'aria-controls': `view-${v.id}` }, v.label);
   nav.append(a);
   return a;
+});
+nav.addEventListener('keydown', (e) => {
+  const at = links.indexOf(e.target as HTMLAnchorElement);
+  if (at < 0) return;
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: links.length - 1 }[e.key];
+  if (to === undefined) {
+    // Space activates a tab as Enter does for a link.
+    if (e.key === ' ') {
+      e.preventDefault();
+      links[at].click();
+    }
+    return;
+  }
+  e.preventDefault();
+  const next = links[(to + links.length) % links.length];
+  next.focus();
+  location.hash = next.dataset.view!;
 });
 
 /** Shows the view named by the hash (default: the builder), making it on first visit. */
@@ -47,13 +67,21 @@ function show(): void {
     let el = made.get(v.id);
     if (v.id === id && el === undefined) {
       el = v.make();
+      el.setAttribute('role', 'tabpanel');
+      el.setAttribute('aria-labelledby', `tab-${v.id}`);
       made.set(v.id, el);
       main.append(el);
     }
     if (el) el.hidden = v.id !== id;
   }
   if (id === 'inside') insideView().refresh();
-  links.forEach((a) => (a.dataset.view === id ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
+  for (const a of links) {
+    const on = a.dataset.view === id;
+    a.setAttribute('aria-selected', String(on));
+    a.tabIndex = on ? 0 : -1;
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   // On a phone the tabs scroll sideways: keep the current one in view.
   const current = links.find((a) => a.dataset.view === id)!;
   nav.scrollTo({ left: current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2 });

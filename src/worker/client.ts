@@ -169,6 +169,11 @@ export class TrainerClient {
     return this.request({ type: 'parameters' });
   }
 
+  /** Samples of the loaded data (`split` default 'test') with their labels. */
+  samples(indices: number[], split: 'train' | 'test' = 'test'): Promise<ResultOf['samples']> {
+    return this.request({ type: 'samples', split, indices });
+  }
+
   /** The trainer's backend, threads, model, data and state. */
   info(): Promise<ResultOf['info']> {
     return this.request({ type: 'info' });

@@ -33,6 +33,12 @@ export interface TrainOptions {
   optimizer?: OptimizerConfig;
   /** Seed of the shuffling (and augmentation) generator, `new Rng(seed)`; default 0. */
   seed?: number;
+  /**
+   * The shuffling (and augmentation) generator's state instead of `new Rng(seed)`: four unsigned
+   * 32-bit words as `Rng.getState()` gives them. `stride train --seed N` shuffles with the second
+   * `fork()` of `new Rng(N)`; this state reproduces that run's batches in a page.
+   */
+  rngState?: number[];
   /** A learning-rate schedule over epochs (`createSchedule`), evaluated at the 0-based epoch as `fit` does. */
   schedule?: ScheduleSpec;
   augment?: Omit<AugmentOptions, 'rng'>;
@@ -81,6 +87,8 @@ export type TrainerRequest =
   | { type: 'activations'; input: ImageInput }
   /** Every parameter and buffer of the model (conv filters HWIO, dense weights [in, out], ...). */
   | { type: 'parameters' }
+  /** Samples of the loaded data, normalised as training sees them, with their labels (for showing them). */
+  | { type: 'samples'; split?: 'train' | 'test'; indices: number[] }
   | { type: 'info' };
 
 export type RequestType = TrainerRequest['type'];
@@ -185,6 +193,14 @@ export interface EvaluateResult {
   predictions: Int32Array;
 }
 
+export interface SamplesResult {
+  /** `[N, H, W, C]` values, NHWC, as `Dataset.image` gives them. */
+  images: Float32Array;
+  /** The class of each sample. */
+  labels: Int32Array;
+  shape: [number, number, number, number];
+}
+
 export interface InfoResult {
   /** `backendInfo()` in the trainer's thread: the backend, the wasm build, the threads really working and, when fewer than asked or not wasm, the reason. */
   backend: BackendInfo;
@@ -209,6 +225,7 @@ export interface ResultOf {
   predict: PredictResult;
   activations: { input: LayerActivation; layers: LayerActivation[] };
   parameters: { params: NamedArray[]; buffers: NamedArray[] };
+  samples: SamplesResult;
   info: InfoResult;
 }
 

@@ -211,6 +211,19 @@ export class Trainer {
         const buffers: NamedArray[] = model.buffers().map(({ name, value }) => ({ name, shape: [...value.shape], data: value.data.slice() }));
         return { result: { params, buffers }, transfer: [...params, ...buffers].map((p) => p.data.buffer) };
       }
+      case 'samples': {
+        const ds = this.split('samples', r.split ?? 'test');
+        if (!Array.isArray(r.indices)) throw new Error(`samples: indices must be an array of sample indices, got ${describe(r.indices)}`);
+        for (const i of r.indices) {
+          if (!Number.isInteger(i) || i < 0 || i >= ds.length) throw new Error(`samples: indices must hold integers in [0, ${ds.length}), got ${String(i)}`);
+        }
+        const per = ds.height * ds.width * ds.channels;
+        const images = new Float32Array(r.indices.length * per);
+        r.indices.forEach((i, k) => images.set(ds.image(i).data, k * per));
+        const labels = Int32Array.from(r.indices, (i) => ds.label(i));
+        const result: ResultOf['samples'] = { images, labels, shape: [r.indices.length, ds.height, ds.width, ds.channels] };
+        return { result, transfer: [images.buffer, labels.buffer] };
+      }
       case 'info':
         return {
           result: {
@@ -221,7 +234,7 @@ export class Trainer {
           },
         };
       default:
-        throw new Error(`trainer: unknown request type ${JSON.stringify((r as { type?: unknown }).type)}, expected one of build, loadModel, saveModel, loadData, train, pause, resume, stop, step, setLearningRate, evaluate, predict, activations, parameters, info`);
+        throw new Error(`trainer: unknown request type ${JSON.stringify((r as { type?: unknown }).type)}, expected one of build, loadModel, saveModel, loadData, train, pause, resume, stop, step, setLearningRate, evaluate, predict, activations, parameters, samples, info`);
     }
   }
 
@@ -250,6 +263,14 @@ export class Trainer {
     const optimizer = this.optimizer;
     const schedule = opts.schedule === undefined ? null : createSchedule(opts.schedule);
     const rng = new Rng(opts.seed ?? 0);
+    if (opts.rngState !== undefined) {
+      if (!Array.isArray(opts.rngState)) throw new Error(`${op}: rngState must be four unsigned 32-bit integers (Rng.getState()), got ${describe(opts.rngState)}`);
+      try {
+        rng.setState(opts.rngState);
+      } catch (e) {
+        throw new Error(`${op}: rngState: ${(e as Error).message}`, { cause: e });
+      }
+    }
     // No await between the idle check and claiming the run: a second train cannot slip in.
     const run: Run = { id, paused: opts.startPaused ?? false, stopRequested: false, stepWaiters: [], wake: null };
     this.run = run;

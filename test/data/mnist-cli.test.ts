@@ -42,5 +42,5 @@ test('MNIST data names refuse other image shapes and --test-data, naming the dat
   await assert.rejects(loadData({ data: 'mnist', image: { height: 32, width: 32, channels: 3 }, ...quiet }), /--data mnist holds 28x28 grey images, but the model takes 32x32x3/);
   await assert.rejects(loadEvalData('mnist-10k', 'test', { height: 28, width: 28, channels: 3 }, undefined, undefined), /--data mnist-10k holds 28x28 grey images, but the model takes 28x28x3/);
   await assert.rejects(loadData({ data: 'mnist-10k', testData: 'x', image, ...quiet }), /--test-data applies to image folders, not to --data mnist-10k/);
-  await assert.rejects(loadData({ data: 'no-such-folder-here', image, ...quiet }), /--data 'no-such-folder-here': no such folder \(expected 'mnist', 'mnist-10k' or a folder of class sub-folders\)/);
+  await assert.rejects(loadData({ data: 'no-such-folder-here', image, ...quiet }), /--data 'no-such-folder-here': no such folder \(expected 'mnist', 'mnist-10k', a folder of class sub-folders or a `stride pack-data` file\)/);
 });

@@ -24,6 +24,10 @@ import {
   type LayerSpec,
   type SequentialSpec,
 } from '../../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { LAPTOP, PHONE, open, shoot, site } from './harness.js';
 
 const expectedRows = (spec: SequentialSpec) => {
@@ -55,6 +59,22 @@ test('first screen: the builder shows the small preset with the library’s shap
   await shoot(page, 'build-phone');
   assert.deepEqual(problems, []);
   await close();
+});
+
+test('first screen: one click on “Train this network”, in view at laptop and phone widths, trains the default net', async () => {
+  for (const viewport of [LAPTOP, PHONE]) {
+    const { page, problems, close } = await open('build', { viewport });
+    const button = page.locator('#train-this');
+    const box = (await button.boundingBox())!;
+    assert.ok(box.y >= 0 && box.y + box.height <= viewport.height, `the button is on the first screen at ${viewport.width} px: ${JSON.stringify(box)}`);
+    await button.click();
+    await page.waitForSelector('#view-train', { state: 'visible' });
+    await page.waitForFunction(() => Number(document.getElementById('view-train')!.dataset.steps) >= 5, null, { timeout: 30_000 });
+    assert.equal(await page.getAttribute('#view-train', 'data-state'), 'training');
+    assert.match((await page.textContent('#train-model'))!, new RegExp(`${createPreset('small', { inputShape: [28, 28, 1], numClasses: 10 }).paramCount().toLocaleString('en-US')} parameters`));
+    assert.deepEqual(problems, []);
+    await close();
+  }
 });
 
 test('builder: adding a conv layer and editing it updates shapes and parameters to the library’s; an impossible shape shows the library’s reason', async () => {
@@ -97,6 +117,8 @@ test('builder: adding a conv layer and editing it updates shapes and parameters 
   assert.equal(await page.getAttribute('li.layer[data-index="5"]', 'class'), 'layer bad');
   assert.equal(await page.textContent('[data-stat="params"]'), '—');
   await shoot(page, 'build-error-laptop');
+  await page.setViewportSize(PHONE);
+  await shoot(page, 'build-error-phone');
   assert.deepEqual(problems, []);
   await close();
 });
@@ -205,14 +227,17 @@ test('backprop: stepping shows conv2d’s Z and sums that end at conv2dBackward�
   const { page, problems, close } = await open('backprop');
   await page.click('#step-next');
   await page.click('#step-next');
-  await shoot(page, 'backprop-laptop');
+  await shoot(page, 'backprop-forward-laptop');
   await page.setViewportSize(PHONE);
-  await shoot(page, 'backprop-phone');
+  await shoot(page, 'backprop-forward-phone');
   await page.setViewportSize(LAPTOP);
   await checkBackprop(page, { n: 4, c: 1, f: 2, stride: 1, padding: 0, dilation: 1 });
   await page.click('#phase-backward');
   await page.click('#step-next');
   await shoot(page, 'backprop-backward-laptop');
+  await page.setViewportSize(PHONE);
+  await shoot(page, 'backprop-backward-phone');
+  await page.setViewportSize(LAPTOP);
 
   // Max pool: the gradient goes to each window's maximum; average pool: a quarter to each cell.
   const px = new Tensor(Float32Array.from((await readGrid(page, 'poolX')).values[0]), [1, 4, 4, 1]);
@@ -235,6 +260,146 @@ test('backprop: stepping shows conv2d’s Z and sums that end at conv2dBackward�
   const rel = Number(await page.getAttribute('#check-result', 'data-max-rel'));
   assert.ok(rel >= 0 && rel < 1e-3, `largest relative error ${rel}`);
   assert.match((await page.textContent('#check-result'))!, /^Passed\./);
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test('edges: an uploaded PNG goes through the file input and gives the pixels of edges() in Node', async () => {
+  // A 90 x 60 gray picture made here (R = G = B, so its gray levels are the bytes): a bright
+  // rectangle, a diagonal ramp and a disc, with a seeded speckle.
+  const [w, hh] = [90, 60];
+  const gray = new Uint8Array(w * hh);
+  let seed = 7;
+  for (let y = 0; y < hh; y++) {
+    for (let x = 0; x < w; x++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      let v = (x + 2 * y) % 64;
+      if (x > 10 && x < 40 && y > 8 && y < 30) v = 220;
+      if ((x - 65) ** 2 + (y - 38) ** 2 < 144) v = 150;
+      gray[y * w + x] = v + (seed >>> 29);
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'stride-playground-upload-'));
+  const file = join(dir, 'upload.png');
+  const rgb = new Uint8Array(w * hh * 3);
+  gray.forEach((v, i) => rgb.set([v, v, v], 3 * i));
+  await sharp(Buffer.from(rgb), { raw: { width: w, height: hh, channels: 3 } }).png().toFile(file);
+  const { page, problems, close } = await open('edges');
+  try {
+    await page.waitForSelector('#edges-formula code');
+    await page.setInputFiles('#edges-upload', file);
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Original image"]')!.getAttribute('width') === '90');
+    const orig = await canvasGray(page, 'canvas[aria-label="Original image"]');
+    assert.deepEqual(orig.gray, Array.from(gray), 'the page shows the uploaded picture as it is');
+    const img = new Tensor(Float32Array.from(gray, (v) => v / 255), [1, hh, w, 1]);
+    const { magnitude } = edges(img, { operator: 'sobel' });
+    let max = 0;
+    for (const v of magnitude.data) max = Math.max(max, v);
+    const res = await canvasGray(page, '#edges-result');
+    assert.deepEqual([res.height, res.width], [hh - 2, w - 2]);
+    let worst = 0;
+    for (let i = 0; i < res.gray.length; i++) worst = Math.max(worst, Math.abs(res.gray[i] - Math.round((255 * magnitude.data[i]) / max)));
+    assert.ok(worst <= 1, `edge pixels of the upload differ from edges() in Node by up to ${worst} gray levels`);
+    assert.equal(await page.textContent('code[data-axis="w"]'), `⌊(${w} + 2·0 − 3) / 1⌋ + 1 = ${w - 2}`);
+    await shoot(page, 'edges-upload-laptop');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The focused element: its id (or tag and name), and whether its focus is visible (an outline, on it or on the label it stands for). */
+async function focused(page: Page): Promise<{ key: string; visible: boolean; view: string | null }> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement;
+    const shown = el instanceof HTMLInputElement && el.type === 'file' ? (document.querySelector(`label[for="${el.id}"]`) as HTMLElement) : el;
+    const st = getComputedStyle(shown);
+    return {
+      key: el.id || `${el.tagName.toLowerCase()}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}:${el.textContent!.trim().slice(0, 20)}`,
+      visible: st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) >= 2,
+      view: el.closest('[role="tabpanel"]')?.id ?? null,
+    };
+  });
+}
+
+test('keyboard only: the tabs are a tablist (arrow keys, Home, End), every control of a view is reached by Tab with a visible focus, and a digit drawn with the keys gets a prediction', async () => {
+  const { page, problems, close } = await open('build');
+  await page.waitForSelector('li.layer .shape:not(:empty)');
+  // Skip link, then the current tab (the only tab in the Tab order).
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  let f = await focused(page);
+  assert.equal(f.key, 'tab-build');
+  assert.ok(f.visible, 'the focused tab shows its focus');
+  assert.equal(await page.getAttribute('#views', 'role'), 'tablist');
+  assert.deepEqual(await page.$$eval('#views [role="tab"]', (as) => as.map((a) => [a.getAttribute('aria-selected'), (a as HTMLElement).tabIndex])), [['true', 0], ...Array(5).fill(['false', -1])]);
+  const moves: [string, string][] = [['ArrowRight', 'train'], ['ArrowRight', 'inside'], ['End', 'backprop'], ['ArrowRight', 'build'], ['ArrowLeft', 'backprop'], ['Home', 'build'], ['ArrowLeft', 'backprop'], ['ArrowLeft', 'edges']];
+  for (const [key, view] of moves) {
+    await page.keyboard.press(key);
+    assert.equal((await focused(page)).key, `tab-${view}`, `${key} moves to ${view}`);
+    await page.waitForSelector(`#view-${view}`, { state: 'visible' });
+    assert.equal(await page.evaluate(() => location.hash), `#${view}`);
+    assert.equal(await page.getAttribute(`#tab-${view}`, 'aria-selected'), 'true');
+  }
+
+  // Every control of these views is reached by Tab, each with a visible focus.
+  for (const view of ['edges', 'backprop', 'train', 'build']) {
+    await page.focus(`#tab-${view}`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`#view-${view}`, { state: 'visible' });
+    const controls = await page.$$eval(`#view-${view} :is(button, input, select, a[href], [tabindex="0"])`, (els) =>
+      els.filter((e) => !(e as HTMLButtonElement).disabled && ((e as HTMLElement).offsetParent !== null || (e as HTMLInputElement).type === 'file')).map((e) => e.id || `${e.tagName.toLowerCase()}${e.getAttribute('name') ? `[name=${e.getAttribute('name')}]` : ''}:${e.textContent!.trim().slice(0, 20)}`),
+    );
+    assert.ok(controls.length >= 3, `${view}: ${controls.join(', ')}`);
+    const reached = new Set<string>();
+    const unseen: string[] = [];
+    for (let i = 0; i < controls.length + 5; i++) {
+      await page.keyboard.press('Tab');
+      f = await focused(page);
+      if (f.view !== `view-${view}`) {
+        if (reached.size > 0) break;
+        continue;
+      }
+      reached.add(f.key);
+      if (!f.visible) unseen.push(f.key);
+    }
+    assert.deepEqual(controls.filter((c) => !reached.has(c)), [], `${view}: every control is reached by Tab`);
+    assert.deepEqual(unseen, [], `${view}: every focused control shows its focus`);
+  }
+
+  // Draw a "1" with the keys: the pen starts at the centre; up 5 steps, pen down, down 10 steps, pen up.
+  await page.focus('#tab-build');
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForSelector('#view-draw', { state: 'visible' });
+  for (let i = 0; i < 10 && (await focused(page)).key !== 'draw-pad'; i++) await page.keyboard.press('Tab');
+  f = await focused(page);
+  assert.equal(f.key, 'draw-pad', 'the drawing pad is in the Tab order');
+  assert.ok(f.visible, 'the pad shows its focus');
+  assert.ok((await page.getAttribute('#draw-pad', 'aria-label'))!.includes('keyboard'));
+  assert.equal(await page.getAttribute('#draw-pad', 'data-pen'), '140,140,up');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Space');
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowDown');
+  assert.equal(await page.getAttribute('#draw-pad', 'data-pen'), '140,210,down');
+  await page.keyboard.press('Space');
+  await page.waitForSelector('#draw-verdict[data-prediction]');
+  await page.waitForFunction(() => document.querySelectorAll('#draw-bars li').length === 10);
+  const pixels = (await page.getAttribute('#draw-pad', 'data-pixels'))!.split(',').map(Number);
+  let cols = 0;
+  for (let x = 0; x < 28; x++) if (pixels.some((v, i) => v > 0 && i % 28 === x)) cols++;
+  let rows = 0;
+  for (let y = 0; y < 28; y++) if (pixels.slice(y * 28, y * 28 + 28).some((v) => v > 0)) rows++;
+  assert.ok(rows === 20 && cols < rows, `a vertical stroke, scaled to 20 rows: ${rows} rows, ${cols} columns`);
+  const probs = await page.$$eval('#draw-bars li', (lis) => lis.map((li) => Number((li as HTMLElement).dataset.p)));
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-4, `ten probabilities: ${probs.join(', ')}`);
+  await shoot(page, 'draw-keyboard-laptop');
+  // Delete clears the pad.
+  await page.keyboard.press('Delete');
+  assert.equal(await page.getAttribute('#draw-pad', 'data-pixels'), null);
+  assert.equal(await page.getAttribute('#draw-verdict', 'data-prediction'), null);
   assert.deepEqual(problems, []);
   await close();
 });

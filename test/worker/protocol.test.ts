@@ -105,6 +105,51 @@ test('training through the protocol gives the weights of a trainStep loop and of
   }
 });
 
+test('rngState: a run shuffles with that generator (the command line\'s second fork), not new Rng(seed)', async () => {
+  const { client, done } = connect();
+  try {
+    await client.build(SPEC, 3);
+    await client.loadData({ bytes: BYTES.slice() });
+    const root = new Rng(11);
+    root.fork();
+    const state = root.fork().getState();
+    const batches: BatchProgress[] = [];
+    await client.train({ epochs: 1, batchSize: 16, optimizer: { name: 'adam', lr: 0.003 }, seed: 11, rngState: state }, { onBatch: (p) => batches.push(p) });
+    const { train } = decodeCompactDataset(BYTES.slice());
+    const model = Sequential.fromSpec(SPEC, 3);
+    const rng = new Rng(0);
+    rng.setState(state);
+    const optimizer = createOptimizer('adam', { lr: 0.003 });
+    const losses = [...train.batches(16, { shuffle: true, rng })].map(({ x, y }) => model.trainStep(x, y, optimizer).loss);
+    assert.deepEqual(batches.map((b) => b.loss), losses);
+    assert.notDeepEqual(losses, direct({ seed: 3, shuffleSeed: 11, epochs: 1, batchSize: 16, lr: 0.003 }).losses, 'new Rng(seed) would shuffle otherwise');
+    await assert.rejects(client.train({ rngState: [0, 0, 0, 0] }), /train: rngState: Rng\.setState: the all-zero state is invalid/);
+    await assert.rejects(client.train({ rngState: 7 as unknown as number[] }), /train: rngState must be four unsigned 32-bit integers \(Rng\.getState\(\)\), got number/);
+  } finally {
+    done();
+  }
+});
+
+test('samples: the loaded data\'s images and labels, as Dataset.image and label give them', async () => {
+  const { client, done } = connect();
+  try {
+    await client.build(SPEC, 0);
+    await client.loadData({ bytes: BYTES.slice() });
+    const { train, test: testSet } = decodeCompactDataset(BYTES.slice());
+    const s = await client.samples([5, 0, 39]);
+    assert.deepEqual(s.shape, [3, 28, 28, 1]);
+    assert.deepEqual(Array.from(s.labels), [5, 0, 39].map((i) => testSet.label(i)));
+    assert.deepEqual(s.images.subarray(784, 1568), testSet.image(0).data);
+    assert.deepEqual(s.images.subarray(1568), testSet.image(39).data);
+    const t = await client.samples([7], 'train');
+    assert.deepEqual([t.labels[0], t.images], [train.label(7), train.image(7).data]);
+    await assert.rejects(client.samples([40]), /samples: indices must hold integers in \[0, 40\), got 40/);
+    await assert.rejects(client.samples('1' as unknown as number[]), /samples: indices must be an array of sample indices/);
+  } finally {
+    done();
+  }
+});
+
 test('a schedule and per-epoch validation match fit with the same schedule and validation set', async () => {
   const { client, done } = connect();
   try {

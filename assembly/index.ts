@@ -5,4 +5,4 @@ export { convGather, convFilterGrad, convSmallC, convDxSmallC, biasGrad, addInto
 export { maxPool, avgPool } from './pool2d';
 export { depthwiseForward, depthwiseBackward } from './depthwise-conv2d';
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './activations';
-export { convFilterGradStream, convFilterGradNarrow, filterGradFinish } from './conv2d-filter-grad';
+export { convFilterGradStream, filterGradFinish } from './conv2d-filter-grad';

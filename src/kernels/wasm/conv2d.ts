@@ -13,7 +13,7 @@ import {
   conv2dBackwardInput as conv2dBackwardInputReference,
 } from '../reference/conv2d.js';
 import { PendingOutput, type Runtime } from './runtime.js';
-import { conv2dBackwardFilterStream, filterGradPath } from './conv2d-filter-grad.js';
+import { conv2dBackwardFilterStream, useFilterStream } from './conv2d-filter-grad.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -209,8 +209,7 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const K4 = roundUp(K, 4);
   const M = batch * outH * outW;
   if (reset) rt.reset();
-  const path = filterGradPath(rt, info);
-  if (path !== null) return conv2dBackwardFilterStream(rt, dy, x, info, path);
+  if (useFilterStream(rt, info)) return conv2dBackwardFilterStream(rt, dy, x, info);
   const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
   const dyP = rt.put(dy.data);
   const threads = rt.threads;

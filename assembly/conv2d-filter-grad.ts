@@ -26,12 +26,12 @@
 //
 // Threads: work unit u is the block of output rows [u*R, (u+1)*R) of the N*Ho rows. A chunk of
 // units (FS_UCHUNK of them, a fixed split that does not depend on the thread count) writes its
-// own slot (dW^T as [Cout][K] floats or dW as [K][Np], then db [Cout]); the caller sums the slots
+// own slot (dW^T as [Cout][K] floats, then db [Cout]); the caller sums the slots
 // in order, so the result is the same bits for any number of threads.
 
 import { fma } from './simd';
 import { prm, FS_X, FS_H, FS_W, FS_C, FS_HO, FS_WO, FS_SH, FS_SW, FS_DH, FS_DW, FS_PT, FS_PL, FS_KH, FS_KW } from './abi';
-import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, FS_ROWLEN, FS_SCRATCH, FS_SCRATCHSTRIDE } from './abi';
+import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, FS_SCRATCH, FS_SCRATCHSTRIDE } from './abi';
 
 
 /** ceil(a / b) for b > 0 and any a. */
@@ -58,7 +58,7 @@ export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void
   // Output channels per register tile: 5 with FMA (10 accumulators), 4 with mul + add (which needs a temporary register).
   const NCO = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
   const slot = <usize>prm(p, FS_SLOTS) + <usize>(u0 / uChunk) * <usize>prm(p, FS_SLOTSTRIDE);
-  const rowBytes = <usize>prm(p, FS_ROWLEN) << 2; // one oc row of dW^T: K floats
+  const rowBytes = <usize>(kH * kW * C) << 2; // one oc row of dW^T: K floats
   const xStep = <usize>(sW * C) << 2;
   // The block's dy, repacked per group of NCO output channels ([pixel][NCO] floats, `panel` bytes
   // a group): a sweep then reads it contiguously. (Read in place, dy's pixels are Cout * 4 bytes
@@ -287,12 +287,11 @@ function biasBlock(dy: usize, m0: i32, m1: i32, Cout: i32, db: usize, first: boo
 }
 
 /**
- * Sums `n` slots (`stride` bytes apart, in slot order) of a dW matrix with rows of `rowLen` floats
- * followed by db (Cout floats), and writes dW as [K][Cout] to `dw` and db to `db`. The matrix is
- * dW^T ([Cout][rowLen = K]) when `transposed`, else dW ([K][rowLen >= Cout]).
+ * Sums `n` slots (`stride` bytes apart, in slot order) of dW^T ([Cout][K] floats) followed by db
+ * (Cout floats), and writes dW as [K][Cout] to `dw` and db to `db`.
  */
-export function filterGradFinish(slots: usize, n: i32, stride: usize, K: i32, Cout: i32, rowLen: i32, transposed: bool, dw: usize, db: usize): void {
-  const mat = (transposed ? Cout : K) * rowLen;
+export function filterGradFinish(slots: usize, n: i32, stride: usize, K: i32, Cout: i32, dw: usize, db: usize): void {
+  const mat = Cout * K;
   const floats = mat + Cout;
   const f4 = floats & ~3;
   for (let s = 1; s < n; s++) {
@@ -307,152 +306,10 @@ export function filterGradFinish(slots: usize, n: i32, stride: usize, K: i32, Co
       store<f32>(slots + o, load<f32>(slots + o) + load<f32>(src + o));
     }
   }
-  if (transposed) {
-    for (let oc = 0; oc < Cout; oc++) {
-      const row = slots + ((<usize>oc * <usize>rowLen) << 2);
-      for (let k = 0; k < K; k++) store<f32>(dw + ((<usize>k * <usize>Cout + <usize>oc) << 2), load<f32>(row + (<usize>k << 2)));
-    }
-  } else {
-    for (let k = 0; k < K; k++) memory.copy(dw + ((<usize>k * <usize>Cout) << 2), slots + ((<usize>k * <usize>rowLen) << 2), <usize>Cout << 2);
+  for (let oc = 0; oc < Cout; oc++) {
+    const row = slots + ((<usize>oc * <usize>K) << 2);
+    for (let k = 0; k < K; k++) store<f32>(dw + ((<usize>k * <usize>Cout + <usize>oc) << 2), load<f32>(row + (<usize>k << 2)));
   }
   memory.copy(db, slots + (<usize>mat << 2), <usize>Cout << 2);
 }
 
-/**
- * dW for few or odd input channels (C < 8 or C % 4 != 0, e.g. a first layer on grey or RGB
- * images), from a zero-padded copy of x ([N, Hp, Wp, C] in FS_H, FS_W) and with dilationW = 1:
- * then the kW * C values (kx, ic) of one kernel row ky at a pixel are contiguous in x, and so are
- * the dW rows k = ky*kW*C + kx*C + ic. A tile is 5 (4 in the mul + add build) consecutive such rows
- * x 8 output channels: one x load, broadcast lane by lane, and two dy loads per pixel. The last
- * tile of a kernel row overlaps the one before (its overlapping rows are not stored), and output
- * channels past Cout are computed from whatever follows in dy and dropped: the slot rows are
- * FS_ROWLEN >= Cout rounded up to 8 floats long, and dy has 8 floats of slack after it.
- */
-export function convFilterGradNarrow(p: usize, u0: i32, u1: i32, tid: i32): void {
-  const x = <usize>prm(p, FS_X), Hp = prm(p, FS_H), Wp = prm(p, FS_W), C = prm(p, FS_C);
-  const Ho = prm(p, FS_HO), Wo = prm(p, FS_WO), sH = prm(p, FS_SH), sW = prm(p, FS_SW), dH = prm(p, FS_DH);
-  const kH = prm(p, FS_KH), kW = prm(p, FS_KW);
-  const dy = <usize>prm(p, FS_DY), Cout = prm(p, FS_COUT), R = prm(p, FS_ROWS), NR = prm(p, FS_NROWS);
-  const uChunk = prm(p, FS_UCHUNK), rowLen = prm(p, FS_ROWLEN);
-  const slot = <usize>prm(p, FS_SLOTS) + <usize>(u0 / uChunk) * <usize>prm(p, FS_SLOTSTRIDE);
-  const NK = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
-  const KW = kW * C;
-  const rowBytes = <usize>rowLen << 2;
-  const xStep = <usize>(sW * C) << 2;
-  const dStep = <usize>Cout << 2;
-  for (let u = u0; u < u1; u++) {
-    const r0 = u * R;
-    const r1 = min(NR, r0 + R);
-    if (r0 >= r1) break;
-    const first = u == u0;
-    for (let ky = 0; ky < kH; ky++) {
-      for (let j = 0; j < KW; j += NK) {
-        const j0 = min(j, KW - NK);
-        const xOff = (ky * dH * Wp * C + j0) * 4;
-        for (let co = 0; co < Cout; co += 8) {
-          const acc = slot + ((<usize>((ky * KW + j0) * rowLen + co)) << 2);
-          if (ASC_FEATURE_RELAXED_SIMD) {
-            sweepRows5(x, xOff, dy + (<usize>co << 2), r0, r1, Ho, Wo, Hp, Wp, C, Cout, sH, xStep, dStep, acc, rowBytes, first, j - j0);
-          } else {
-            sweepRows4(x, xOff, dy + (<usize>co << 2), r0, r1, Ho, Wo, Hp, Wp, C, Cout, sH, xStep, dStep, acc, rowBytes, first, j - j0);
-          }
-        }
-      }
-    }
-    biasBlock(dy, r0 * Wo, r1 * Wo, Cout, slot + <usize>(kH * KW) * rowBytes, first);
-  }
-}
-
-/**
- * One 5 x 8 tile of dW (rows k0..k0+4, 8 output channels) over the block's rows [r0, r1):
- * acc[j][v] (+)= sum over pixels of x[pixel + k0 + j] * dy[pixel, o0 + 4v .. +3]. Stores rows j >= skipJ.
- */
-function sweepRows5(
-  x: usize, xOff: i32, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, Hp: i32, Wp: i32, C: i32, Cout: i32,
-  sH: i32, xStep: usize, dStep: usize, acc: usize, rowBytes: usize, first: bool, skipJ: i32,
-): void {
-  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-  let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-  let a40 = f32x4.splat(0), a41 = f32x4.splat(0);
-  if (!first) {
-    let q = acc;
-    if (skipJ <= 0) { a00 = v128.load(q); a01 = v128.load(q, 16); } q += rowBytes;
-    if (skipJ <= 1) { a10 = v128.load(q); a11 = v128.load(q, 16); } q += rowBytes;
-    if (skipJ <= 2) { a20 = v128.load(q); a21 = v128.load(q, 16); } q += rowBytes;
-    if (skipJ <= 3) { a30 = v128.load(q); a31 = v128.load(q, 16); } q += rowBytes;
-    a40 = v128.load(q); a41 = v128.load(q, 16);
-  }
-  let b = r0 / Ho;
-  let oy = r0 - b * Ho;
-  let dp = dy + (<usize>(r0 * Wo * Cout) << 2);
-  for (let r = r0; r < r1; r++) {
-    let xp = x + <usize>(((b * Hp + oy * sH) * Wp * C) * 4 + xOff);
-    const dEnd = dp + <usize>Wo * dStep;
-    do {
-      const d0 = v128.load(dp), d1 = v128.load(dp, 16);
-      const xv = v128.load(xp);
-      let s = v128.shuffle<i32>(xv, xv, 0, 0, 0, 0);
-      a00 = fma(s, d0, a00); a01 = fma(s, d1, a01);
-      s = v128.shuffle<i32>(xv, xv, 1, 1, 1, 1);
-      a10 = fma(s, d0, a10); a11 = fma(s, d1, a11);
-      s = v128.shuffle<i32>(xv, xv, 2, 2, 2, 2);
-      a20 = fma(s, d0, a20); a21 = fma(s, d1, a21);
-      s = v128.shuffle<i32>(xv, xv, 3, 3, 3, 3);
-      a30 = fma(s, d0, a30); a31 = fma(s, d1, a31);
-      s = v128.load32_splat(xp, 16);
-      a40 = fma(s, d0, a40); a41 = fma(s, d1, a41);
-      xp += xStep;
-      dp += dStep;
-    } while (dp < dEnd);
-    if (++oy == Ho) { oy = 0; b++; }
-  }
-  let q = acc;
-  if (skipJ <= 0) { v128.store(q, a00); v128.store(q, a01, 16); } q += rowBytes;
-  if (skipJ <= 1) { v128.store(q, a10); v128.store(q, a11, 16); } q += rowBytes;
-  if (skipJ <= 2) { v128.store(q, a20); v128.store(q, a21, 16); } q += rowBytes;
-  if (skipJ <= 3) { v128.store(q, a30); v128.store(q, a31, 16); } q += rowBytes;
-  v128.store(q, a40); v128.store(q, a41, 16);
-}
-
-/** sweepRows5 with 4 rows (8 accumulators): for the mul + add build. */
-function sweepRows4(
-  x: usize, xOff: i32, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32, Hp: i32, Wp: i32, C: i32, Cout: i32,
-  sH: i32, xStep: usize, dStep: usize, acc: usize, rowBytes: usize, first: bool, skipJ: i32,
-): void {
-  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-  let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-  if (!first) {
-    let q = acc;
-    if (skipJ <= 0) { a00 = v128.load(q); a01 = v128.load(q, 16); } q += rowBytes;
-    if (skipJ <= 1) { a10 = v128.load(q); a11 = v128.load(q, 16); } q += rowBytes;
-    if (skipJ <= 2) { a20 = v128.load(q); a21 = v128.load(q, 16); } q += rowBytes;
-    a30 = v128.load(q); a31 = v128.load(q, 16);
-  }
-  let b = r0 / Ho;
-  let oy = r0 - b * Ho;
-  let dp = dy + (<usize>(r0 * Wo * Cout) << 2);
-  for (let r = r0; r < r1; r++) {
-    let xp = x + <usize>(((b * Hp + oy * sH) * Wp * C) * 4 + xOff);
-    const dEnd = dp + <usize>Wo * dStep;
-    do {
-      const d0 = v128.load(dp), d1 = v128.load(dp, 16);
-      const xv = v128.load(xp);
-      let s = v128.shuffle<i32>(xv, xv, 0, 0, 0, 0);
-      a00 = fma(s, d0, a00); a01 = fma(s, d1, a01);
-      s = v128.shuffle<i32>(xv, xv, 1, 1, 1, 1);
-      a10 = fma(s, d0, a10); a11 = fma(s, d1, a11);
-      s = v128.shuffle<i32>(xv, xv, 2, 2, 2, 2);
-      a20 = fma(s, d0, a20); a21 = fma(s, d1, a21);
-      s = v128.shuffle<i32>(xv, xv, 3, 3, 3, 3);
-      a30 = fma(s, d0, a30); a31 = fma(s, d1, a31);
-      xp += xStep;
-      dp += dStep;
-    } while (dp < dEnd);
-    if (++oy == Ho) { oy = 0; b++; }
-  }
-  let q = acc;
-  if (skipJ <= 0) { v128.store(q, a00); v128.store(q, a01, 16); } q += rowBytes;
-  if (skipJ <= 1) { v128.store(q, a10); v128.store(q, a11, 16); } q += rowBytes;
-  if (skipJ <= 2) { v128.store(q, a20); v128.store(q, a21, 16); } q += rowBytes;
-  v128.store(q, a30); v128.store(q, a31, 16);
-}

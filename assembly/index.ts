@@ -9,5 +9,5 @@ export { depthwiseForward, depthwiseBackward } from './depthwise-conv2d';
 export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward } from './activations';
 export { globalAvgPool, globalAvgPoolBackward } from './global-avg-pool2d';
 export { bnStats, bnApply, bnBackwardSums, bnBackwardDx } from './batch-norm';
-export { convFilterGradStream, convFilterGradNarrow, filterGradFinish } from './conv2d-filter-grad';
+export { convFilterGradStream, filterGradFinish } from './conv2d-filter-grad';
 export { winogradConv, winogradFilter, allFinite } from './winograd';

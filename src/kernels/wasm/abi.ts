@@ -31,12 +31,12 @@ export const PARAM_BLOCKS = {
       'dy', 'Cout', 'Np', 'kc', 'dw', 'dwStride', 'scratch', 'scratchStride', 'kGroups', 'uChunk',
     ],
   },
-  /** convFilterGradStream and convFilterGradNarrow: dW streamed over blocks of output rows (assembly/conv2d-filter-grad.ts). */
+  /** convFilterGradStream: dW streamed over blocks of output rows (assembly/conv2d-filter-grad.ts). */
   filterStream: {
     prefix: 'FS',
     fields: [
       'x', 'H', 'W', 'C', 'Ho', 'Wo', 'sH', 'sW', 'dH', 'dW', 'pT', 'pL', 'kH', 'kW',
-      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'rowLen', 'scratch', 'scratchStride',
+      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'scratch', 'scratchStride',
     ],
   },
   /** convSmallC: the forward for Cin < 4 from a zero-padded copy of x. */
@@ -92,7 +92,6 @@ export const THREADED_KERNELS = [
   { name: 'depthwiseForward', block: 'depthwise' },
   { name: 'depthwiseBackward', block: 'depthwise' },
   { name: 'convFilterGradStream', block: 'filterStream' },
-  { name: 'convFilterGradNarrow', block: 'filterStream' },
   { name: 'winogradConv', block: 'winograd' },
   { name: 'winogradFilter', block: 'winogradFilter' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];

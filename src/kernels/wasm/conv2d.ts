@@ -14,7 +14,7 @@ import {
 } from '../reference/conv2d.js';
 import { conv2dRelu as conv2dReluReference, conv2dReluBackward as conv2dReluBackwardReference } from '../reference/fused.js';
 import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
-import { conv2dBackwardFilterStream, filterGradPath } from './conv2d-filter-grad.js';
+import { conv2dBackwardFilterStream, useFilterStream } from './conv2d-filter-grad.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -279,8 +279,7 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const K4 = roundUp(K, 4);
   const M = batch * outH * outW;
   if (reset) rt.reset();
-  const path = filterGradPath(rt, info);
-  if (path !== null) return conv2dBackwardFilterStream(rt, dy, x, info, path);
+  if (useFilterStream(rt, info)) return conv2dBackwardFilterStream(rt, dy, x, info);
   const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
   const dyP = rt.input(dy);
   const threads = rt.threads;

@@ -16,22 +16,22 @@ import { parseArgs } from 'node:util';
 
 /** Lines allowed per folder. */
 export const BUDGET = {
-  assembly: 1250,
+  assembly: 2150,
   src: 1000,
   'src/cli': 1650,
   'src/cli/commands': 800,
   'src/cli/train': 850,
   'src/data': 1100,
   'src/kernels': 850,
-  'src/kernels/reference': 750,
-  'src/kernels/wasm': 2150,
+  'src/kernels/reference': 1000,
+  'src/kernels/wasm': 2800,
   'src/layers': 1150,
   'src/losses': 250,
   'src/model': 2200,
   'src/node': 1750,
   'src/onnx': 700,
   'src/optim': 950,
-  'src/tensor': 550,
+  'src/tensor': 700,
   'src/viz': 1100,
   'src/worker': 1100,
 };

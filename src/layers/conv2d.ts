@@ -1,7 +1,7 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dRelu, conv2dReluBackward } from '../kernels/ops.js';
-import { checkPadding, computeConv2DInfo, normalizePair, type Padding } from '../kernels/conv-info.js';
+import { computeConv2DInfo, normalizePair } from '../kernels/conv-info.js';
 import { Param, positiveInt, type LayerPlan, type LayerSpec } from './layer.js';
 import { WeightedLayer } from './weighted.js';
 import { initWeights } from './init.js';

@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { initWasm, setThreads, ready, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { exportOnnx } from '../../src/onnx/export.js';
+import { winogradCalls } from '../../src/kernels/wasm/winograd.js';
 import { randomConvCase, describeCase } from '../wasm/helpers.js';
 
 /** Bit-for-bit equality (NaN matches NaN). */
@@ -105,6 +106,39 @@ test('the same on the wasm backend, bit for bit, 1 thread and 2 threads (200 con
     checkOps(80, 'wasm 2 threads');
   } finally {
     setThreads(1);
+  }
+});
+
+test('on the Winograd path (3x3, stride 1, >= 8 channels) the fused ops equal the separate ones bit for bit; a NaN input falls back to direct the same way', () => {
+  assert.ok(initWasm());
+  setThreads(1);
+  const cases: { x: number[]; co: number; padding: 'same' | 'valid' }[] = [
+    { x: [2, 9, 11, 8], co: 8, padding: 'same' },
+    { x: [1, 12, 7, 16], co: 12, padding: 'valid' },
+    { x: [3, 16, 16, 9], co: 17, padding: 'same' },
+  ];
+  let s = 0;
+  for (const c of cases) {
+    for (const nan of [false, true]) {
+      s++;
+      const ctx = `x ${c.x.join('x')} -> ${c.co}, ${c.padding}${nan ? ', NaN in x' : ''}`;
+      const x = edgy(c.x, 900 + s, nan);
+      const w = Tensor.randn([3, 3, c.x[3], c.co], { seed: 950 + s });
+      const b = Tensor.randn([c.co], { seed: 970 + s });
+      const opts = { padding: c.padding };
+      const before = winogradCalls();
+      const z = conv2d(x, w, b, opts);
+      const y = relu(z);
+      const yf = conv2dRelu(x, w, b, opts);
+      if (!nan) assert.ok(winogradCalls() >= before + 2, `${ctx}: Winograd ran for both forwards`);
+      same(yf, y, `conv2dRelu (Winograd) ${ctx}`);
+      const dy = edgy(y.shape as number[], 990 + s, false);
+      const want = conv2dBackward(reluBackward(dy, z), x, w, opts);
+      const got = conv2dReluBackward(dy, yf, x, w, opts);
+      same(got.dx!, want.dx, `conv2dReluBackward dx (Winograd) ${ctx}`);
+      same(got.dw, want.dw, `conv2dReluBackward dw ${ctx}`);
+      same(got.db, want.db, `conv2dReluBackward db ${ctx}`);
+    }
   }
 });
 

@@ -4,19 +4,15 @@
  *
  *   node --experimental-wasm-relaxed-simd --import tsx bench/conv-filter-grad.ts [--threads 2,1] [--cases c1,c2,c3,c4] [--reps 9]
  */
-import { Tensor, computeConv2DInfo, conv2dFlops, type ConvWindowOptions } from '../src/index.js';
+import { Tensor, computeConv2DInfo, conv2dFlops } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
+import { W1_GEOMETRY } from './shapes.js';
 import { conv2dBackwardFilterWasm } from '../src/kernels/wasm/conv2d.js';
 import * as fg from '../src/kernels/wasm/conv2d-filter-grad.js';
 // Tuning overrides for experiments: FG_TUNING='{"tile":4,"blockBytes":65536}'
 if (process.env.FG_TUNING) Object.assign((fg as unknown as { filterStreamTuning: object }).filterStreamTuning ?? {}, JSON.parse(process.env.FG_TUNING));
 
-const CASES: Record<string, { x: [number, number, number, number]; k: number; outC: number; opts: ConvWindowOptions }> = {
-  c1: { x: [32, 28, 28, 1], k: 5, outC: 32, opts: { stride: 1, padding: 'same' } },
-  c2: { x: [32, 14, 14, 32], k: 5, outC: 64, opts: { stride: 1, padding: 'same' } },
-  c3: { x: [32, 32, 32, 64], k: 3, outC: 64, opts: { stride: 1, padding: 'same' } },
-  c4: { x: [32, 56, 56, 64], k: 3, outC: 128, opts: { stride: 2, padding: 'valid' } },
-};
+const CASES = W1_GEOMETRY;
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;

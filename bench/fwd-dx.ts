@@ -1,6 +1,6 @@
 /**
  * Forward and dX of the wasm conv kernels on the W1 cases, beside the machine's wasm FMA peak
- * measured in the same run (bench/wasm-peak.ts), as GFLOP/s end to end (the kernels' glue: copies in
+ * measured in the same run (bench/peak/peak.ts), as GFLOP/s end to end (the kernels' glue: copies in
  * and out included) and % of the peak for the same thread count. Rounds interleave the cases so a
  * burst of load from other jobs hits all alike; the peak is measured before and after. On one
  * thread it also gives GFLOP/s by the process's CPU time against the peak's, which other jobs on a
@@ -10,17 +10,13 @@
  *
  * The pass w4 is W4 (WORKLOADS.md): lenet inference at batch 256 through Sequential.predict, in images/s.
  */
-import { Tensor, computeConv2DInfo, conv2dFlops, createPreset, setBackend, type ConvWindowOptions } from '../src/index.js';
+import { Tensor, computeConv2DInfo, conv2dFlops, createPreset, setBackend } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
+import { W1_GEOMETRY } from './shapes.js';
 import { conv2dWasm, conv2dBackwardInputWasm } from '../src/kernels/wasm/conv2d.js';
-import { measurePeak } from './wasm-peak.js';
+import { measurePeak, type PeakResult } from './peak/peak.js';
 
-const CASES: Record<string, { x: [number, number, number, number]; k: number; outC: number; opts: ConvWindowOptions }> = {
-  c1: { x: [32, 28, 28, 1], k: 5, outC: 32, opts: { stride: 1, padding: 'same' } },
-  c2: { x: [32, 14, 14, 32], k: 5, outC: 64, opts: { stride: 1, padding: 'same' } },
-  c3: { x: [32, 32, 32, 64], k: 3, outC: 64, opts: { stride: 1, padding: 'same' } },
-  c4: { x: [32, 56, 56, 64], k: 3, outC: 128, opts: { stride: 2, padding: 'valid' } },
-};
+const CASES = W1_GEOMETRY;
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -34,8 +30,17 @@ const reps = Number(arg('reps', '9'));
 const threadList = arg('threads', '2,1').split(',').map(Number);
 const cases = arg('cases', 'c1,c2,c3,c4').split(',');
 const passes = arg('passes', 'fwd,dx').split(',');
-const peak0 = await measurePeak(Math.max(...threadList));
-console.log(`variant ${rt.variant}; median of ${reps}; peak before: 1 thread ${peak0.gflops1.toFixed(1)} (CPU time ${peak0.gflops1Cpu.toFixed(1)}), ${peak0.threads} threads ${peak0.gflopsN.toFixed(1)} GFLOP/s`);
+/** The FMA peak (mul + add without relaxed SIMD) on 1 thread and on the most threads asked for. */
+async function peak(): Promise<{ one: PeakResult; many: PeakResult }> {
+  const relaxed = rt!.variant.startsWith('relaxed');
+  const n = Math.max(...threadList);
+  const rs = (await measurePeak({ threads: n === 1 ? [1] : [1, n], iterations: 2e7, relaxed })).filter((r) => r.kind === (relaxed ? 'fma' : 'muladd'));
+  return { one: rs[0], many: rs[rs.length - 1] };
+}
+const show = (p: { one: PeakResult; many: PeakResult }): string =>
+  `1 thread ${p.one.gflops.toFixed(1)} (CPU time ${p.one.cpuGflops.toFixed(1)}), ${p.many.threads} threads ${p.many.gflops.toFixed(1)} GFLOP/s`;
+const peak0 = await peak();
+console.log(`variant ${rt.variant}; median of ${reps}; peak before: ${show(peak0)}`);
 const results: string[] = [];
 for (const threads of threadList) {
   const got = setThreads(threads);
@@ -76,16 +81,16 @@ for (const threads of threadList) {
       continue;
     }
     const g = j.flops / t / 1e6;
-    const pk = got === 1 ? peak0.gflops1 : peak0.gflopsN * (got / peak0.threads);
+    const pk = got === 1 ? peak0.one.gflops : peak0.many.gflops * (got / peak0.many.threads);
     let cpu = '';
     if (got === 1) {
       const gc = j.flops / median(j.cs) / 1e6;
-      cpu = `; by CPU time ${gc.toFixed(1).padStart(6)} = ${((100 * gc) / peak0.gflops1Cpu).toFixed(0)}% of the peak's`;
+      cpu = `; by CPU time ${gc.toFixed(1).padStart(6)} = ${((100 * gc) / peak0.one.cpuGflops).toFixed(0)}% of the peak's`;
     }
     results.push(`threads ${got} ${j.label}: ${g.toFixed(1).padStart(6)} GFLOP/s (${t.toFixed(2)} ms) = ${((100 * g) / pk).toFixed(0)}% of peak${cpu}`);
   }
 }
-const peak1 = await measurePeak(Math.max(...threadList));
+const peak1 = await peak();
 for (const r of results) console.log(r);
-console.log(`peak after: 1 thread ${peak1.gflops1.toFixed(1)} (CPU time ${peak1.gflops1Cpu.toFixed(1)}), ${peak1.threads} threads ${peak1.gflopsN.toFixed(1)} GFLOP/s`);
+console.log(`peak after: ${show(peak1)}`);
 process.exit(0);

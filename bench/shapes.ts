@@ -30,6 +30,14 @@ export const W1_CASES: readonly ConvCase[] = Object.freeze([
   { name: 'c4', n: 32, h: 56, w: 56, inC: 64, k: 3, outC: 128, stride: 2, padding: 'valid' },
 ]);
 
+/** A W1 case as tensor shapes and conv options (for the benches that call the kernels directly). */
+export function w1Geometry(c: ConvCase): { x: [number, number, number, number]; k: number; outC: number; opts: { stride: number; padding: ConvPadding } } {
+  return { x: [c.n, c.h, c.w, c.inC], k: c.k, outC: c.outC, opts: { stride: c.stride, padding: c.padding } };
+}
+
+/** The W1 cases by name, as w1Geometry gives them. */
+export const W1_GEOMETRY = Object.freeze(Object.fromEntries(W1_CASES.map((c) => [c.name, w1Geometry(c)])));
+
 /** W2: max pooling 2x2 stride 2, forward + backward, N = 32, 28 x 28 x 32. */
 export const W2_CASE = Object.freeze({ name: 'maxpool 2x2/2', n: 32, h: 28, w: 28, c: 32, k: 2, stride: 2 });
 

@@ -97,7 +97,7 @@ test('maxAbsDiff: largest difference; NaN and length mismatches never pass a tol
 const ok = (impl: string, msPerImage: number, n: number, note?: string): Measurement & { note?: string } => ({
   impl, status: 'ok', n, reps: 5, samples: new Array<number>(5).fill(msPerImage * n), medianMs: msPerImage * n, msPerImage, note,
 });
-const peak = (kind: PeakResult['kind'], threads: number, gflops: number): PeakResult => ({ kind, threads, gflops, samples: [gflops], iterations: 1, chains: 12 });
+const peak = (kind: PeakResult['kind'], threads: number, gflops: number): PeakResult => ({ kind, threads, gflops, samples: [gflops], cpuGflops: gflops, iterations: 1, chains: 12 });
 
 test('peak tables: the reference peak is the one at the kernels\' thread count; W1 passes as a percentage of it', () => {
   const peaks = [peak('fma', 1, 60), peak('muladd', 1, 50), peak('fma', 2, 120), peak('muladd', 2, 100)];

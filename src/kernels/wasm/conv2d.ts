@@ -112,15 +112,8 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   rt.reset();
   // 3x3 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
   const wino = winogradTile(info, inC, outC);
-  const yW = wino === null ? null : conv2dWinogradWasm(rt, x, w, bias, info, wino);
-  if (yW !== null) {
-    if (relu) {
-      // The ReLU layer's rule (assembly/activations.ts): negatives and -0 to +0, NaN kept.
-      const d = yW.data;
-      for (let i = 0; i < d.length; i++) if (!(d[i] > 0) && d[i] === d[i]) d[i] = 0;
-    }
-    return yW;
-  }
+  const yW = wino === null ? null : conv2dWinogradWasm(rt, x, w, bias, info, wino, relu);
+  if (yW !== null) return yW;
   if (wino !== null) rt.reset(); // a non-finite input: the direct kernel
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info, relu);
   const xP = rt.input(x);

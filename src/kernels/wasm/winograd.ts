@@ -120,7 +120,7 @@ function packTransformedFilter(
  */
 function run(
   rt: Runtime, m: 2 | 4, src: number, N: number, H: number, W: number, C: number,
-  offY: number, offX: number, outH: number, outW: number, outC: number, U: number, Np: number, bias: number,
+  offY: number, offX: number, outH: number, outW: number, outC: number, U: number, Np: number, bias: number, relu = false,
 ): Tensor {
   calls++;
   const a = m + 2;
@@ -131,12 +131,14 @@ function run(
   const scratch = rt.allocBytes(stride * rt.threads);
   const zero = rt.zeros(roundUp(C, 4));
   const outFloats = N * outH * outW * outC;
-  const out = rt.alloc(outFloats);
+  const out = rt.alloc(roundUp(outFloats, 4));
   const p = rt.putParams('winograd', {
     src, H, W, C, N, tilesH, tilesW, offY, offX, outH, outW, outC, Np, U, out, bias, zero, scratch, scratchStride: stride, m,
   });
   const y = new PendingOutput(outFloats);
   rt.run('winogradConv', p, Math.ceil(tiles / 4), 4, y.alloc);
+  // A fused ReLU (conv2dRelu): the ReLU layer's kernel, in place on the block, as the direct path does.
+  if (relu) rt.exports.relu(out, out, roundUp(outFloats, 4));
   return new Tensor(rt.readInto(y.get(), out, outFloats), [N, outH, outW, outC]);
 }
 
@@ -145,7 +147,7 @@ function run(
  * winogradGeometry), or null when x or w holds a non-finite value: the transforms would spread
  * NaN to outputs that do not read it (Inf - Inf), so the caller runs the direct kernel.
  */
-export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, m: 2 | 4): Tensor | null {
+export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, m: 2 | 4, relu = false): Tensor | null {
   const { batch, inH, inW, inC, outH, outW, outC, padTop, padLeft } = info;
   const Np = roundUp(outC, 8);
   const xP = rt.input(x);
@@ -158,7 +160,7 @@ export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tens
     biasP = rt.zeros(Np);
     rt.copyTo(biasP, bias);
   }
-  return run(rt, m, xP, batch, inH, inW, inC, -padTop, -padLeft, outH, outW, outC, U, Np, biasP);
+  return run(rt, m, xP, batch, inH, inW, inC, -padTop, -padLeft, outH, outW, outC, U, Np, biasP, relu);
 }
 
 /**

@@ -92,9 +92,13 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions): P
   const ok = new Uint8Array(files.length);
   const skipped: { i: number; message: string }[] = [];
   let next = 0;
-  let failed = false;
+  // Without skipBad the first failure stops new decodes; the error raised is that of the first bad
+  // file in dataset order (every file before it was claimed and finished), whichever decode failed
+  // first in time, so the same folder always gives the same message.
+  let badIndex = Infinity;
+  let badError: Error | undefined;
   const worker = async (): Promise<void> => {
-    while (next < files.length && !failed) {
+    while (next < files.length && badError === undefined) {
       const i = next++;
       try {
         images.set(await decodeImage(files[i], opts), i * per);
@@ -102,8 +106,8 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions): P
       } catch (e) {
         const message = `${op}: ${opts.skipBad ? 'skipped' : 'cannot read'} image '${files[i]}': ${fileProblem(files[i]) ?? (e as Error).message}`;
         if (!opts.skipBad) {
-          failed = true;
-          throw new Error(message, { cause: e });
+          if (i < badIndex) [badIndex, badError] = [i, new Error(message, { cause: e })];
+          continue;
         }
         skipped.push({ i, message });
         opts.onWarning?.(message);
@@ -111,6 +115,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions): P
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  if (badError !== undefined) throw badError;
   // Warnings in file order, whatever order the decodes finished in.
   const warnings = skipped.sort((a, b) => a.i - b.i).map((s) => s.message);
 

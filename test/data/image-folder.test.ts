@@ -203,4 +203,10 @@ test('a folder, a symbolic-link loop or a missing file given as an image is name
   symlinkSync('y.png', join(cls, 'x.png'));
   symlinkSync('x.png', join(cls, 'y.png'));
   await assert.rejects(loadImageFolder(join(tmp, 'looped'), opts), /cannot read image '.*x\.png': is a loop of symbolic links/);
+  // Several bad files decoded at once: the error always names the first in dataset order, whichever
+  // decode failed first in time.
+  for (const k of [0, 1, 2, 3, 4, 5]) symlinkSync(`z${k}.png`, join(cls, `z${k}.png`));
+  for (let run = 0; run < 20; run++) {
+    await assert.rejects(loadImageFolder(join(tmp, 'looped'), { ...opts, concurrency: 8 }), /cannot read image '[^']*[/\\]c[/\\]x\.png': is a loop/);
+  }
 });

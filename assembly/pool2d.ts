@@ -14,6 +14,13 @@ import { prm, P_X, P_N, P_H, P_W, P_C, P_HO, P_WO, P_KH, P_KW, P_SH, P_SW, P_PT,
 /**
  * Images [b0, b1) of the batch (a job: threads split the batch, so no two threads touch the same
  * image). mode 0 (P_MODE): y = max pool of x.  mode 1: dx = 0, then dx[argmax] += dy.
+ * Modes 2 and 3 are the same with a ReLU before the pool (Conv2D -> ReLU -> MaxPool2D, fused):
+ * mode 2: y = relu(max pool of x) = max pool of relu(x);  mode 3: dx = 0, then dx[argmax] +=
+ * dy · [x[argmax] > 0], which is reluBackward(maxPool2dBackward(dy, relu(x)), x) bit for bit: where
+ * the window's maximum is > 0, relu keeps it and its first position; where it is <= 0 or NaN, every
+ * cell of relu(x) the window could route to has relu(x) <= 0 or NaN, so the ReLU's mask zeroes it.
+ * When the windows tile x exactly (stride = window, no padding, no remainder), each window's cells
+ * are written once (dy + 0 at the argmax, +0 elsewhere) instead of zeroing dx first and adding.
  */
 export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
   const mode = prm(p, P_MODE);
@@ -21,7 +28,11 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
   const Ho = prm(p, P_HO), Wo = prm(p, P_WO), kH = prm(p, P_KH), kW = prm(p, P_KW), sH = prm(p, P_SH), sW = prm(p, P_SW);
   const pT = prm(p, P_PT), pL = prm(p, P_PL), y = <usize>prm(p, P_Y), dy = <usize>prm(p, P_DY), dx = <usize>prm(p, P_DX);
   const cb = <usize>C << 2;
-  if (mode == 1) memory.fill(dx + <usize>b0 * <usize>(H * W) * cb, 0, <usize>(b1 - b0) * <usize>(H * W) * cb);
+  const back = (mode & 1) != 0, withRelu = mode >= 2;
+  // Windows that tile x exactly: every cell of dx belongs to one window, written there once.
+  const tiles = sH == kH && sW == kW && pT == 0 && pL == 0 && Ho * kH == H && Wo * kW == W;
+  if (back && !tiles) memory.fill(dx + <usize>b0 * <usize>(H * W) * cb, 0, <usize>(b1 - b0) * <usize>(H * W) * cb);
+  const zero = f32x4.splat(0);
   let o: usize = <usize>b0 * <usize>(Ho * Wo) * cb; // output element offset in bytes (y or dy)
   for (let b = b0; b < b1; b++) {
     for (let oy = 0; oy < Ho; oy++) {
@@ -33,7 +44,7 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
         for (; c + 4 <= C; c += 4) {
           const cc = <usize>c << 2;
           let best = v128.load(x + first + cc);
-          if (mode == 0) {
+          if (!back) {
             // Forward: no argmax to track, so f32x4.max does: it returns NaN when either side is
             // NaN (a NaN wins its window), and equal values are the same value (but for the sign of
             // a zero: max(-0, +0) is +0 where "the first maximum" could be -0).
@@ -44,7 +55,8 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
                 q += cb;
               }
             }
-            v128.store(y + o + cc, best);
+            // relu(v) = f32x4.max(v, 0), as the relu kernel: NaN stays, -0 becomes +0.
+            v128.store(y + o + cc, withRelu ? f32x4.max(best, zero) : best);
             continue;
           }
           let at = i32x4.splat(<i32>(first + cc));
@@ -57,8 +69,18 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
               at = v128.bitselect(i32x4.splat(<i32>off), at, t);
             }
           }
-          {
-            const g = v128.load(dy + o + cc);
+          let g = v128.load(dy + o + cc);
+          if (withRelu) g = v128.and(g, f32x4.gt(best, zero));
+          if (tiles) {
+            // dx = 0 + g at the argmax (0 + -0 is +0, as the unfused sum from zero gives), +0 elsewhere.
+            const g0 = f32x4.add(g, zero);
+            for (let iy = y0; iy < y1; iy++) {
+              for (let ix = x0; ix < x1; ix++) {
+                const off = <usize>((b * H + iy) * W + ix) * cb + cc;
+                v128.store(dx + off, v128.and(g0, i32x4.eq(at, i32x4.splat(<i32>off))));
+              }
+            }
+          } else {
             const a0 = dx + <usize>i32x4.extract_lane(at, 0);
             store<f32>(a0, load<f32>(a0) + f32x4.extract_lane(g, 0));
             const a1 = dx + 4 + <usize>i32x4.extract_lane(at, 1);
@@ -83,8 +105,18 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
               }
             }
           }
-          if (mode == 0) store<f32>(y + o + cc, best);
-          else store<f32>(dx + at, load<f32>(dx + at) + load<f32>(dy + o + cc));
+          if (!back) {
+            store<f32>(y + o + cc, withRelu && !(best > 0) && best == best ? 0 : best);
+          } else {
+            const g: f32 = withRelu && !(best > 0) ? 0 : load<f32>(dy + o + cc);
+            if (tiles) {
+              for (let iy = y0; iy < y1; iy++)
+                for (let ix = x0; ix < x1; ix++) store<f32>(dx + <usize>((b * H + iy) * W + ix) * cb + cc, 0);
+              store<f32>(dx + at, g + 0);
+            } else {
+              store<f32>(dx + at, load<f32>(dx + at) + g);
+            }
+          }
         }
         o += cb;
       }

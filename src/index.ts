@@ -62,7 +62,7 @@ export {
 } from './kernels/ops.js';
 export { globalAvgPool2d, globalAvgPool2dBackward, depthwiseConv2dBackwardFilter, batchNormStats, batchNorm, batchNormBackward, dropout } from './kernels/ops.js';
 // Fused layer pairs (issue 11): Conv2D or Dense followed by ReLU in one call; Sequential uses them.
-export { conv2dRelu, conv2dReluBackward, denseRelu, denseReluBackward } from './kernels/ops.js';
+export { conv2dRelu, conv2dReluBackward, denseRelu, denseReluBackward, maxPool2dRelu, maxPool2dReluBackward } from './kernels/ops.js';
 export { softmax, softmaxBackward } from './losses/softmax.js';
 export { softmaxCrossEntropy, type LossResult } from './losses/softmax-cross-entropy.js';
 export { meanSquaredError } from './losses/mse.js';

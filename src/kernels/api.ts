@@ -36,6 +36,10 @@ export interface Kernels {
 
   maxPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   maxPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
+  /** maxPool2d(relu(z)) from the pre-activation z (Conv2D -> ReLU -> MaxPool2D fused). */
+  maxPool2dRelu(z: Tensor, info: Pool2DInfo): Tensor;
+  /** dZ of maxPool2dRelu: reluBackward(maxPool2dBackward(dy, relu(z)), z). */
+  maxPool2dReluBackward(dy: Tensor, z: Tensor, info: Pool2DInfo): Tensor;
   avgPool2d(x: Tensor, info: Pool2DInfo): Tensor;
   avgPool2dBackward(dy: Tensor, x: Tensor, info: Pool2DInfo): Tensor;
   /** y[b,c] = (1 / (H·W)) Σ_{h,w} x[b,h,w,c]. x NHWC [N, H, W, C] (H·W > 0), y [N, C]. */

@@ -147,6 +147,24 @@ export function maxPool2dBackward(dy: Tensor, x: Tensor, opts: PoolWindowOptions
   return getKernels().maxPool2dBackward(dy, x, info);
 }
 
+/**
+ * `maxPool2d(relu(z), opts)` in one call, from the pre-activation z (a Conv2D, ReLU, MaxPool2D
+ * triple, as Sequential runs it in training): the same numbers, with no ReLU pass over z.
+ */
+export function maxPool2dRelu(z: Tensor, opts: PoolWindowOptions): Tensor {
+  checkTensor('maxPool2dRelu', 'z', z);
+  return getKernels().maxPool2dRelu(z, computePool2DInfo('maxPool2dRelu', z.shape, opts));
+}
+
+/** Gradient of maxPool2dRelu with respect to z: reluBackward(maxPool2dBackward(dy, relu(z)), z), in one pass. */
+export function maxPool2dReluBackward(dy: Tensor, z: Tensor, opts: PoolWindowOptions): Tensor {
+  checkTensor('maxPool2dReluBackward', 'dy', dy);
+  checkTensor('maxPool2dReluBackward', 'z', z);
+  const info = computePool2DInfo('maxPool2dReluBackward', z.shape, opts);
+  checkShapeEquals('maxPool2dReluBackward', 'dy', dy, [info.batch, info.outH, info.outW, info.channels]);
+  return getKernels().maxPool2dReluBackward(dy, z, info);
+}
+
 /** Average pooling over each channel, dividing by the number of real (unpadded) cells in the window. */
 export function avgPool2d(x: Tensor, opts: PoolWindowOptions): Tensor {
   checkTensor('avgPool2d', 'x', x);

@@ -6,7 +6,7 @@ import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { ReLU } from '../layers/activations.js';
 import { MaxPool2D } from '../layers/pooling.js';
-import { relu } from '../kernels/ops.js';
+import { maxPool2dRelu, maxPool2dReluBackward } from '../kernels/ops.js';
 import type { WeightedLayer } from '../layers/weighted.js';
 import { checkLoss, computeLoss, crossEntropyLoss, type LabelLoss, type Loss, type LossTargets, type TensorLoss } from '../losses/loss.js';
 import { countCorrect } from '../metrics.js';
@@ -88,9 +88,15 @@ export class Sequential implements Layer {
   fuse: boolean;
   /** fusible[i]: layers[i] is a Conv2D or Dense with a ReLU after it, run as one call when fusing. */
   private readonly fusible: readonly boolean[];
+  /** pooled[i]: layers[i] is a Conv2D with a ReLU and then exactly a MaxPool2D after it (a fused triple). */
+  private readonly pooled: readonly boolean[];
   private trained = false;
-  /** Whether the last training forward pass fused (its backward must match). */
-  private fusedForward = false;
+  /**
+   * The groups of layers the last training forward pass ran, in order (backward runs them in
+   * reverse): a single layer, a fused pair (Conv2D/Dense + ReLU), or a fused triple (Conv2D + ReLU
+   * + MaxPool2D, with its pre-activation z kept for the pool's backward).
+   */
+  private groups: { start: number; len: 1 | 2 | 3; z?: Tensor }[] = [];
 
   constructor(layers: Layer[], opts: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: layers must be a non-empty array');
@@ -112,6 +118,7 @@ export class Sequential implements Layer {
     if (opts.fuse !== undefined && typeof opts.fuse !== 'boolean') throw new Error(`Sequential: opts.fuse must be true or false, got ${JSON.stringify(opts.fuse)}`);
     this.fuse = opts.fuse ?? true;
     this.fusible = Object.freeze(this.layers.map((l, i) => fusesWithRelu(l) && this.layers[i + 1]?.constructor === ReLU));
+    this.pooled = Object.freeze(this.fusible.map((f, i) => f && this.layers[i].constructor === Conv2D && this.layers[i + 2]?.constructor === MaxPool2D));
   }
 
   get outputShape(): Shape {
@@ -166,29 +173,61 @@ export class Sequential implements Layer {
     return this.run(x, training, false, made);
   }
 
-  /** `forward`, with fused layer pairs when `fused` (then `made` gets one output per pair). */
+  /**
+   * `forward`, with fused groups when `fused` (then `made` gets one output per group, and a
+   * triple's pre-activation z). A triple Conv2D -> ReLU -> MaxPool2D runs the convolution alone
+   * (z), then maxPool2dRelu(z) = maxPool2d(relu(z)): no ReLU pass and no relu(z) block; its
+   * backward routes dy through the pool's and the ReLU's masks into dZ in one pass
+   * (maxPool2dReluBackward, from z), which the convolution's backward reads.
+   */
   private run(x: Tensor, training: boolean, fused: boolean, made?: Tensor[]): Tensor {
     checkInput('Sequential', x, this.inputShape);
     let y = x;
     const L = this.layers.length;
+    const groups: { start: number; len: 1 | 2 | 3; z?: Tensor }[] = [];
     for (let i = 0; i < L; i++) {
       const layer = this.layers[i];
-      if (fused && this.fusible[i]) {
+      if (fused && this.pooled[i]) {
+        const pool = this.layers[i + 2] as MaxPool2D;
+        const z = layer.forward(y, training);
+        made?.push(z);
+        checkInput(pool.type, z, this.shapes[i + 1]);
+        y = maxPool2dRelu(z, pool.opts);
+        groups.push({ start: i, len: 3, z });
+        i += 2;
+      } else if (fused && this.fusible[i]) {
         y = (layer as WeightedLayer).forwardRelu(y, training);
+        groups.push({ start: i, len: 2 });
         i++; // the ReLU ran inside forwardRelu
       } else {
         y = layer.forward(y, training);
+        groups.push({ start: i, len: 1 });
       }
       made?.push(y);
     }
     this.trained = training;
-    this.fusedForward = fused;
+    this.groups = groups;
     return y;
   }
 
-  /** Whether layer i is the ReLU of a pair the last forward pass fused. */
-  private fusedRelu(i: number): boolean {
-    return this.fusedForward && i > 0 && this.fusible[i - 1];
+  /** The backward pass of one group of the last forward pass; dx only when `wantDx` (else undefined). */
+  private backwardGroup(gr: { start: number; len: 1 | 2 | 3; z?: Tensor }, g: Tensor, wantDx: boolean, made?: Tensor[]): Tensor | undefined {
+    const layer = this.layers[gr.start];
+    if (gr.len === 3) {
+      const dz = maxPool2dReluBackward(g, gr.z!, (this.layers[gr.start + 2] as MaxPool2D).opts);
+      made?.push(dz);
+      if (wantDx) return layer.backward(dz);
+      layer.backwardParams!(dz);
+      return undefined;
+    }
+    if (gr.len === 2) {
+      if (wantDx) return (layer as WeightedLayer).backwardRelu(g);
+      (layer as WeightedLayer).backwardReluParams(g);
+      return undefined;
+    }
+    if (wantDx || layer.backwardParams === undefined) return layer.backward(g);
+    layer.backwardParams(g);
+    return undefined;
   }
 
   /**
@@ -199,9 +238,8 @@ export class Sequential implements Layer {
     if (!this.trained) noCache('Sequential');
     let g = dy;
     made?.push(g);
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      if (this.fusedRelu(i)) g = (this.layers[--i] as WeightedLayer).backwardRelu(g);
-      else g = this.layers[i].backward(g);
+    for (let k = this.groups.length - 1; k >= 0; k--) {
+      g = this.backwardGroup(this.groups[k], g, true, made)!;
       made?.push(g);
     }
     return g;
@@ -216,25 +254,17 @@ export class Sequential implements Layer {
   backwardToParams(dy: Tensor, made?: Tensor[]): void {
     if (!this.trained) noCache('Sequential');
     const first = this.layers.findIndex((l) => l.params().length > 0);
+    if (first < 0) return;
     let g = dy;
     made?.push(g);
-    let i = this.layers.length - 1;
-    while (i > first) {
-      if (this.fusedRelu(i)) {
-        if (i - 1 === first) break; // the first layer's own pair: below, without dx
-        g = (this.layers[i - 1] as WeightedLayer).backwardRelu(g);
-        i -= 2;
-      } else {
-        g = this.layers[i].backward(g);
-        i--;
-      }
+    // Groups start at a weighted layer or are single layers, so the first weighted layer starts one.
+    for (let k = this.groups.length - 1; k >= 0 && this.groups[k].start >= first; k--) {
+      const gr = this.groups[k];
+      const dx = this.backwardGroup(gr, g, gr.start > first, made);
+      if (dx === undefined) break;
+      g = dx;
       made?.push(g);
     }
-    if (first < 0) return;
-    const layer = this.layers[first];
-    if (i === first + 1) (layer as WeightedLayer).backwardReluParams(g);
-    else if (layer.backwardParams !== undefined) layer.backwardParams(g);
-    else made?.push(layer.backward(g));
   }
 
   params(): Param[] {
@@ -335,15 +365,14 @@ export class Sequential implements Layer {
       for (let i = 0; i < L; i++) {
         const layer = this.layers[i];
         let next: Tensor;
-        if (this.fuse && this.fusible[i] && this.layers[i + 2]?.constructor === MaxPool2D) {
-          // Conv2D/Dense -> ReLU -> MaxPool2D: max pooling commutes with the ReLU (max_w relu(z) =
-          // relu(max_w z); NaN wins either way, and every window holds a real cell), so the ReLU
-          // runs on the pooled tensor, a window's size times smaller.
+        if (this.fuse && this.pooled[i]) {
+          // Conv2D -> ReLU -> MaxPool2D: max pooling commutes with the ReLU (max_w relu(z) =
+          // relu(max_w z); NaN wins either way, and every window holds a real cell), so one pass
+          // pools z and applies the ReLU to the pooled values (maxPool2dRelu).
           const z = layer.forward(y, false);
-          const pooled = this.layers[i + 2].forward(z, false);
+          checkInput('MaxPool2D', z, this.shapes[i + 1]);
+          next = maxPool2dRelu(z, (this.layers[i + 2] as MaxPool2D).opts);
           z.dispose();
-          next = relu(pooled);
-          pooled.dispose();
           i += 2;
         } else if (this.fuse && this.fusible[i]) {
           next = (layer as WeightedLayer).forwardRelu(y, false);

@@ -12,11 +12,12 @@ import assert from 'node:assert/strict';
 import {
   Conv2D, Dense, Flatten, LeakyReLU, MaxPool2D, ReLU, SGD, Sequential, Tensor, conv2d, conv2dBackward, conv2dBackwardFilter, conv2dRelu,
   conv2dReluBackward, dense, denseBackward, denseRelu, denseReluBackward, gradcheckOp, relu, reluBackward, setBackend, type Layer,
+  Rng, maxPool2d, maxPool2dBackward, maxPool2dRelu, maxPool2dReluBackward, computePool2DInfo, type PoolWindowOptions, type Padding,
 } from '../../src/index.js';
 import { initWasm, setThreads, ready, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { winogradCalls } from '../../src/kernels/wasm/winograd.js';
-import { randomConvCase, describeCase } from '../wasm/helpers.js';
+import { randomConvCase, describeCase, assertCloseToRef } from '../wasm/helpers.js';
 
 /** Bit-for-bit equality (NaN matches NaN). */
 function same(a: Tensor, b: Tensor, what: string): void {
@@ -192,6 +193,119 @@ test('conv2dRelu and denseRelu pass a numeric gradient check (float64 oracle on 
   } finally {
     setBackend('wasm');
   }
+});
+
+/**
+ * A random pooling geometry; every other one tiles its input exactly (stride = window, no padding,
+ * no remainder: the backward's write-once path), the rest have any padding, overlap or remainder.
+ */
+function randomPoolCase(seed: number): { shape: number[]; opts: PoolWindowOptions } {
+  const rng = new Rng(seed);
+  for (;;) {
+    const k: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+    const n = 1 + rng.int(3);
+    const c = 1 + rng.int(10);
+    if (seed % 2 === 0) return { shape: [n, k[0] * (1 + rng.int(5)), k[1] * (1 + rng.int(5)), c], opts: { kernelSize: k } };
+    const shape = [n, 1 + rng.int(10), 1 + rng.int(10), c];
+    const p = (): number => rng.int(2);
+    const forms: Padding[] = ['valid', 'same', [p(), p(), p(), p()]];
+    const opts: PoolWindowOptions = { kernelSize: k, stride: [1 + rng.int(3), 1 + rng.int(3)], padding: forms[rng.int(forms.length)] };
+    try {
+      computePool2DInfo('test', shape, opts);
+      return { shape, opts };
+    } catch {
+      // the window does not fit: draw again
+    }
+  }
+}
+
+/** Pre-activations with ties (small integers, many zeros and -0), or normal values with zeros, -0 and NaN. */
+function poolZ(shape: number[], seed: number): Tensor {
+  if (seed % 3 !== 0) return edgy(shape, seed, seed % 3 === 2);
+  const t = Tensor.zeros(shape);
+  const rng = new Rng(seed);
+  for (let i = 0; i < t.size; i++) t.data[i] = [-1, -0, 0, 1, 2][rng.int(5)];
+  return t;
+}
+
+function checkPoolOps(seeds: number, backend: string, from: number): void {
+  const rt = wasmRuntime();
+  for (let s = from; s < from + seeds; s++) {
+    const { shape, opts } = randomPoolCase(s);
+    const ctx = `${backend} seed ${s} z=[${shape}] ${JSON.stringify(opts)}`;
+    const z = poolZ(shape, s);
+    if (rt !== null) rt.poison = NaN;
+    try {
+      const a = relu(z);
+      const p = maxPool2d(a, opts);
+      same(maxPool2dRelu(z, opts), p, `maxPool2dRelu ${ctx}`);
+      const dy = edgy(p.shape as number[], s + 7000, s % 5 === 4); // -0 in dy (0 + -0 is +0), sometimes NaN (masked or routed)
+      const want = reluBackward(maxPool2dBackward(dy, a, opts), z);
+      const got = maxPool2dReluBackward(dy, z, opts);
+      same(got, want, `maxPool2dReluBackward ${ctx}`);
+      if (backend !== 'reference') {
+        // The plain pool's backward (write-once where the windows tile x) against the reference.
+        setBackend('reference');
+        const ref = maxPool2dBackward(dy, a, opts);
+        const refFused = maxPool2dReluBackward(dy, z, opts);
+        setBackend('wasm');
+        if (s % 2 === 0) {
+          // Tiling windows: one contribution per cell, so the reference's float64 sum is exact and
+          // the kernels must give its bits (+0, not -0, where dy is -0: the sum starts from +0).
+          same(maxPool2dBackward(dy, a, opts), ref, `maxPool2dBackward (tiling) wasm vs reference ${ctx}`);
+          same(got, refFused, `maxPool2dReluBackward (tiling) wasm vs reference ${ctx}`);
+        } else if (!dy.data.some(Number.isNaN)) {
+          assertCloseToRef(maxPool2dBackward(dy, a, opts), ref, 'maxPool2dBackward', ctx);
+          assertCloseToRef(got, refFused, 'maxPool2dReluBackward', ctx);
+        }
+      }
+    } finally {
+      if (rt !== null) rt.poison = null;
+    }
+  }
+}
+
+test('maxPool2dRelu and its backward = relu, maxPool2d and their backward passes, bit for bit: reference, and wasm on 1 and 2 threads (ties, zeros, -0, NaN)', async () => {
+  setBackend('reference');
+  try {
+    checkPoolOps(60, 'reference', 1);
+  } finally {
+    setBackend('wasm');
+  }
+  assert.ok(initWasm());
+  setThreads(1);
+  checkPoolOps(200, 'wasm 1 thread', 100);
+  setThreads(2);
+  await ready();
+  try {
+    checkPoolOps(120, 'wasm 2 threads', 400);
+  } finally {
+    setThreads(1);
+  }
+});
+
+test('maxPool2dRelu passes a numeric gradient check (reference backend), and bad input names the op', () => {
+  setBackend('reference');
+  try {
+    for (let s = 0; s < 4; s++) {
+      // Distinct values away from 0, so no tie and no kink is within a step.
+      const shape = [2, 4, 6, 3];
+      const z = Tensor.zeros(shape);
+      const rng = new Rng(s + 50);
+      const perm = Array.from({ length: z.size }, (_, i) => i);
+      for (let i = perm.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [perm[i], perm[j]] = [perm[j], perm[i]];
+      }
+      perm.forEach((v, i) => (z.data[i] = (v - z.size / 2 + 0.5) * 0.5));
+      const opts = { kernelSize: 2 };
+      const rep = gradcheckOp(() => maxPool2dRelu(z, opts), (g) => ({ z: maxPool2dReluBackward(g, z, opts) }), { z }, { seed: s });
+      assert.ok(rep.ok, rep.message);
+    }
+  } finally {
+    setBackend('wasm');
+  }
+  assert.throws(() => maxPool2dReluBackward(Tensor.zeros([1, 2, 2, 1]), Tensor.zeros([1, 2, 2, 1]), { kernelSize: 2 }), /maxPool2dReluBackward: dy/);
 });
 
 const MODELS: Record<string, () => Layer[]> = {

@@ -7,7 +7,8 @@
  * (NaN in neither), so dZ = dA · [A > 0] is reluBackward(dA, Z) bit for bit.
  */
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Conv2DInfo } from '../conv-info.js';
+import type { Conv2DInfo, Pool2DInfo } from '../conv-info.js';
+import { maxPool2d, maxPool2dBackward } from './max-pool2d.js';
 import { relu, reluBackward } from './activations.js';
 import { conv2d, conv2dBackward, conv2dBackwardFilter } from './conv2d.js';
 import { dense, denseBackward } from './dense.js';
@@ -46,4 +47,25 @@ export function denseReluBackward(dy: Tensor, y: Tensor, x: Tensor, w: Tensor, w
     return { dx: null, dw: g.dw, db: g.db };
   }
   return g;
+}
+
+/**
+ * P = maxPool2d(relu(Z)): the pool after a ReLU (Conv2D -> ReLU -> MaxPool2D), from the
+ * pre-activation Z. A fast backend pools Z and applies the ReLU to the pooled values.
+ */
+export function maxPool2dRelu(z: Tensor, info: Pool2DInfo): Tensor {
+  const a = relu(z);
+  const p = maxPool2d(a, info);
+  a.dispose();
+  return p;
+}
+
+/** dZ of maxPool2dRelu: reluBackward(maxPool2dBackward(dP, relu(Z)), Z). */
+export function maxPool2dReluBackward(dy: Tensor, z: Tensor, info: Pool2DInfo): Tensor {
+  const a = relu(z);
+  const da = maxPool2dBackward(dy, a, info);
+  const dz = reluBackward(da, z);
+  a.dispose();
+  da.dispose();
+  return dz;
 }

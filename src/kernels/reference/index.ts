@@ -13,7 +13,7 @@ import * as act from './activations.js';
 import { batchNorm, batchNormBackward, batchNormStats } from './batch-norm.js';
 import { dropout } from './dropout.js';
 import { softmax, softmaxBackward } from './softmax.js';
-import { conv2dRelu, conv2dReluBackward, denseRelu, denseReluBackward } from './fused.js';
+import { conv2dRelu, conv2dReluBackward, denseRelu, denseReluBackward, maxPool2dRelu, maxPool2dReluBackward } from './fused.js';
 
 export const reference: Kernels = {
   name: 'reference',
@@ -48,6 +48,8 @@ export const reference: Kernels = {
   tanhBackward: act.tanhBackward,
   conv2dRelu,
   conv2dReluBackward,
+  maxPool2dRelu,
+  maxPool2dReluBackward,
   denseRelu,
   denseReluBackward,
 };

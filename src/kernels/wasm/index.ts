@@ -22,7 +22,7 @@ import {
 } from './activations.js';
 import { denseBackwardWasm, denseReluBackwardWasm, denseReluWasm, denseWasm } from './dense.js';
 import { depthwiseConv2dBackwardFilterWasm, depthwiseConv2dBackwardWasm, depthwiseConv2dWasm } from './depthwise-conv2d.js';
-import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './pool2d.js';
+import { avgPool2dBackwardWasm, avgPool2dWasm, maxPool2dBackwardWasm, maxPool2dReluBackwardWasm, maxPool2dReluWasm, maxPool2dWasm } from './pool2d.js';
 import { globalAvgPool2dBackwardWasm, globalAvgPool2dWasm } from './global-avg-pool2d.js';
 import { batchNormBackwardWasm, batchNormStatsWasm, batchNormWasm } from './batch-norm.js';
 import { detectFeatures, detectSimd, type Variant, type WasmFeatures } from './loader.js';
@@ -171,6 +171,8 @@ export const wasm: Kernels = {
   depthwiseConv2dBackwardFilter: wasmOr(depthwiseConv2dBackwardFilterWasm, reference.depthwiseConv2dBackwardFilter),
   maxPool2d: wasmOr(maxPool2dWasm, reference.maxPool2d),
   maxPool2dBackward: wasmOr(maxPool2dBackwardWasm, reference.maxPool2dBackward),
+  maxPool2dRelu: wasmOr(maxPool2dReluWasm, reference.maxPool2dRelu),
+  maxPool2dReluBackward: wasmOr(maxPool2dReluBackwardWasm, reference.maxPool2dReluBackward),
   avgPool2d: wasmOr(avgPool2dWasm, reference.avgPool2d),
   avgPool2dBackward: wasmOr(avgPool2dBackwardWasm, reference.avgPool2dBackward),
   globalAvgPool2d: wasmOr(globalAvgPool2dWasm, reference.globalAvgPool2d),

@@ -67,7 +67,8 @@ test('the public ops check their arguments and match conv2dBackward', () => {
 
 for (const fuse of [false, true]) {
   test(`training computes no dx for the first weighted layer, and updates the weights exactly as backward does (fuse: ${fuse})`, () => {
-    // With fusion, each Conv2D -> ReLU pair runs as conv2dReluBackward (wantDx false for the first).
+    // With fusion, the first Conv2D -> ReLU -> MaxPool2D is a fused triple: maxPool2dReluBackward, then
+    // conv2dBackwardFilter (no dx); the second Conv2D -> ReLU pair runs as conv2dReluBackward with dx.
     const calls = { input: 0, full: 0, filter: 0, reluFull: 0, reluNoDx: 0 };
     const base = getKernels();
     const counting: Kernels = {
@@ -98,7 +99,7 @@ for (const fuse of [false, true]) {
         for (const k of Object.keys(calls) as (keyof typeof calls)[]) calls[k] = 0;
         a.trainStep(x, labels, optA);
         // the second conv: full backward (its dx feeds the first conv); the first: dw/db only
-        const want = fuse ? { input: 0, full: 0, filter: 0, reluFull: 1, reluNoDx: 1 } : { input: 0, full: 1, filter: 1, reluFull: 0, reluNoDx: 0 };
+        const want = fuse ? { input: 0, full: 0, filter: 1, reluFull: 1, reluNoDx: 0 } : { input: 0, full: 1, filter: 1, reluFull: 0, reluNoDx: 0 };
         assert.deepEqual(calls, want, `step ${step}`);
         // b: the plain forward / backward / step
         optB.zeroGrad(b.params());

@@ -41,24 +41,29 @@ export function maxPool(p: usize, b0: i32, b1: i32, tid: i32): void {
         const x0 = max(ox * sW - pL, 0), x1 = min(ox * sW - pL + kW, W);
         const first = <usize>((b * H + y0) * W + x0) * cb;
         let c = 0;
-        for (; c + 4 <= C; c += 4) {
+        if (!back) {
+          // Forward: no argmax to track, so f32x4.max does: it returns NaN when either side is NaN
+          // (a NaN wins its window), and equal values are the same value (but for the sign of a
+          // zero: max(-0, +0) is +0 where "the first maximum" could be -0). The max is kept in the
+          // output row and each window cell's C channels stream through it (cells outside,
+          // channels inside: no per-window setup per 4 channels). With the ReLU (mode 2) the row
+          // starts at max(first cell, 0): relu(max_w v) = max(0, v_1, ..., v_k), -0 and NaN included.
+          const yo = y + o, cv = <usize>(C & ~3) << 2;
+          for (let cc: usize = 0; cc < cv; cc += 16) {
+            const v = v128.load(x + first + cc);
+            v128.store(yo + cc, withRelu ? f32x4.max(v, zero) : v);
+          }
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++) {
+              const q = x + <usize>((b * H + iy) * W + ix) * cb;
+              for (let cc: usize = 0; cc < cv; cc += 16) v128.store(yo + cc, f32x4.max(v128.load(yo + cc), v128.load(q + cc)));
+            }
+          }
+          c = C & ~3;
+        }
+        for (; back && c + 4 <= C; c += 4) {
           const cc = <usize>c << 2;
           let best = v128.load(x + first + cc);
-          if (!back) {
-            // Forward: no argmax to track, so f32x4.max does: it returns NaN when either side is
-            // NaN (a NaN wins its window), and equal values are the same value (but for the sign of
-            // a zero: max(-0, +0) is +0 where "the first maximum" could be -0).
-            for (let iy = y0; iy < y1; iy++) {
-              let q = x + <usize>((b * H + iy) * W + x0) * cb + cc;
-              for (let ix = x0; ix < x1; ix++) {
-                best = f32x4.max(best, v128.load(q));
-                q += cb;
-              }
-            }
-            // relu(v) = f32x4.max(v, 0), as the relu kernel: NaN stays, -0 becomes +0.
-            v128.store(y + o + cc, withRelu ? f32x4.max(best, zero) : best);
-            continue;
-          }
           let at = i32x4.splat(<i32>(first + cc));
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {

@@ -1,11 +1,12 @@
 /**
  * Where the time of the lenet model (W3 / W4) goes, layer by layer, on the current backend.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/profile-lenet.ts [--reps 7] [--threads 2] [--batches 256,64] [--net lenet|mobile]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/profile-lenet.ts [--reps 7] [--threads 2] [--batches 256,64] [--net lenet|small|mobile]
  *
  * `--net mobile` profiles a small MobileNet-style network instead (conv / depthwise / 1x1 conv, each
  * followed by BatchNorm and ReLU, then GlobalAvgPool2D, Dropout, Dense and Softmax): the layers
- * that lenet does not have, for their share of a step.
+ * that lenet does not have, for their share of a step. `--net small` is W3's small model (ConvNetJS's
+ * MNIST net, bench/shapes.ts), where the first convolution (Cin = 1) is a larger share of a step.
  *
  * For each batch size: inference (forward, training = false) and one training step (forward with
  * caches, softmax cross-entropy, backward), each layer's call timed on its own; medians of `reps`
@@ -22,6 +23,8 @@ import { wasmRuntime } from '../src/kernels/wasm/index.js';
 import { JOB_FUNCTIONS } from '../src/kernels/wasm/abi.js';
 import { softmaxCrossEntropy } from '../src/losses/softmax-cross-entropy.js';
 import { disposeAllBut } from '../src/model/sequential.js';
+import { INPUT_SHAPE, MODELS } from './shapes.js';
+import { layerOf } from './workloads/train-stride.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +50,8 @@ const mobile = (): Sequential =>
     ],
     { inputShape: [28, 28, 1], seed: 1 },
   );
-const NETS: Record<string, () => Sequential> = { lenet: () => createPreset('lenet', { seed: 1 }), mobile };
+const small = (): Sequential => new Sequential(MODELS.small.map(layerOf), { inputShape: INPUT_SHAPE, seed: 1 });
+const NETS: Record<string, () => Sequential> = { lenet: () => createPreset('lenet', { seed: 1 }), small, mobile };
 if (!Object.hasOwn(NETS, values.net)) throw new Error(`--net must be one of ${Object.keys(NETS).join(', ')}, got ${values.net}`);
 const lenet = NETS[values.net];
 

@@ -101,12 +101,12 @@ function invert(m: number[][]): number[][] {
   return w.map((row) => row.slice(n));
 }
 
-/** out (p x q) = L (p x k) · R (k x q), row-major; L transposed (k x p) if `tl`. */
-function mul(L: ArrayLike<number>, R: ArrayLike<number>, p: number, k: number, q: number, out: Float64Array, tl = false): Float64Array {
+/** out (p x q) = L (p x k) · R (k x q), row-major. */
+function mul(L: ArrayLike<number>, R: ArrayLike<number>, p: number, k: number, q: number, out: Float64Array): Float64Array {
   for (let i = 0; i < p; i++) {
     for (let j = 0; j < q; j++) {
       let s = 0;
-      for (let e = 0; e < k; e++) s += (tl ? L[e * p + i] : L[i * k + e]) * R[e * q + j];
+      for (let e = 0; e < k; e++) s += L[i * k + e] * R[e * q + j];
       out[i * q + j] = s;
     }
   }

@@ -33,7 +33,7 @@ export function winogradDwTile(info: Conv2DInfo): number | null {
   if (info.inC % 4 !== 0 || info.outC % 4 !== 0 || info.inC < 8 || info.outC < 8) return null;
   const t = WINOGRAD_DW_TILES[info.kH];
   if (t === undefined) return null;
-  if (info.batch * Math.ceil(info.outH / t) * Math.ceil(info.outW / t) < 4 * winogradDwTuning.block) return null;
+  if (info.batch * Math.ceil(info.outH / t) * Math.ceil(info.outW / t) < 2 * winogradDwTuning.block) return null;
   return t;
 }
 

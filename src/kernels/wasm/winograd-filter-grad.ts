@@ -14,8 +14,11 @@ import { winogradFilterGradGeometry, winogradFilterGradMatrices } from '../refer
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
-/** Tuning: dy tiles per work unit (a block; its transforms stay in L2), and the fixed number of slots. */
-export const winogradDwTuning = { block: 32, slots: 4 };
+/**
+ * Tuning: dy tiles per work unit (a block; its transforms stay in L2), the fixed number of slots, and
+ * the fewest tiles for which 'auto' uses the kernel (Infinity: never, for A/B benches).
+ */
+export const winogradDwTuning = { block: 32, slots: 4, minTiles: 64 };
 
 let calls = 0;
 /** Calls that ran the Winograd dW kernel since the module loaded (tests: proof of which path ran). */
@@ -33,7 +36,7 @@ export function winogradDwTile(info: Conv2DInfo): number | null {
   if (info.inC % 4 !== 0 || info.outC % 4 !== 0 || info.inC < 8 || info.outC < 8) return null;
   const t = WINOGRAD_DW_TILES[info.kH];
   if (t === undefined) return null;
-  if (info.batch * Math.ceil(info.outH / t) * Math.ceil(info.outW / t) < 2 * winogradDwTuning.block) return null;
+  if (info.batch * Math.ceil(info.outH / t) * Math.ceil(info.outW / t) < winogradDwTuning.minTiles) return null;
   return t;
 }
 

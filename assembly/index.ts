@@ -11,3 +11,4 @@ export { globalAvgPool, globalAvgPoolBackward } from './global-avg-pool2d';
 export { bnStats, bnApply, bnBackwardSums, bnBackwardDx } from './batch-norm';
 export { convFilterGradStream, filterGradFinish } from './conv2d-filter-grad';
 export { winogradConv, winogradFilter, allFinite } from './winograd';
+export { winogradDw, winogradDwFinish } from './winograd-filter-grad';

@@ -2,13 +2,16 @@
  * The wasm filter-gradient pass (dW + db) alone on the W1 cases, for tuning it (issue 11):
  * GFLOP/s end to end (copies in and out included) and [inside the compute only], median of `reps`.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/conv-filter-grad.ts [--threads 2,1] [--cases c1,c2,c3,c4] [--reps 9]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/conv-filter-grad.ts [--threads 2,1] [--cases c1,c2,c3,c4] [--reps 9] [--algo auto,direct]
+ *
+ * --algo: setConvAlgorithm for each line ('auto' runs Winograd dW where it applies, 'direct' the streaming kernel).
  */
 import { Tensor, computeConv2DInfo, conv2dFlops } from '../src/index.js';
 import { ready, setThreads, wasmRuntime } from '../src/kernels/wasm/index.js';
 import { W1_GEOMETRY } from './shapes.js';
 import { conv2dBackwardFilterWasm } from '../src/kernels/wasm/conv2d.js';
 import * as fg from '../src/kernels/wasm/conv2d-filter-grad.js';
+import { setConvAlgorithm, type ConvAlgorithm } from '../src/kernels/wasm/winograd.js';
 // Tuning overrides for experiments: FG_TUNING='{"tile":4,"blockBytes":65536}'
 if (process.env.FG_TUNING) Object.assign((fg as unknown as { filterStreamTuning: object }).filterStreamTuning ?? {}, JSON.parse(process.env.FG_TUNING));
 
@@ -31,7 +34,8 @@ rt.run = (...a: Parameters<typeof rt.run>): void => {
   inRun += performance.now() - t0;
 };
 const label = arg('label', '');
-for (const threads of arg('threads', '2,1').split(',').map(Number)) {
+for (const threads of arg('threads', '2,1').split(',').map(Number)) for (const algo of arg('algo', 'auto').split(',') as ConvAlgorithm[]) {
+  setConvAlgorithm(algo);
   const got = setThreads(threads);
   await ready();
   const line: string[] = [];
@@ -63,6 +67,6 @@ for (const threads of arg('threads', '2,1').split(',').map(Number)) {
     const cpu = got === 1 ? ` cpu ${(flops / median(cs) / 1e6).toFixed(1)} best ${(flops / best(cs) / 1e6).toFixed(1)}` : ` best ${(flops / best(ts) / 1e6).toFixed(1)}`;
     line.push(`${name} ${(flops / median(ts) / 1e6).toFixed(1)} [${(flops / median(ks) / 1e6).toFixed(1)}]${cpu}`);
   }
-  console.log(`${label} ${rt.variant} threads ${got}: dW GFLOP/s end to end [compute] (1 thread: user-CPU): ${line.join('  ')}`);
+  console.log(`${label} ${algo} ${rt.variant} threads ${got}: dW GFLOP/s end to end [compute] (1 thread: user-CPU): ${line.join('  ')}`);
 }
 process.exit(0);

@@ -20,6 +20,7 @@ import {
   type Layer,
 } from '../src/index.js';
 import { wasmRuntime } from '../src/kernels/wasm/index.js';
+import { winogradDwTuning } from '../src/kernels/wasm/winograd-filter-grad.js';
 import { JOB_FUNCTIONS } from '../src/kernels/wasm/abi.js';
 import { softmaxCrossEntropy } from '../src/losses/softmax-cross-entropy.js';
 import { disposeAllBut } from '../src/model/sequential.js';
@@ -32,8 +33,11 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     batches: { type: 'string', default: '256,64' },
     net: { type: 'string', default: 'lenet' },
+    // --wdw off: dW on the direct kernels only (A/B of Winograd dW, issue 11)
+    wdw: { type: 'string', default: 'on' },
   },
 });
+if (values.wdw === 'off') winogradDwTuning.minTiles = Infinity;
 const reps = Number(values.reps);
 const batches = values.batches.split(',').map(Number);
 

@@ -14,6 +14,11 @@ import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernel
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { filterStreamTuning } from '../../src/kernels/wasm/conv2d-filter-grad.js';
 import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
+import { setConvAlgorithm } from '../../src/kernels/wasm/winograd.js';
+
+// This file tests the direct kernels: stride-1 3x3 / 5x5 shapes would otherwise run on Winograd dW
+// (test/wasm/winograd-filter-grad.crosscheck.test.ts).
+setConvAlgorithm('direct');
 
 const CONFIGS = 160;
 

@@ -72,6 +72,14 @@ export const PARAM_BLOCKS = {
     prefix: 'WF',
     fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate', 'scratch', 'scratchStride'],
   },
+  /** winogradDw and winogradDwFinish: dW by Winograd F(r x r, t x t) (assembly/winograd-filter-grad.ts). */
+  winogradDw: {
+    prefix: 'WD',
+    fields: [
+      'x', 'H', 'W', 'C', 'dy', 'Ho', 'Wo', 'Cout', 'Np', 'pT', 'pL', 'r', 't', 'tilesH', 'tilesW', 'nTiles', 'block',
+      'BT', 'G', 'AT', 'slots', 'nSlots', 'slotStride', 'uChunk', 'scratch', 'scratchStride', 'zero', 'dw',
+    ],
+  },
 } as const;
 
 export type ParamBlockKind = keyof typeof PARAM_BLOCKS;
@@ -94,6 +102,8 @@ export const THREADED_KERNELS = [
   { name: 'convFilterGradStream', block: 'filterStream' },
   { name: 'winogradConv', block: 'winograd' },
   { name: 'winogradFilter', block: 'winogradFilter' },
+  { name: 'winogradDw', block: 'winogradDw' },
+  { name: 'winogradDwFinish', block: 'winogradDw' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

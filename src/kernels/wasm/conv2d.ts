@@ -15,6 +15,7 @@ import {
 import { conv2dRelu as conv2dReluReference, conv2dReluBackward as conv2dReluBackwardReference } from '../reference/fused.js';
 import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
 import { conv2dBackwardFilterStream, useFilterStream } from './conv2d-filter-grad.js';
+import { conv2dBackwardFilterWinogradWasm, winogradDwTile } from './winograd-filter-grad.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -272,6 +273,12 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
   const K4 = roundUp(K, 4);
   const M = batch * outH * outW;
   if (reset) rt.reset();
+  const wt = winogradDwTile(info);
+  if (wt !== null) {
+    const g = conv2dBackwardFilterWinogradWasm(rt, dy, x, info, wt);
+    if (g !== null) return g;
+    if (reset) rt.reset(); // a non-finite value: the direct kernel
+  }
   if (useFilterStream(rt, info)) return conv2dBackwardFilterStream(rt, dy, x, info);
   const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
   const dyP = rt.input(dy);

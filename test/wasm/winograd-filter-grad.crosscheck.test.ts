@@ -186,6 +186,15 @@ test('the dispatch: auto runs Winograd dW on W1 c2/c3-like shapes (checked), dir
   no([4, 32, 32, 16], [1, 3, 16, 16], {});
   no([4, 32, 32, 18], [3, 3, 18, 16], {});
   no([1, 8, 8, 16], [3, 3, 16, 16], {});
+  // and too many: the reduction past the length whose error was measured (lenet's conv2 at N = 64
+  // takes it, at N = 128 not; W1 c3 at N = 32 and 256 tiles of 4 x 4 per image up to N = 64)
+  const yes = (xs: [number, number, number, number], w: [number, number, number, number], t: number): void =>
+    assert.equal(winogradDwTile(computeConv2DInfo('test', xs, w, { padding: 'same' })), t, `x=[${xs}] w=[${w}]`);
+  yes([64, 14, 14, 32], [5, 5, 32, 64], 2);
+  no([128, 14, 14, 32], [5, 5, 32, 64], { padding: 'same' });
+  yes([32, 32, 32, 64], [3, 3, 64, 64], 4);
+  yes([64, 64, 64, 16], [3, 3, 16, 16], 4);
+  no([65, 64, 64, 16], [3, 3, 16, 16], { padding: 'same' });
 });
 
 test(`wasm Winograd dW relaxed-SIMD (FMA) build = reference on 150 random configs`, () => {

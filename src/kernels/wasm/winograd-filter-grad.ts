@@ -36,9 +36,19 @@ export function winogradDwTile(info: Conv2DInfo): number | null {
   if (info.inC % 4 !== 0 || info.outC % 4 !== 0 || info.inC < 8 || info.outC < 8) return null;
   const t = WINOGRAD_DW_TILES[info.kH];
   if (t === undefined) return null;
-  if (info.batch * Math.ceil(info.outH / t) * Math.ceil(info.outW / t) < winogradDwTuning.minTiles) return null;
+  const tiles = info.batch * Math.ceil(info.outH / t) * Math.ceil(info.outW / t);
+  if (tiles < winogradDwTuning.minTiles || tiles > WINOGRAD_DW_MAX_TILES[t]) return null;
   return t;
 }
+
+/**
+ * Most dy tiles (the length of the reduction) per t for which 'auto' uses the kernel. Its error
+ * against the float64 reference grows with the reduction, about as the square root of the tiles
+ * (lenet's conv2, F(5x5, 2x2): 22% of the cross-checks' tolerance at N = 64 = 3,136 tiles, 49% at
+ * 12,544, 96% at 50,176; W1 c3, F(3x3, 4x4): 8% at 2,048, 17% at 8,192): the limit keeps it near a
+ * quarter of the tolerance, and longer reductions run the direct kernel (docs/wasm.md, "Winograd dW").
+ */
+export const WINOGRAD_DW_MAX_TILES: Readonly<Record<number, number>> = { 2: 4096, 4: 16384 };
 
 /** dy tile size t per filter size r that 'auto' uses (a = r + t - 1 = 6 for both). */
 export const WINOGRAD_DW_TILES: Readonly<Record<number, number>> = { 3: 4, 5: 2 };

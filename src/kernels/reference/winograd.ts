@@ -116,6 +116,43 @@ export const F25: WinogradMatrices = {
   ],
 };
 
+/**
+ * F(4x4, 5x5), a = 8, points 0, ±1, ±2, ±1/2, ∞ (the same construction; B^T as F(6x6, 3x3)'s): entries
+ * up to 21/4 in B^T and 8 in A^T. Evaluated for its float32 error only (docs/wasm.md, "Winograd"); no
+ * wasm kernel runs it.
+ */
+export const F45: WinogradMatrices = {
+  m: 4,
+  r: 5,
+  a: 8,
+  BT: [
+    [1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
+    [0, 1, 1, -17 / 4, -17 / 4, 1, 1, 0],
+    [0, -1, 1, 17 / 4, -17 / 4, -1, 1, 0],
+    [0, 1 / 2, 1 / 4, -5 / 2, -5 / 4, 2, 1, 0],
+    [0, -1 / 2, 1 / 4, 5 / 2, -5 / 4, -2, 1, 0],
+    [0, 2, 4, -5 / 2, -5, 1 / 2, 1, 0],
+    [0, -2, 4, 5 / 2, -5, -1 / 2, 1, 0],
+    [0, -1, 0, 21 / 4, 0, -21 / 4, 0, 1],
+  ],
+  G: [
+    [1, 0, 0, 0, 0],
+    [-2 / 9, -2 / 9, -2 / 9, -2 / 9, -2 / 9],
+    [-2 / 9, 2 / 9, -2 / 9, 2 / 9, -2 / 9],
+    [1 / 90, 1 / 45, 2 / 45, 4 / 45, 8 / 45],
+    [1 / 90, -1 / 45, 2 / 45, -4 / 45, 8 / 45],
+    [32 / 45, 16 / 45, 8 / 45, 4 / 45, 2 / 45],
+    [32 / 45, -16 / 45, 8 / 45, -4 / 45, 2 / 45],
+    [0, 0, 0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 0],
+    [0, 1, 1, 4, 4, 1 / 4, 1 / 4, 0],
+    [0, 1, -1, 8, -8, 1 / 8, -1 / 8, 1],
+  ],
+};
+
 /** U = G g G^T (a x a, row-major) of one r x r filter g (row-major), in float64. */
 export function filterTransform(f: WinogradMatrices, g: ArrayLike<number>): Float64Array {
   const { a, r, G } = f;
@@ -129,9 +166,13 @@ export function filterTransform(f: WinogradMatrices, g: ArrayLike<number>): Floa
 /**
  * y = conv2d(x, w) + bias by (W1), all in float64, for an r x r filter (f.r), stride 1 and dilation 1
  * (any padding). Tiles of m x m output pixels; input pixels outside the image read zero, and
- * output pixels of a tile past the image's edge are dropped.
+ * output pixels of a tile past the image's edge are dropped. `float32`: round U once, and every
+ * product and partial sum of the input transform, (W2) and the output transform to float32, as a
+ * float32 kernel would (an estimate of such a kernel's error, for tiles no wasm kernel runs:
+ * bench/winograd-error.ts).
  */
-export function conv2dWinogradReference(x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, f: WinogradMatrices = F2): Tensor {
+export function conv2dWinogradReference(x: Tensor, w: Tensor, bias: Tensor | null, info: Conv2DInfo, f: WinogradMatrices = F2, float32 = false): Tensor {
+  const rd = float32 ? Math.fround : (v: number): number => v;
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   if (kH !== f.r || kW !== f.r || strideH !== 1 || strideW !== 1 || dilationH !== 1 || dilationW !== 1) {
     throw new Error(`conv2dWinogradReference: needs a ${f.r}x${f.r} filter, stride 1, dilation 1; got ${kH}x${kW}, stride ${strideH}x${strideW}, dilation ${dilationH}x${dilationW}`);
@@ -145,7 +186,7 @@ export function conv2dWinogradReference(x: Tensor, w: Tensor, bias: Tensor | nul
   for (let ic = 0; ic < inC; ic++) {
     for (let oc = 0; oc < outC; oc++) {
       for (let t = 0; t < rr; t++) g[t] = w.data[t * inC * outC + ic * outC + oc];
-      U.push(filterTransform(f, g));
+      U.push(filterTransform(f, g).map(rd));
     }
   }
   const y = new Float32Array(batch * outH * outW * outC);
@@ -165,10 +206,10 @@ export function conv2dWinogradReference(x: Tensor, w: Tensor, bias: Tensor | nul
               d[i * a + j] = iy < 0 || iy >= inH || ix < 0 || ix >= inW ? 0 : x.data[((b * inH + iy) * inW + ix) * inC + ic];
             }
           }
-          matMul(BT, d, a, a, a, tmp); // B^T d
+          matMul(BT, d, a, a, a, tmp, rd); // B^T d
           for (let i = 0; i < a; i++) for (let j = 0; j < a; j++) {
             let s = 0;
-            for (let k = 0; k < a; k++) s += tmp[i * a + k] * BT[j][k];
+            for (let k = 0; k < a; k++) s = rd(s + rd(tmp[i * a + k] * BT[j][k]));
             V[ic * aa + i * a + j] = s;
           }
         }
@@ -177,16 +218,17 @@ export function conv2dWinogradReference(x: Tensor, w: Tensor, bias: Tensor | nul
           M.fill(0);
           for (let ic = 0; ic < inC; ic++) {
             const u = U[ic * outC + oc];
-            for (let e = 0; e < aa; e++) M[e] += u[e] * V[ic * aa + e];
+            for (let e = 0; e < aa; e++) M[e] = rd(M[e] + rd(u[e] * V[ic * aa + e]));
           }
-          // Y = A^T M A
+          // Y = A^T M A: (A^T M) first, then times A
+          matMul(AT, M, m, a, a, tmp, rd);
           for (let i = 0; i < m; i++) {
             for (let j = 0; j < m; j++) {
               const oy = ty + i;
               const ox = tx + j;
               if (oy >= outH || ox >= outW) continue;
               let s = 0;
-              for (let k = 0; k < a; k++) for (let l = 0; l < a; l++) s += AT[i][k] * M[k * a + l] * AT[j][l];
+              for (let l = 0; l < a; l++) s = rd(s + rd(tmp[i * a + l] * AT[j][l]));
               y[((b * outH + oy) * outW + ox) * outC + oc] = s + (bias === null ? 0 : bias.data[oc]);
             }
           }
@@ -197,12 +239,12 @@ export function conv2dWinogradReference(x: Tensor, w: Tensor, bias: Tensor | nul
   return new Tensor(y, [batch, outH, outW, outC]);
 }
 
-/** out (r x c) = L (r x k, nested rows) x R (k x c, row-major). */
-function matMul(L: readonly number[][], R: Float64Array, r: number, k: number, c: number, out: Float64Array): void {
+/** out (r x c) = L (r x k, nested rows) x R (k x c, row-major), each product and sum through rd. */
+function matMul(L: readonly number[][], R: Float64Array, r: number, k: number, c: number, out: Float64Array, rd: (v: number) => number): void {
   for (let i = 0; i < r; i++) {
     for (let j = 0; j < c; j++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += L[i][t] * R[t * c + j];
+      for (let t = 0; t < k; t++) s = rd(s + rd(L[i][t] * R[t * c + j]));
       out[i * c + j] = s;
     }
   }

@@ -14,7 +14,7 @@ import { conv2d, conv2dBackward } from '../../src/kernels/ops.js';
 import { gradcheckOp } from '../../src/gradcheck.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
-import { conv2dWinogradReference, F2, F25 } from '../../src/kernels/reference/winograd.js';
+import { conv2dWinogradReference, F2, F4, F25, F45 } from '../../src/kernels/reference/winograd.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradCalls, winogradTile, WINOGRAD_MIN_CHANNELS } from '../../src/kernels/wasm/winograd.js';
 import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
 
@@ -91,18 +91,37 @@ test('the random 5x5 configs cover every padding form, padding past the radius, 
   assert.ok(has((c) => c.info.batch * Math.ceil(c.info.outH / 2) * Math.ceil(c.info.outW / 2) % 4 !== 0), 'a last panel of fewer than 4 tiles');
 });
 
-test('the float64 Winograd reference with F(2x2,5x5) equals the direct convolution', () => {
+test('every tile\'s matrices compute the correlation: Σ_j A^T[i][j] G[j][k] B^T[j][l] = [l = i + k]', () => {
+  // (W1) for one output row and one channel: y_i = Σ_j A^T[i][j] (G g)_j (B^T d)_j = Σ_k g_k d_(i+k)
+  for (const f of [F2, F4, F25, F45]) {
+    assert.equal(f.a, f.m + f.r - 1);
+    for (let i = 0; i < f.m; i++) for (let k = 0; k < f.r; k++) for (let l = 0; l < f.a; l++) {
+      let s = 0;
+      for (let j = 0; j < f.a; j++) s += f.AT[i][j] * f.G[j][k] * f.BT[j][l];
+      assert.ok(Math.abs(s - (l === i + k ? 1 : 0)) < 1e-12, `F(${f.m},${f.r}) i=${i} k=${k} l=${l}: ${s}`);
+    }
+  }
+});
+
+test('the float64 Winograd reference with F(2x2,5x5) and F(4x4,5x5) equals the direct convolution; its float32 mode rounds', () => {
   for (let s = 1; s <= 40; s++) {
     const c = case5(s, 11, 6);
     const { x, w, bias } = data(c);
     const direct = reference.conv2d(x, w, bias, c.info);
-    const got = conv2dWinogradReference(x, w, bias, c.info, F25);
     let maxRef = 0;
     for (const v of direct.data) maxRef = Math.max(maxRef, Math.abs(v));
-    for (let i = 0; i < got.size; i++) {
-      assert.ok(Math.abs(got.data[i] - direct.data[i]) <= 1e-6 * (1 + maxRef), `${describe(c)} index ${i}: ${got.data[i]} vs ${direct.data[i]}`);
+    for (const f of [F25, F45]) {
+      const got = conv2dWinogradReference(x, w, bias, c.info, f);
+      for (let i = 0; i < got.size; i++) {
+        assert.ok(Math.abs(got.data[i] - direct.data[i]) <= 1e-6 * (1 + maxRef), `F(${f.m},5) ${describe(c)} index ${i}: ${got.data[i]} vs ${direct.data[i]}`);
+      }
+      const f32 = conv2dWinogradReference(x, w, bias, c.info, f, true);
+      assertCloseToRef(f32, direct, 'y', `F(${f.m},5) float32 mode ${describe(c)}`);
     }
   }
+  const c0 = case5(7, 11, 12);
+  const d0 = data(c0);
+  assert.notDeepEqual(conv2dWinogradReference(d0.x, d0.w, d0.bias, c0.info, F45, true).data, conv2dWinogradReference(d0.x, d0.w, d0.bias, c0.info, F45).data, 'float32 mode rounds nothing');
   const c = case5(1);
   assert.throws(() => conv2dWinogradReference(data(c).x, data(c).w, null, c.info, F2), /conv2dWinogradReference: needs a 3x3 filter, stride 1, dilation 1; got 5x5/);
 });

@@ -19,7 +19,7 @@ import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_
 import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE, WF_SCRATCH, WF_SCRATCHSTRIDE, WF_R } from './abi';
 
 // Scratch per thread, in bytes (the glue sizes it: winogradScratch in src/kernels/wasm/winograd.ts):
-//   addr 4 x a² u32 at 0 | t a² v128 at 1024 | vt a² x 4 v128 at 2048 | Av a² x C4 x 16 | Mo a² x 4 x 32
+//   addr 4 x a² u32 at 0 | t a² + 8 v128 at 1024 | vt a² x 4 v128 at 2176 | Av a² x C4 x 16 | Mo a² x 4 x 32
 
 // 1-D transforms on v128 lanes, each reading `a` values at s + i*ss and writing at d + i*ds.
 
@@ -45,6 +45,38 @@ import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRI
   v128.store(d + 5 * ds, f32x4.add(f32x4.sub(f32x4.mul(four, x1), f32x4.mul(five, x3)), x5)); // 4x1 - 5x3 + x5
 }
 
+/** B^T x for F(4,5) (rows of F45.BT: points 0, ±1, ±2, ±1/2, ∞), even and odd parts taken once. */
+function bt8(s: usize, ss: usize, d: usize, ds: usize): void {
+  const x0 = v128.load(s), x1 = v128.load(s + ss), x2 = v128.load(s + 2 * ss), x3 = v128.load(s + 3 * ss);
+  const x4 = v128.load(s + 4 * ss), x5 = v128.load(s + 5 * ss), x6 = v128.load(s + 6 * ss), x7 = v128.load(s + 7 * ss);
+  const k525 = f32x4.splat(5.25), k425 = f32x4.splat(4.25), k125 = f32x4.splat(1.25), k25 = f32x4.splat(2.5);
+  const half = f32x4.splat(0.5), quarter = f32x4.splat(0.25), two = f32x4.splat(2), four = f32x4.splat(4), five = f32x4.splat(5);
+  v128.store(d, f32x4.add(f32x4.sub(x0, x6), f32x4.mul(k525, f32x4.sub(x4, x2))));
+  let e = f32x4.sub(f32x4.add(x2, x6), f32x4.mul(k425, x4)), o = f32x4.sub(f32x4.add(x1, x5), f32x4.mul(k425, x3));
+  v128.store(d + ds, f32x4.add(e, o));
+  v128.store(d + 2 * ds, f32x4.sub(e, o));
+  e = f32x4.add(f32x4.sub(f32x4.mul(quarter, x2), f32x4.mul(k125, x4)), x6);
+  o = f32x4.add(f32x4.sub(f32x4.mul(half, x1), f32x4.mul(k25, x3)), f32x4.mul(two, x5));
+  v128.store(d + 3 * ds, f32x4.add(e, o));
+  v128.store(d + 4 * ds, f32x4.sub(e, o));
+  e = f32x4.add(f32x4.sub(f32x4.mul(four, x2), f32x4.mul(five, x4)), x6);
+  o = f32x4.add(f32x4.sub(f32x4.mul(two, x1), f32x4.mul(k25, x3)), f32x4.mul(half, x5));
+  v128.store(d + 5 * ds, f32x4.add(e, o));
+  v128.store(d + 6 * ds, f32x4.sub(e, o));
+  v128.store(d + 7 * ds, f32x4.add(f32x4.sub(x7, x1), f32x4.mul(k525, f32x4.sub(x3, x5))));
+}
+
+/** A^T x for F(4,5) (rows of F45.AT), the four results to d + k * ds. */
+@inline function at8(s: usize, ss: usize, d: usize, ds: usize): void {
+  const x1 = v128.load(s + ss), x2 = v128.load(s + 2 * ss), x3 = v128.load(s + 3 * ss), x4 = v128.load(s + 4 * ss);
+  const x5 = v128.load(s + 5 * ss), x6 = v128.load(s + 6 * ss);
+  const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p2 = f32x4.add(x3, x4), m2 = f32x4.sub(x3, x4), p3 = f32x4.add(x5, x6), m3 = f32x4.sub(x5, x6);
+  v128.store(d, f32x4.add(f32x4.add(v128.load(s), p1), f32x4.add(p2, p3)));
+  v128.store(d + ds, f32x4.add(f32x4.add(m1, f32x4.mul(f32x4.splat(2), m2)), f32x4.mul(f32x4.splat(0.5), m3)));
+  v128.store(d + 2 * ds, f32x4.add(f32x4.add(p1, f32x4.mul(f32x4.splat(4), p2)), f32x4.mul(f32x4.splat(0.25), p3)));
+  v128.store(d + 3 * ds, f32x4.add(f32x4.add(f32x4.add(m1, f32x4.mul(f32x4.splat(8), m2)), f32x4.mul(f32x4.splat(0.125), m3)), v128.load(s + 7 * ss)));
+}
+
 /** A^T x for F(2,3): (x0 + x1 + x2, x1 - x2 - x3), as two v128 results. */
 @inline function at4a(x0: v128, x1: v128, x2: v128): v128 {
   return f32x4.add(f32x4.add(x0, x1), x2);
@@ -55,7 +87,16 @@ import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRI
 
 /** Input transform of one tile, channels [c, c+4) (byte offset co): addr holds the a² source pixel addresses. */
 function inputTile(a: i32, addr: usize, co: usize, t: usize, dst: usize, ds: usize): void {
-  if (a == 4) {
+  if (a == 8) {
+    // columns from the source pixels (through an a-float column copy: bt8 reads at a stride), then rows
+    for (let j = 0; j < 8; j++) {
+      const s = addr + (<usize>j << 2);
+      const c = t + 1024; // 8 v128 past t (a² v128)
+      for (let i = 0; i < 8; i++) v128.store(c + (<usize>i << 4), v128.load(<usize>load<u32>(s + (<usize>i << 5)) + co));
+      bt8(c, 16, t + (<usize>j << 4), 128);
+    }
+    for (let i = 0; i < 8; i++) bt8(t + (<usize>i << 7), 16, dst + <usize>(i * 8) * ds, ds);
+  } else if (a == 4) {
     // columns: t[i][j] = (B^T d)[i][j]
     for (let j = 0; j < 4; j++) {
       const s = addr + (<usize>j << 2);
@@ -102,8 +143,16 @@ function outputTile(
   m: i32, a: i32, mBase: usize, ms: usize, t: usize, biasV: v128,
   outP: usize, rowBytes: usize, pixBytes: usize, kMax: i32, lMax: i32, n: i32,
 ): void {
-  if (a == 4) {
-    // columns: t[k][j] = (A^T M)[k][j]
+  if (a == 8) {
+    // columns: t[k][j] = (A^T M)[k][j]; rows: Y[k] = A^T t[k]^T, through 4 v128 at t + 1024
+    for (let j = 0; j < 8; j++) at8(mBase + <usize>j * ms, 8 * ms, t + (<usize>j << 4), 128);
+    const y = t + 1024;
+    for (let k = 0; k < kMax; k++) {
+      at8(t + (<usize>k << 7), 16, y, 16);
+      const q = outP + <usize>k * rowBytes;
+      for (let l = 0; l < lMax; l++) storeN(q + <usize>l * pixBytes, f32x4.add(v128.load(y + (<usize>l << 4)), biasV), n);
+    }
+  } else if (a == 4) {
     for (let j = 0; j < 4; j++) {
       const s = mBase + <usize>j * ms;
       const x0 = v128.load(s), x1 = v128.load(s + 4 * ms), x2 = v128.load(s + 8 * ms), x3 = v128.load(s + 12 * ms);
@@ -199,7 +248,7 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
   const scratch = <usize>prm(p, WG_SCRATCH) + <usize>tid * <usize>prm(p, WG_SCRATCHSTRIDE);
   const addr = scratch; // 4 tiles x a² u32: the tiles' source pixel addresses (or `zero`)
   const t = scratch + 1024; // a² v128: between the two passes of a transform
-  const vt = scratch + 2048; // a² x 4 tiles v128: one channel group's transformed tiles
+  const vt = scratch + 2176; // a² x 4 tiles v128: one channel group's transformed tiles
   const Av = vt + (<usize>aa << 6); // a² x C4 x 4 floats: the GEMMs' A panels
   const avs = <usize>C4 << 4; // bytes between Av_ξ and Av_ξ+1
   const Mo = Av + <usize>aa * avs; // a² x 4 tiles x 8 floats: one column panel's M
@@ -259,8 +308,21 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
  */
 @inline function gColumn(m: i32, r: i32, s: usize, ss: usize, d: usize, ds: usize, wide: bool): void {
   const x0 = load<f64>(s), x1 = load<f64>(s + ss), x2 = load<f64>(s + 2 * ss);
-  let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0;
-  if (r == 5) {
+  let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0, y6: f64 = 0, y7: f64 = 0;
+  if (r == 5 && m == 4) {
+    // rows of F45.G, p = 0, 1, -1, 2, -2, 1/2, -1/2, ∞
+    const x3 = load<f64>(s + 3 * ss), x4 = load<f64>(s + 4 * ss);
+    const s9: f64 = 2.0 / 9.0, s90: f64 = 1.0 / 90.0, s45: f64 = 1.0 / 45.0;
+    const e1 = x0 + x2 + x4, o1 = x1 + x3, e2 = x0 + 4 * x2 + 16 * x4, o2 = 2 * x1 + 8 * x3, e3 = 32 * x0 + 8 * x2 + 2 * x4, o3 = 16 * x1 + 4 * x3;
+    y0 = x0;
+    y1 = -(e1 + o1) * s9;
+    y2 = -(e1 - o1) * s9;
+    y3 = (e2 + o2) * s90;
+    y4 = (e2 - o2) * s90;
+    y5 = (e3 + o3) * s45;
+    y6 = (e3 - o3) * s45;
+    y7 = x4;
+  } else if (r == 5) {
     // rows s_p (1, p, p², p³, p⁴) of F25.G, p = 0, 1, -1, 2, -2, ∞
     const x3 = load<f64>(s + 3 * ss), x4 = load<f64>(s + 4 * ss);
     const s6: f64 = 1.0 / 6.0, s24: f64 = 1.0 / 24.0;
@@ -286,14 +348,15 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
     y4 = q - r;
     y5 = x2;
   }
-  const six = m + r > 6;
-  if (wide) {
-    store<f64>(d, y0); store<f64>(d + ds, y1); store<f64>(d + 2 * ds, y2); store<f64>(d + 3 * ds, y3);
-    if (six) { store<f64>(d + 4 * ds, y4); store<f64>(d + 5 * ds, y5); }
-  } else {
-    store<f32>(d, <f32>y0); store<f32>(d + ds, <f32>y1); store<f32>(d + 2 * ds, <f32>y2); store<f32>(d + 3 * ds, <f32>y3);
-    if (six) { store<f32>(d + 4 * ds, <f32>y4); store<f32>(d + 5 * ds, <f32>y5); }
-  }
+  const a = m + r - 1;
+  put(d, y0, wide); put(d + ds, y1, wide); put(d + 2 * ds, y2, wide); put(d + 3 * ds, y3, wide);
+  if (a > 4) { put(d + 4 * ds, y4, wide); put(d + 5 * ds, y5, wide); }
+  if (a > 6) { put(d + 6 * ds, y6, wide); put(d + 7 * ds, y7, wide); }
+}
+
+@inline function put(d: usize, v: f64, wide: bool): void {
+  if (wide) store<f64>(d, v);
+  else store<f32>(d, <f32>v);
 }
 
 /**
@@ -309,13 +372,13 @@ export function winogradFilter(p: usize, k0: i32, k1: i32, tid: i32): void {
   const a = m + r - 1;
   const aa = a * a;
   const rr1 = r * r - 1;
-  // g as float64 (r² at gg), then (G g): a x r float64 (at gg + 200)
+  // g as float64 (r² at gg), then (G g): a x r float64 (at gg + 200, up to 320 bytes)
   const gg = <usize>prm(p, WF_SCRATCH) + <usize>tid * <usize>prm(p, WF_SCRATCHSTRIDE);
   const gt = gg + 200;
   // One row k of every U_ξ, [ξ][Np] floats, then copied out panel by panel: writing each (k, n)'s
   // a² values straight into U would store at a stride of a power of two (the size of U_ξ), where
   // the a² cache lines share one L1 set and evict each other (F(4,3) ran 7x slower than F(2,3)).
-  const row = gg + 448;
+  const row = gg + 576;
   const rowStride = <usize>Np << 2;
   const panels = Np >> 3;
   const xiStride = <usize>(panels * K) << 5; // bytes between U_ξ and U_ξ+1

@@ -74,14 +74,9 @@ for (const threads of threadList) {
     const f2 = time(() => { rt.reset(); conv2dWinogradWasm(rt, x, w, b, info, 2)!.dispose(); });
     const x2 = time(() => { rt.reset(); conv2dBackwardInputWinogradWasm(rt, dy, w, info, 2)!.dispose(); });
     console.log(`${threads}T ${name} [${c.x}]->${c.outC} ${k}x${k} ${JSON.stringify(c.opts.padding)} ${(flops / 1e9).toFixed(2)} GFLOP`);
-    if (k === 5) {
-      console.log(`  forward: direct ${fmt(fd)}  F(2x2,5x5) ${fmt(f2)}  ${(fd / f2).toFixed(2)}x`);
-      console.log(`  dX:      direct ${fmt(xd)}  F(2x2,5x5) ${fmt(x2)}  ${(xd / x2).toFixed(2)}x`);
-      continue;
-    }
     const f4 = time(() => { rt.reset(); conv2dWinogradWasm(rt, x, w, b, info, 4)!.dispose(); });
     const x4 = time(() => { rt.reset(); conv2dBackwardInputWinogradWasm(rt, dy, w, info, 4)!.dispose(); });
-    console.log(`  forward: direct ${fmt(fd)}  F(2x2,3x3) ${fmt(f2)}  F(4x4,3x3) ${fmt(f4)}`);
-    console.log(`  dX:      direct ${fmt(xd)}  F(2x2,3x3) ${fmt(x2)}  F(4x4,3x3) ${fmt(x4)}`);
+    console.log(`  forward: direct ${fmt(fd)}  F(2x2,${k}x${k}) ${fmt(f2)}  F(4x4,${k}x${k}) ${fmt(f4)}  best/direct ${(fd / Math.min(f2, f4)).toFixed(2)}x`);
+    console.log(`  dX:      direct ${fmt(xd)}  F(2x2,${k}x${k}) ${fmt(x2)}  F(4x4,${k}x${k}) ${fmt(x4)}  best/direct ${(xd / Math.min(x2, x4)).toFixed(2)}x`);
   }
 }

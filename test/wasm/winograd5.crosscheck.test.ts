@@ -1,6 +1,6 @@
 /**
- * Winograd F(2x2, 5x5) (assembly/winograd.ts, a = 6 as F(4x4, 3x3)): the float64 reference with the
- * F25 matrices equals the direct convolution; the wasm kernel, forward and dX, equals the reference
+ * Winograd F(2x2, 5x5) and F(4x4, 5x5) (assembly/winograd.ts, a = 6 and 8): the float64 reference with the
+ * F25 and F45 matrices equals the direct convolution; the wasm kernels, forward and dX, equal the reference
  * on seeded random 5x5 stride-1 configs (every padding form, padding past the filter radius, odd
  * sizes, N = 1, C = 1, channel counts that are not multiples of 4 or 8) with NaN-poisoned arena
  * memory, on 1 and 2 threads and with the FMA build; 'auto' runs it on 5x5 stride-1 passes with
@@ -15,7 +15,7 @@ import { gradcheckOp } from '../../src/gradcheck.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { conv2dWinogradReference, F2, F4, F25, F45 } from '../../src/kernels/reference/winograd.js';
-import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradCalls, winogradTile, WINOGRAD_MIN_CHANNELS } from '../../src/kernels/wasm/winograd.js';
+import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradCalls, winogradTile, WINOGRAD_F4_MAX_CHANNELS, WINOGRAD_MIN_CHANNELS } from '../../src/kernels/wasm/winograd.js';
 import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
 
 /** A random 5x5 stride-1 dilation-1 config per seed (redrawn within the seed's stream when impossible). */
@@ -50,8 +50,8 @@ function data(c: ConvCase): { x: Tensor; w: Tensor; bias: Tensor | null; dy: Ten
   };
 }
 
-/** The wasm F(2x2, 5x5) forward and dX on one config, against the direct reference, NaN-poisoned. */
-function checkWasm(c: ConvCase): void {
+/** The wasm F(m x m, 5x5) forward and dX on one config, against the direct reference, NaN-poisoned. */
+function checkWasm(c: ConvCase, m: 2 | 4): void {
   const { x, w, bias, dy } = data(c);
   const sums = [x, w, dy].map((t) => checksum(t.data));
   const rt = wasmRuntime()!;
@@ -60,14 +60,14 @@ function checkWasm(c: ConvCase): void {
   let y: Tensor, dx: Tensor;
   try {
     rt.reset();
-    y = conv2dWinogradWasm(rt, x, w, bias, c.info, 2)!;
+    y = conv2dWinogradWasm(rt, x, w, bias, c.info, m)!;
     rt.reset();
-    dx = conv2dBackwardInputWinogradWasm(rt, dy, w, c.info, 2)!;
+    dx = conv2dBackwardInputWinogradWasm(rt, dy, w, c.info, m)!;
   } finally {
     rt.poison = null;
   }
   assert.equal(winogradCalls(), before + 2);
-  const ctx = `F(2x2,5x5) ${describe(c)}`;
+  const ctx = `F(${m}x${m},5x5) ${describe(c)}`;
   assert.deepEqual([x, w, dy].map((t) => checksum(t.data)), sums, `${ctx}: a kernel changed its inputs`);
   assertCloseToRef(y, reference.conv2d(x, w, bias, c.info), 'y', ctx);
   assertCloseToRef(dx, reference.conv2dBackwardInput(dy, w, c.info), 'dx', ctx);
@@ -126,51 +126,69 @@ test('the float64 Winograd reference with F(2x2,5x5) and F(4x4,5x5) equals the d
   assert.throws(() => conv2dWinogradReference(data(c).x, data(c).w, null, c.info, F2), /conv2dWinogradReference: needs a 3x3 filter, stride 1, dilation 1; got 5x5/);
 });
 
-test(`wasm F(2x2,5x5) forward and dX = reference on ${CONFIGS} random configs, one thread`, () => {
+test(`wasm F(2x2,5x5) and F(4x4,5x5) forward and dX = reference on ${CONFIGS} random configs, one thread`, () => {
   assert.ok(initWasm(), 'SIMD is available in Node 20');
   assert.equal(setThreads(1), 1);
   assert.equal(wasmRuntime()!.variant.startsWith('simd'), true);
-  for (let s = 1; s <= CONFIGS; s++) checkWasm(case5(s));
-  const c = case5(1);
-  assert.throws(() => conv2dWinogradWasm(wasmRuntime()!, data(c).x, data(c).w, null, c.info, 4), /conv2dWinogradWasm: a 5x5 filter needs tile m = 2, got 4/);
+  for (let s = 1; s <= CONFIGS; s++) {
+    checkWasm(case5(s), 2);
+    checkWasm(case5(s), 4);
+  }
 });
 
-test('wasm F(2x2,5x5) = reference with 2 threads, and the worker takes part', async () => {
+test('wasm F(m x m,5x5) = reference with 2 threads, and the worker takes part', async () => {
   assert.equal((await ready()).backend, 'wasm');
   const rt = wasmRuntime()!;
   assert.equal(setThreads(2), 2);
   assert.ok(await rt.pool!.whenAlive(), 'the second thread started');
   const before = rt.pool!.chunkCounts()[1];
-  for (let s = 1; s <= CONFIGS; s++) checkWasm(case5(s + 500));
+  for (let s = 1; s <= CONFIGS; s++) checkWasm(case5(s + 500), s % 2 === 0 ? 2 : 4);
   // Small jobs can be finished by the caller alone on a loaded machine: ask of a job of some
   // milliseconds, a few times over, whether the worker took part.
   const big = case5(901, 30, 40);
   for (let k = 0; k < 20 && rt.pool!.chunkCounts()[1] === before; k++) {
-    checkWasm(big);
+    checkWasm(big, 2);
+    checkWasm(big, 4);
     await new Promise((r) => setTimeout(r, 5));
   }
   assert.ok(rt.pool!.chunkCounts()[1] > before, `worker 1 ran no chunk: ${JSON.stringify(rt.pool!.chunkCounts())}`);
   setThreads(1);
 });
 
-test(`wasm F(2x2,5x5) relaxed-SIMD (FMA) build = reference on ${CONFIGS} random configs`, () => {
+test(`wasm F(m x m,5x5) relaxed-SIMD (FMA) build = reference on ${CONFIGS} random configs`, () => {
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   const f = detectFeatures();
   assert.ok(f.relaxedSimd, 'relaxed SIMD after enabling the V8 flag');
   assert.ok(initWasm(f));
   assert.equal(wasmRuntime()!.variant.startsWith('relaxed'), true);
-  for (let s = 1; s <= CONFIGS; s++) checkWasm(case5(s + 2000));
+  for (let s = 1; s <= CONFIGS; s++) {
+    checkWasm(case5(s + 2000), 2);
+    checkWasm(case5(s + 2000), 4);
+  }
 });
 
-test("'auto' runs 5x5 stride-1 passes with enough channels as F(2x2,5x5); 'direct', other geometries and few channels run the direct kernel", () => {
+test("'auto' runs 5x5 stride-1 passes with enough channels as the tile it says; 'direct', other geometries and few channels run the direct kernel", () => {
   assert.ok(initWasm());
   const C = WINOGRAD_MIN_CHANNELS;
-  const x = Tensor.randn([2, 9, 7, C], { seed: 1 });
+  // tiles x a²: 9x7: F(2) 5 x 4 x 36 = 720, F(4) 3 x 2 x 64 = 384; 6x2: 3 x 36 = 108 against 2 x 64 = 128
+  for (const [h, wd, m] of [[9, 7, 4], [6, 2, 2]] as const) autoRuns(h, wd, m);
+  const info = computeConv2DInfo('t', [1, 9, 7, C], [5, 5, C, C], { padding: 'same' });
+  assert.equal(winogradTile(info, WINOGRAD_F4_MAX_CHANNELS, 8), 4);
+  assert.equal(winogradTile(info, WINOGRAD_F4_MAX_CHANNELS + 1, 8), 2, 'F(4x4) beyond the channels its error was measured for');
+  // the transformed filter U = a² x cIn x roundUp(cOut, 8) floats, at most 4 MiB
+  assert.equal(winogradTile(info, 64, 128), 4, 'U of F(4x4): 64 x 64 x 128 x 4 B = 2.1 MB');
+  assert.equal(winogradTile(info, 128, 224), 2, 'U of F(4x4) 7.3 MB, of F(2x2) 4.1 MB');
+  assert.equal(winogradTile(info, 128, 232), null, 'U of F(2x2) over 4 MiB');
+});
+
+function autoRuns(h: number, wd: number, m: 2 | 4): void {
+  const C = WINOGRAD_MIN_CHANNELS;
+  const x = Tensor.randn([2, h, wd, C], { seed: 1 });
   const w = Tensor.randn([5, 5, C, C + 3], { seed: 2 });
   const b = Tensor.randn([C + 3], { seed: 3 });
   const info = computeConv2DInfo('t', x.shape, w.shape, { padding: 'same' });
-  const dy = Tensor.randn([2, 9, 7, C + 3], { seed: 4 });
-  assert.equal(winogradTile(info, C, C + 3), 2);
+  const dy = Tensor.randn([2, h, wd, C + 3], { seed: 4 });
+  assert.equal(winogradTile(info, C, C + 3), m, `${h}x${wd}`);
   const counted = (f: () => void): number => {
     const n0 = winogradCalls();
     f();
@@ -180,9 +198,11 @@ test("'auto' runs 5x5 stride-1 passes with enough channels as F(2x2,5x5); 'direc
   assert.equal(counted(() => { y = wasm.conv2d(x, w, b, info); dx = wasm.conv2dBackward(dy, x, w, info).dx; }), 2, 'forward and dX by Winograd');
   const rt = wasmRuntime()!;
   rt.reset();
-  assert.deepEqual(y!.data, conv2dWinogradWasm(rt, x, w, b, info, 2)!.data, 'the forward did not run F(2x2,5x5)');
+  assert.deepEqual(y!.data, conv2dWinogradWasm(rt, x, w, b, info, m)!.data, `${h}x${wd}: the forward did not run F(${m}x${m},5x5)`);
   rt.reset();
-  assert.deepEqual(dx!.data, conv2dBackwardInputWinogradWasm(rt, dy, w, info, 2)!.data, 'dX did not run F(2x2,5x5)');
+  assert.deepEqual(dx!.data, conv2dBackwardInputWinogradWasm(rt, dy, w, info, m)!.data, `${h}x${wd}: dX did not run F(${m}x${m},5x5)`);
+  rt.reset();
+  assert.notDeepEqual(y!.data, conv2dWinogradWasm(rt, x, w, b, info, m === 2 ? 4 : 2)!.data, 'F(2) and F(4) are bit-identical here: the check above proves nothing');
   setConvAlgorithm('direct');
   let direct: { y: Tensor; dx: Tensor } | null = null;
   try {
@@ -207,10 +227,7 @@ test("'auto' runs 5x5 stride-1 passes with enough channels as F(2x2,5x5); 'direc
     const dyi = Tensor.randn([inf.batch, inf.outH, inf.outW, inf.outC], { seed: 7 });
     assert.equal(counted(() => { wasm.conv2d(xi, wi, null, inf); wasm.conv2dBackward(dyi, xi, wi, inf); }), 0, `x=[${xs}] w=[${ws}] ${JSON.stringify(o)} ran Winograd`);
   }
-  // the transformed filter U = 36 x cIn x roundUp(cOut, 8) floats, at most 4 MiB
-  assert.equal(winogradTile(info, 128, 224), 2);
-  assert.equal(winogradTile(info, 128, 232), null, 'U over 4 MiB');
-});
+}
 
 test('5x5: a non-finite input or filter runs the direct kernel, bit for bit', () => {
   assert.ok(initWasm());
@@ -236,18 +253,19 @@ test('5x5: a non-finite input or filter runs the direct kernel, bit for bit', ()
   }
 });
 
-test('the F(2x2,5x5)-dispatched conv2d passes a numeric gradient check', () => {
+test('the Winograd-dispatched 5x5 conv2d passes a numeric gradient check', () => {
   assert.ok(initWasm());
   const C = WINOGRAD_MIN_CHANNELS;
   for (const [seed, padding] of [[1, 'same'], [2, 'valid'], [3, [4, 0, 1, 3]]] as [number, Padding][]) {
     const x = Tensor.randn([1, 6, 7, C], { seed: seed * 3 });
-    // std 0.1: with 0.2 the float32 loss's rounding (a 200-term reduction per output, F(2x2,5x5)'s
-    // error ~3x the direct kernel's) moves one numeric derivative of eps = 0.01 past the tolerance
-    const w = Tensor.randn([5, 5, C, C + 1], { seed: seed * 3 + 1, std: 0.1 });
+    const w = Tensor.randn([5, 5, C, C + 1], { seed: seed * 3 + 1, std: 0.2 });
     const b = Tensor.randn([C + 1], { seed: seed * 3 + 2 });
     const o: ConvWindowOptions = { padding };
     const n0 = winogradCalls();
-    const rep = gradcheckOp(() => conv2d(x, w, b, o), (g) => conv2dBackward(g, x, w, o), { x, w, b }, { seed });
+    // eps 0.1: the op is linear in each argument, so central differences are exact but for the
+    // float32 loss's rounding, which at the default 0.01 (a 200-term reduction per output, the
+    // Winograd error ~3x the direct kernel's) moved one numeric derivative past the tolerance
+    const rep = gradcheckOp(() => conv2d(x, w, b, o), (g) => conv2dBackward(g, x, w, o), { x, w, b }, { seed, eps: 0.1 });
     assert.ok(winogradCalls() > n0, 'the check did not run Winograd');
     assert.ok(rep.ok, `${JSON.stringify(padding)}: ${rep.message}`);
   }

@@ -54,7 +54,8 @@ export function winogradGeometry(info: Conv2DInfo): boolean {
 /**
  * The output tile size 'auto' uses, or null for the direct kernel. `cIn` and `cOut` are the
  * channels the pass reduces over and produces (dX: outC and inC). F(4x4, 3x3) does 2.25 and
- * F(2x2, 3x3) 4 multiplications per output where the direct kernel does 9, but a tile computes all
+ * F(2x2, 3x3) 4 multiplications per output where the direct kernel does 9 (5 x 5: F(4x4, 5x5) 4,
+ * F(2x2, 5x5) 9, direct 25), but a tile computes all
  * of its outputs, also those past the image's edge: the one whose tiles do fewer multiplications
  * in all (tiles x a²) is taken, F(2x2) on a tie (its transforms are cheaper). Both errors are
  * within the cross-checks' tolerance (docs/wasm.md, "Winograd"); F(4x4)'s grows with the
@@ -66,18 +67,17 @@ export function winogradGeometry(info: Conv2DInfo): boolean {
 export function winogradTile(info: Conv2DInfo, cIn: number, cOut: number, outH = info.outH, outW = info.outW): 2 | 4 | null {
   if (algorithm !== 'auto' || !winogradGeometry(info)) return null;
   if (cIn < WINOGRAD_MIN_CHANNELS || cOut < WINOGRAD_MIN_CHANNELS) return null;
-  // 5 x 5: F(2x2, 5x5), 9 multiplications per output instead of 25 (a = 6, as F(4x4, 3x3))
-  if (info.kH === 5) return 36 * cIn * roundUp(cOut, 8) * 4 <= WINOGRAD_MAX_FILTER_BYTES ? 2 : null;
-  const fits = (m: number): boolean => (m + 2) ** 2 * cIn * roundUp(cOut, 8) * 4 <= WINOGRAD_MAX_FILTER_BYTES;
+  const r = info.kH;
+  const fits = (m: number): boolean => (m + r - 1) ** 2 * cIn * roundUp(cOut, 8) * 4 <= WINOGRAD_MAX_FILTER_BYTES;
   const f4 = cIn <= WINOGRAD_F4_MAX_CHANNELS && fits(4);
   const f2 = fits(2);
   if (!f4) return f2 ? 2 : null;
   if (!f2) return 4;
-  const work = (m: number): number => Math.ceil(outH / m) * Math.ceil(outW / m) * (m + 2) ** 2;
+  const work = (m: number): number => Math.ceil(outH / m) * Math.ceil(outW / m) * (m + r - 1) ** 2;
   return work(4) < work(2) ? 4 : 2;
 }
 
-/** Most channels reduced over for which 'auto' uses F(4x4, 3x3) (its error measured up to here: 22% of the tolerance). */
+/** Most channels reduced over for which 'auto' uses F(4x4, 3x3) or F(4x4, 5x5) (their errors measured up to here: docs/wasm.md). */
 export const WINOGRAD_F4_MAX_CHANNELS = 512;
 
 /**
@@ -90,7 +90,7 @@ export const WINOGRAD_MAX_FILTER_BYTES = 4 * 2 ** 20;
 
 /** Scratch bytes per thread (layout: assembly/winograd.ts). */
 function winogradScratch(a: number, C: number): number {
-  return roundUp(2048 + a * a * 64 + a * a * roundUp(C, 4) * 16 + a * a * 128, 64);
+  return roundUp(2176 + a * a * 64 + a * a * roundUp(C, 4) * 16 + a * a * 128, 64);
 }
 
 /**
@@ -105,8 +105,8 @@ function packTransformedFilter(
 ): number {
   const a = m + r - 1;
   const U = rt.alloc(a * a * K * Np);
-  // per thread: g and (G g) as float64 (448 bytes); one row k of every U_ξ, a² x Np floats
-  const scratchStride = roundUp(448 + a * a * Np * 4, 64);
+  // per thread: g and (G g) as float64 (576 bytes); one row k of every U_ξ, a² x Np floats
+  const scratchStride = roundUp(576 + a * a * Np * 4, 64);
   const scratch = rt.allocBytes(scratchStride * rt.threads);
   const p = rt.putParams('winogradFilter', {
     w: wP, K, N, Np, U, m, tapStride: s.tapStride, kStride: s.kStride, nStride: s.nStride, rotate: s.rotate ? 1 : 0, scratch, scratchStride, r,
@@ -157,7 +157,6 @@ export function conv2dWinogradWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tens
   if (rt.exports.allFinite(xP, x.size) === 0 || rt.exports.allFinite(wP, w.size) === 0) return null;
   // forward: B[k = ic, n = oc] from w[ky, kx, ic, oc]
   const r = info.kH;
-  if (r === 5 && m !== 2) throw new Error(`conv2dWinogradWasm: a 5x5 filter needs tile m = 2, got ${m}`);
   const U = packTransformedFilter(rt, wP, m, r, inC, outC, Np, { tapStride: inC * outC, kStride: outC, nStride: 1, rotate: false });
   let biasP = 0;
   if (bias !== null) {
@@ -180,7 +179,6 @@ export function conv2dBackwardInputWinogradWasm(rt: Runtime, dy: Tensor, w: Tens
   const wP = rt.input(w);
   if (rt.exports.allFinite(dyP, dy.size) === 0 || rt.exports.allFinite(wP, w.size) === 0) return null;
   const r = info.kH;
-  if (r === 5 && m !== 2) throw new Error(`conv2dBackwardInputWinogradWasm: a 5x5 filter needs tile m = 2, got ${m}`);
   const U = packTransformedFilter(rt, wP, m, r, outC, inC, Np, { tapStride: inC * outC, kStride: 1, nStride: outC, rotate: true });
   return run(rt, m, r, dyP, batch, outH, outW, outC, padTop - (r - 1), padLeft - (r - 1), inH, inW, inC, U, Np, 0);
 }

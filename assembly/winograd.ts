@@ -67,7 +67,7 @@ function bt8(s: usize, ss: usize, d: usize, ds: usize): void {
 }
 
 /** A^T x for F(4,5) (rows of F45.AT), the four results to d + k * ds. */
-@inline function at8(s: usize, ss: usize, d: usize, ds: usize): void {
+function at8(s: usize, ss: usize, d: usize, ds: usize): void {
   const x1 = v128.load(s + ss), x2 = v128.load(s + 2 * ss), x3 = v128.load(s + 3 * ss), x4 = v128.load(s + 4 * ss);
   const x5 = v128.load(s + 5 * ss), x6 = v128.load(s + 6 * ss);
   const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p2 = f32x4.add(x3, x4), m2 = f32x4.sub(x3, x4), p3 = f32x4.add(x5, x6), m3 = f32x4.sub(x5, x6);
@@ -306,7 +306,7 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
  * 1/6, 1/12, 1/24 are float64 constants (a multiply is ~10x faster than a divide; the results
  * differ from dividing by at most the last bit of a float64, far below float32's rounding).
  */
-@inline function gColumn(m: i32, r: i32, s: usize, ss: usize, d: usize, ds: usize, wide: bool): void {
+function gColumn(m: i32, r: i32, s: usize, ss: usize, d: usize, ds: usize, wide: bool): void {
   const x0 = load<f64>(s), x1 = load<f64>(s + ss), x2 = load<f64>(s + 2 * ss);
   let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0, y6: f64 = 0, y7: f64 = 0;
   if (r == 5 && m == 4) {

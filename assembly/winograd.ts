@@ -1,4 +1,5 @@
-// Winograd convolution F(m x m, 3 x 3), m = 2 or 4 (a = m + 2): 3 x 3 filter, stride 1, dilation 1.
+// Winograd convolution F(m x m, r x r), stride 1, dilation 1: F(2x2, 3x3) (a = 4), F(4x4, 3x3) and
+// F(2x2, 5x5) (a = m + r - 1 = 6; both on points 0, ±1, ±2, ∞, so they share B^T: only G, A^T differ).
 // The algorithm and its matrices: src/kernels/reference/winograd.ts (equations (W1), (W2)).
 //
 // Work unit: a panel of 4 output tiles (tiles numbered (b, ty, tx) over [N, tilesH, tilesW]).
@@ -11,14 +12,14 @@
 //      pixels that lie inside the image.
 // Input tile (ty, tx) starts at source pixel (ty*m + offY, tx*m + offX); source pixels outside
 // [0, H) x [0, W) read zero (so padding needs no copy). The forward has off = -pad; dX (a stride-1
-// 3x3 convolution of dy with the rotated, transposed filter) has off = pad - 2.
+// r x r convolution of dy with the rotated, transposed filter) has off = pad - (r - 1).
 
 import { tile4x8 } from './gemm';
-import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_OFFX, WG_OUTH, WG_OUTW, WG_OUTC, WG_NP, WG_U, WG_OUT, WG_BIAS, WG_ZERO, WG_SCRATCH, WG_SCRATCHSTRIDE, WG_M } from './abi';
-import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE, WF_SCRATCH, WF_SCRATCHSTRIDE } from './abi';
+import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_OFFX, WG_OUTH, WG_OUTW, WG_OUTC, WG_NP, WG_U, WG_OUT, WG_BIAS, WG_ZERO, WG_SCRATCH, WG_SCRATCHSTRIDE, WG_M, WG_R } from './abi';
+import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE, WF_SCRATCH, WF_SCRATCHSTRIDE, WF_R } from './abi';
 
 // Scratch per thread, in bytes (the glue sizes it: winogradScratch in src/kernels/wasm/winograd.ts):
-//   addr 4 x a² u32 at 0 | t a² v128 at 1024 | vt a² x 4 v128 at 2048 | Av a² x C4 x 16 | Mo a² x 4 x 32
+//   addr 4 x a² u32 at 0 | t a² + 8 v128 at 1024 | vt a² x 4 v128 at 2176 | Av a² x C4 x 16 | Mo a² x 4 x 32
 
 // 1-D transforms on v128 lanes, each reading `a` values at s + i*ss and writing at d + i*ds.
 
@@ -31,7 +32,7 @@ import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRI
   v128.store(d + 3 * ds, f32x4.sub(x1, x3));
 }
 
-/** B^T x for F(4,3) (rows of F4.BT), with the shared sums taken once. */
+/** B^T x for F(4,3) and F(2,5) (rows of F4.BT), with the shared sums taken once. */
 @inline function bt6(s0: usize, s1: usize, s2: usize, s3: usize, s4: usize, s5: usize, d: usize, ds: usize): void {
   const x0 = v128.load(s0), x1 = v128.load(s1), x2 = v128.load(s2), x3 = v128.load(s3), x4 = v128.load(s4), x5 = v128.load(s5);
   const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
@@ -44,6 +45,38 @@ import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRI
   v128.store(d + 5 * ds, f32x4.add(f32x4.sub(f32x4.mul(four, x1), f32x4.mul(five, x3)), x5)); // 4x1 - 5x3 + x5
 }
 
+/** B^T x for F(4,5) (rows of F45.BT: points 0, ±1, ±2, ±1/2, ∞), even and odd parts taken once. */
+function bt8(s: usize, ss: usize, d: usize, ds: usize): void {
+  const x0 = v128.load(s), x1 = v128.load(s + ss), x2 = v128.load(s + 2 * ss), x3 = v128.load(s + 3 * ss);
+  const x4 = v128.load(s + 4 * ss), x5 = v128.load(s + 5 * ss), x6 = v128.load(s + 6 * ss), x7 = v128.load(s + 7 * ss);
+  const k525 = f32x4.splat(5.25), k425 = f32x4.splat(4.25), k125 = f32x4.splat(1.25), k25 = f32x4.splat(2.5);
+  const half = f32x4.splat(0.5), quarter = f32x4.splat(0.25), two = f32x4.splat(2), four = f32x4.splat(4), five = f32x4.splat(5);
+  v128.store(d, f32x4.add(f32x4.sub(x0, x6), f32x4.mul(k525, f32x4.sub(x4, x2))));
+  let e = f32x4.sub(f32x4.add(x2, x6), f32x4.mul(k425, x4)), o = f32x4.sub(f32x4.add(x1, x5), f32x4.mul(k425, x3));
+  v128.store(d + ds, f32x4.add(e, o));
+  v128.store(d + 2 * ds, f32x4.sub(e, o));
+  e = f32x4.add(f32x4.sub(f32x4.mul(quarter, x2), f32x4.mul(k125, x4)), x6);
+  o = f32x4.add(f32x4.sub(f32x4.mul(half, x1), f32x4.mul(k25, x3)), f32x4.mul(two, x5));
+  v128.store(d + 3 * ds, f32x4.add(e, o));
+  v128.store(d + 4 * ds, f32x4.sub(e, o));
+  e = f32x4.add(f32x4.sub(f32x4.mul(four, x2), f32x4.mul(five, x4)), x6);
+  o = f32x4.add(f32x4.sub(f32x4.mul(two, x1), f32x4.mul(k25, x3)), f32x4.mul(half, x5));
+  v128.store(d + 5 * ds, f32x4.add(e, o));
+  v128.store(d + 6 * ds, f32x4.sub(e, o));
+  v128.store(d + 7 * ds, f32x4.add(f32x4.sub(x7, x1), f32x4.mul(k525, f32x4.sub(x3, x5))));
+}
+
+/** A^T x for F(4,5) (rows of F45.AT), the four results to d + k * ds. */
+function at8(s: usize, ss: usize, d: usize, ds: usize): void {
+  const x1 = v128.load(s + ss), x2 = v128.load(s + 2 * ss), x3 = v128.load(s + 3 * ss), x4 = v128.load(s + 4 * ss);
+  const x5 = v128.load(s + 5 * ss), x6 = v128.load(s + 6 * ss);
+  const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p2 = f32x4.add(x3, x4), m2 = f32x4.sub(x3, x4), p3 = f32x4.add(x5, x6), m3 = f32x4.sub(x5, x6);
+  v128.store(d, f32x4.add(f32x4.add(v128.load(s), p1), f32x4.add(p2, p3)));
+  v128.store(d + ds, f32x4.add(f32x4.add(m1, f32x4.mul(f32x4.splat(2), m2)), f32x4.mul(f32x4.splat(0.5), m3)));
+  v128.store(d + 2 * ds, f32x4.add(f32x4.add(p1, f32x4.mul(f32x4.splat(4), p2)), f32x4.mul(f32x4.splat(0.25), p3)));
+  v128.store(d + 3 * ds, f32x4.add(f32x4.add(f32x4.add(m1, f32x4.mul(f32x4.splat(8), m2)), f32x4.mul(f32x4.splat(0.125), m3)), v128.load(s + 7 * ss)));
+}
+
 /** A^T x for F(2,3): (x0 + x1 + x2, x1 - x2 - x3), as two v128 results. */
 @inline function at4a(x0: v128, x1: v128, x2: v128): v128 {
   return f32x4.add(f32x4.add(x0, x1), x2);
@@ -54,7 +87,16 @@ import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRI
 
 /** Input transform of one tile, channels [c, c+4) (byte offset co): addr holds the a² source pixel addresses. */
 function inputTile(a: i32, addr: usize, co: usize, t: usize, dst: usize, ds: usize): void {
-  if (a == 4) {
+  if (a == 8) {
+    // columns from the source pixels (through an a-float column copy: bt8 reads at a stride), then rows
+    for (let j = 0; j < 8; j++) {
+      const s = addr + (<usize>j << 2);
+      const c = t + 1024; // 8 v128 past t (a² v128)
+      for (let i = 0; i < 8; i++) v128.store(c + (<usize>i << 4), v128.load(<usize>load<u32>(s + (<usize>i << 5)) + co));
+      bt8(c, 16, t + (<usize>j << 4), 128);
+    }
+    for (let i = 0; i < 8; i++) bt8(t + (<usize>i << 7), 16, dst + <usize>(i * 8) * ds, ds);
+  } else if (a == 4) {
     // columns: t[i][j] = (B^T d)[i][j]
     for (let j = 0; j < 4; j++) {
       const s = addr + (<usize>j << 2);
@@ -95,13 +137,22 @@ function inputTile(a: i32, addr: usize, co: usize, t: usize, dst: usize, ds: usi
 /**
  * Output transform of one tile, channels [o, o+n) (n <= 4): M_ξ at mBase + ξ * ms (bytes), the
  * tile's output pixel (k, l) at outP + (k * rowBytes + l * pixBytes), kept only if k < kMax, l < lMax.
+ * a = 6 with m = 2 is F(2,5): A^T is F(4,3)'s first two rows, the second with the point ∞ (+ x5).
  */
 function outputTile(
-  m: i32, mBase: usize, ms: usize, t: usize, biasV: v128,
+  m: i32, a: i32, mBase: usize, ms: usize, t: usize, biasV: v128,
   outP: usize, rowBytes: usize, pixBytes: usize, kMax: i32, lMax: i32, n: i32,
 ): void {
-  if (m == 2) {
-    // columns: t[k][j] = (A^T M)[k][j]
+  if (a == 8) {
+    // columns: t[k][j] = (A^T M)[k][j]; rows: Y[k] = A^T t[k]^T, through 4 v128 at t + 1024
+    for (let j = 0; j < 8; j++) at8(mBase + <usize>j * ms, 8 * ms, t + (<usize>j << 4), 128);
+    const y = t + 1024;
+    for (let k = 0; k < kMax; k++) {
+      at8(t + (<usize>k << 7), 16, y, 16);
+      const q = outP + <usize>k * rowBytes;
+      for (let l = 0; l < lMax; l++) storeN(q + <usize>l * pixBytes, f32x4.add(v128.load(y + (<usize>l << 4)), biasV), n);
+    }
+  } else if (a == 4) {
     for (let j = 0; j < 4; j++) {
       const s = mBase + <usize>j * ms;
       const x0 = v128.load(s), x1 = v128.load(s + 4 * ms), x2 = v128.load(s + 8 * ms), x3 = v128.load(s + 12 * ms);
@@ -124,9 +175,12 @@ function outputTile(
       const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p3 = f32x4.add(x3, x4), m3 = f32x4.sub(x3, x4);
       const d = t + (<usize>j << 4);
       v128.store(d, f32x4.add(f32x4.add(x0, p1), p3));
-      v128.store(d, f32x4.add(m1, f32x4.mul(two, m3)), 96);
-      v128.store(d, f32x4.add(p1, f32x4.mul(four, p3)), 192);
-      v128.store(d, f32x4.add(f32x4.add(m1, f32x4.mul(eight, m3)), x5), 288);
+      const r1 = f32x4.add(m1, f32x4.mul(two, m3));
+      v128.store(d, m == 2 ? f32x4.add(r1, x5) : r1, 96);
+      if (m == 4) {
+        v128.store(d, f32x4.add(p1, f32x4.mul(four, p3)), 192);
+        v128.store(d, f32x4.add(f32x4.add(m1, f32x4.mul(eight, m3)), x5), 288);
+      }
     }
     for (let k = 0; k < kMax; k++) {
       const r = t + <usize>k * 96;
@@ -134,7 +188,8 @@ function outputTile(
       const p1 = f32x4.add(x1, x2), m1 = f32x4.sub(x1, x2), p3 = f32x4.add(x3, x4), m3 = f32x4.sub(x3, x4);
       const q = outP + <usize>k * rowBytes;
       storeN(q, f32x4.add(f32x4.add(f32x4.add(x0, p1), p3), biasV), n);
-      if (lMax > 1) storeN(q + pixBytes, f32x4.add(f32x4.add(m1, f32x4.mul(two, m3)), biasV), n);
+      const r1 = f32x4.add(m1, f32x4.mul(two, m3));
+      if (lMax > 1) storeN(q + pixBytes, f32x4.add(m == 2 ? f32x4.add(r1, x5) : r1, biasV), n);
       if (lMax > 2) storeN(q + 2 * pixBytes, f32x4.add(f32x4.add(p1, f32x4.mul(four, p3)), biasV), n);
       if (lMax > 3) storeN(q + 3 * pixBytes, f32x4.add(f32x4.add(f32x4.add(m1, f32x4.mul(eight, m3)), x5), biasV), n);
     }
@@ -187,13 +242,13 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
   const outH = prm(p, WG_OUTH), outW = prm(p, WG_OUTW), outC = prm(p, WG_OUTC), Np = prm(p, WG_NP);
   const U = <usize>prm(p, WG_U), out = <usize>prm(p, WG_OUT), bias = <usize>prm(p, WG_BIAS), zero = <usize>prm(p, WG_ZERO);
   const m = prm(p, WG_M);
-  const a = m + 2;
+  const a = m + prm(p, WG_R) - 1;
   const aa = a * a;
   const C4 = (C + 3) & ~3;
   const scratch = <usize>prm(p, WG_SCRATCH) + <usize>tid * <usize>prm(p, WG_SCRATCHSTRIDE);
   const addr = scratch; // 4 tiles x a² u32: the tiles' source pixel addresses (or `zero`)
   const t = scratch + 1024; // a² v128: between the two passes of a transform
-  const vt = scratch + 2048; // a² x 4 tiles v128: one channel group's transformed tiles
+  const vt = scratch + 2176; // a² x 4 tiles v128: one channel group's transformed tiles
   const Av = vt + (<usize>aa << 6); // a² x C4 x 4 floats: the GEMMs' A panels
   const avs = <usize>C4 << 4; // bytes between Av_ξ and Av_ξ+1
   const Mo = Av + <usize>aa * avs; // a² x 4 tiles x 8 floats: one column panel's M
@@ -237,7 +292,7 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
         const outP = out + <usize>((b * outH + oy) * outW + ox) * pixBytes;
         for (let o = o0; o < min(outC, o0 + 8); o += 4) {
           const biasV = bias != 0 ? v128.load(bias + (<usize>o << 2)) : f32x4.splat(0);
-          outputTile(m, Mo + (<usize>r << 5) + (<usize>(o - o0) << 2), 128, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
+          outputTile(m, a, Mo + (<usize>r << 5) + (<usize>(o - o0) << 2), 128, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
         }
       }
     }
@@ -245,14 +300,40 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
 }
 
 /**
- * y = G x for one column x = (x0, x1, x2) of a filter (G of F(2,3) for m = 2, of F(4,3) for
- * m = 4), in float64; y_i is stored at d + i * ds, as float64 (`wide`) or rounded to float32.
+ * y = G x for one column x of a filter, x_i at s + i * ss (float64): x = (x0, x1, x2) with G of F(2,3)
+ * for m = 2, of F(4,3) for m = 4, or x = (x0, ..., x4) with G of F(2,5) for r = 5; in float64; y_i
+ * is stored at d + i * ds, as float64 (`wide`) or rounded to float32.
  * 1/6, 1/12, 1/24 are float64 constants (a multiply is ~10x faster than a divide; the results
  * differ from dividing by at most the last bit of a float64, far below float32's rounding).
  */
-@inline function gColumn(m: i32, x0: f64, x1: f64, x2: f64, d: usize, ds: usize, wide: bool): void {
-  let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0;
-  if (m == 2) {
+function gColumn(m: i32, r: i32, s: usize, ss: usize, d: usize, ds: usize, wide: bool): void {
+  const x0 = load<f64>(s), x1 = load<f64>(s + ss), x2 = load<f64>(s + 2 * ss);
+  let y0: f64, y1: f64, y2: f64, y3: f64, y4: f64 = 0, y5: f64 = 0, y6: f64 = 0, y7: f64 = 0;
+  if (r == 5 && m == 4) {
+    // rows of F45.G, p = 0, 1, -1, 2, -2, 1/2, -1/2, ∞
+    const x3 = load<f64>(s + 3 * ss), x4 = load<f64>(s + 4 * ss);
+    const s9: f64 = 2.0 / 9.0, s90: f64 = 1.0 / 90.0, s45: f64 = 1.0 / 45.0;
+    const e1 = x0 + x2 + x4, o1 = x1 + x3, e2 = x0 + 4 * x2 + 16 * x4, o2 = 2 * x1 + 8 * x3, e3 = 32 * x0 + 8 * x2 + 2 * x4, o3 = 16 * x1 + 4 * x3;
+    y0 = x0;
+    y1 = -(e1 + o1) * s9;
+    y2 = -(e1 - o1) * s9;
+    y3 = (e2 + o2) * s90;
+    y4 = (e2 - o2) * s90;
+    y5 = (e3 + o3) * s45;
+    y6 = (e3 - o3) * s45;
+    y7 = x4;
+  } else if (r == 5) {
+    // rows s_p (1, p, p², p³, p⁴) of F25.G, p = 0, 1, -1, 2, -2, ∞
+    const x3 = load<f64>(s + 3 * ss), x4 = load<f64>(s + 4 * ss);
+    const s6: f64 = 1.0 / 6.0, s24: f64 = 1.0 / 24.0;
+    const e1 = x0 + x2 + x4, o1 = x1 + x3, e2 = x0 + 4 * x2 + 16 * x4, o2 = 2 * x1 + 8 * x3;
+    y0 = x0 * 0.25;
+    y1 = -(e1 + o1) * s6;
+    y2 = -(e1 - o1) * s6;
+    y3 = (e2 + o2) * s24;
+    y4 = (e2 - o2) * s24;
+    y5 = x4;
+  } else if (m == 2) {
     y0 = x0;
     y1 = (x0 + x1 + x2) * 0.5;
     y2 = (x0 - x1 + x2) * 0.5;
@@ -267,52 +348,50 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
     y4 = q - r;
     y5 = x2;
   }
-  if (wide) {
-    store<f64>(d, y0); store<f64>(d + ds, y1); store<f64>(d + 2 * ds, y2); store<f64>(d + 3 * ds, y3);
-    if (m == 4) { store<f64>(d + 4 * ds, y4); store<f64>(d + 5 * ds, y5); }
-  } else {
-    store<f32>(d, <f32>y0); store<f32>(d + ds, <f32>y1); store<f32>(d + 2 * ds, <f32>y2); store<f32>(d + 3 * ds, <f32>y3);
-    if (m == 4) { store<f32>(d + 4 * ds, <f32>y4); store<f32>(d + 5 * ds, <f32>y5); }
-  }
+  const a = m + r - 1;
+  put(d, y0, wide); put(d + ds, y1, wide); put(d + 2 * ds, y2, wide); put(d + 3 * ds, y3, wide);
+  if (a > 4) { put(d + 4 * ds, y4, wide); put(d + 5 * ds, y5, wide); }
+  if (a > 6) { put(d + 6 * ds, y6, wide); put(d + 7 * ds, y7, wide); }
 }
 
-/** Tap t of the filter at g (8 - t if rotated), as float64. */
-@inline function tapValue(g: usize, t: i32, rotate: i32, tapStride: i32): f64 {
-  return <f64>load<f32>(g + (<usize>((rotate != 0 ? 8 - t : t) * tapStride) << 2));
+@inline function put(d: usize, v: f64, wide: bool): void {
+  if (wide) store<f64>(d, v);
+  else store<f32>(d, <f32>v);
 }
 
 /**
  * Filter transform U = G g G^T (float64, one rounding to float32) of rows [k0, k1) of the GEMMs' B:
- * for each (k, n < N), g is the 3 x 3 filter at w + (tap * WF_TAPSTRIDE + k * WF_KSTRIDE +
- * n * WF_NSTRIDE) floats, tap = ky*3 + kx (8 - tap when WF_ROTATE: the 180-degree rotation of dX).
+ * for each (k, n < N), g is the r x r filter at w + (tap * WF_TAPSTRIDE + k * WF_KSTRIDE +
+ * n * WF_NSTRIDE) floats, tap = ky*r + kx (r² - 1 - tap when WF_ROTATE: the 180-degree rotation of dX).
  * U_ξ is written as 8-column panels: U[((ξ * Np/8 + n/8) * K + k) * 8 + n % 8], zero for n >= N.
  */
 export function winogradFilter(p: usize, k0: i32, k1: i32, tid: i32): void {
   const w = <usize>prm(p, WF_W), K = prm(p, WF_K), N = prm(p, WF_N), Np = prm(p, WF_NP), U = <usize>prm(p, WF_U), m = prm(p, WF_M);
   const tapStride = prm(p, WF_TAPSTRIDE), kStride = prm(p, WF_KSTRIDE), nStride = prm(p, WF_NSTRIDE), rotate = prm(p, WF_ROTATE);
-  const a = m + 2;
+  const r = prm(p, WF_R);
+  const a = m + r - 1;
   const aa = a * a;
-  const gg = <usize>prm(p, WF_SCRATCH) + <usize>tid * <usize>prm(p, WF_SCRATCHSTRIDE); // (G g): a x 3 float64
+  const rr1 = r * r - 1;
+  // g as float64 (r² at gg), then (G g): a x r float64 (at gg + 200, up to 320 bytes)
+  const gg = <usize>prm(p, WF_SCRATCH) + <usize>tid * <usize>prm(p, WF_SCRATCHSTRIDE);
+  const gt = gg + 200;
   // One row k of every U_ξ, [ξ][Np] floats, then copied out panel by panel: writing each (k, n)'s
   // a² values straight into U would store at a stride of a power of two (the size of U_ξ), where
   // the a² cache lines share one L1 set and evict each other (F(4,3) ran 7x slower than F(2,3)).
-  const row = gg + 256;
+  const row = gg + 576;
   const rowStride = <usize>Np << 2;
   const panels = Np >> 3;
   const xiStride = <usize>(panels * K) << 5; // bytes between U_ξ and U_ξ+1
   for (let k = k0; k < k1; k++) {
     for (let n = 0; n < N; n++) {
       const g = w + (<usize>(k * kStride + n * nStride) << 2);
+      for (let t = 0; t <= rr1; t++) store<f64>(gg + (<usize>t << 3), <f64>load<f32>(g + (<usize>((rotate != 0 ? rr1 - t : t) * tapStride) << 2)));
       // (G g)[i][c] for each column c of g (rows are ky)
-      for (let c = 0; c < 3; c++) {
-        gColumn(m, tapValue(g, c, rotate, tapStride), tapValue(g, 3 + c, rotate, tapStride), tapValue(g, 6 + c, rotate, tapStride), gg + (<usize>c << 3), 24, true);
-      }
+      const rs = <usize>r << 3;
+      for (let c = 0; c < r; c++) gColumn(m, r, gg + (<usize>c << 3), rs, gt + (<usize>c << 3), rs, true);
       // U[i][j] = (G (G g)[i]^T)[j]
       const dst = row + (<usize>n << 2);
-      for (let i = 0; i < a; i++) {
-        const r = gg + <usize>i * 24;
-        gColumn(m, load<f64>(r), load<f64>(r, 8), load<f64>(r, 16), dst + <usize>(i * a) * rowStride, rowStride, false);
-      }
+      for (let i = 0; i < a; i++) gColumn(m, r, gt + <usize>i * rs, 8, dst + <usize>(i * a) * rowStride, rowStride, false);
     }
     for (let xi = 0; xi < aa; xi++) {
       const s = row + <usize>xi * rowStride;

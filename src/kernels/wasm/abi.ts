@@ -62,15 +62,15 @@ export const PARAM_BLOCKS = {
       'wgt', 'bias', 'y', 'dy', 'dx', 'scratch', 'scratchStride',
     ],
   },
-  /** winogradConv: Winograd F(m x m, 3 x 3) forward and dX (assembly/winograd.ts). */
+  /** winogradConv: Winograd F(m x m, r x r) forward and dX (assembly/winograd.ts). */
   winograd: {
     prefix: 'WG',
-    fields: ['src', 'H', 'W', 'C', 'N', 'tilesH', 'tilesW', 'offY', 'offX', 'outH', 'outW', 'outC', 'Np', 'U', 'out', 'bias', 'zero', 'scratch', 'scratchStride', 'm'],
+    fields: ['src', 'H', 'W', 'C', 'N', 'tilesH', 'tilesW', 'offY', 'offX', 'outH', 'outW', 'outC', 'Np', 'U', 'out', 'bias', 'zero', 'scratch', 'scratchStride', 'm', 'r'],
   },
   /** winogradFilter: the filter transform U = G g G^T, rows k of the GEMMs' B (assembly/winograd.ts). */
   winogradFilter: {
     prefix: 'WF',
-    fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate', 'scratch', 'scratchStride'],
+    fields: ['w', 'K', 'N', 'Np', 'U', 'm', 'tapStride', 'kStride', 'nStride', 'rotate', 'scratch', 'scratchStride', 'r'],
   },
   /** winogradDw and winogradDwFinish: dW by Winograd F(r x r, t x t) (assembly/winograd-filter-grad.ts). */
   winogradDw: {

@@ -111,7 +111,7 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   const Np = roundUp(outC, 8);
   const K = kH * kW * inC;
   rt.reset();
-  // 3x3 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
+  // 3x3 and 5x5 stride 1: Winograd (winograd.ts; off with setConvAlgorithm('direct')).
   const wino = winogradTile(info, inC, outC);
   const yW = wino === null ? null : conv2dWinogradWasm(rt, x, w, bias, info, wino, relu);
   if (yW !== null) return yW;
@@ -205,7 +205,7 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = info;
   const Np = roundUp(inC, 8);
   if (reset) rt.reset();
-  // 3x3 stride 1: dx is itself a 3x3 stride-1 convolution, by Winograd (winograd.ts).
+  // 3x3 and 5x5 stride 1: dx is itself a stride-1 convolution of the same size, by Winograd (winograd.ts).
   const wino = winogradTile(info, outC, inC, inH, inW);
   const dxW = wino === null ? null : conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
   if (dxW !== null) return dxW;

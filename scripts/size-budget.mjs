@@ -16,14 +16,14 @@ import { parseArgs } from 'node:util';
 
 /** Lines allowed per folder. */
 export const BUDGET = {
-  assembly: 2200,
+  assembly: 2350,
   src: 1000,
   'src/cli': 1650,
   'src/cli/commands': 800,
   'src/cli/train': 850,
   'src/data': 1100,
   'src/kernels': 850,
-  'src/kernels/reference': 1150,
+  'src/kernels/reference': 1250,
   'src/kernels/wasm': 2800,
   'src/layers': 1150,
   'src/losses': 250,

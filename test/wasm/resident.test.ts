@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { Tensor, reference, computePool2DInfo, computeDepthwiseConv2DInfo, createPreset, SGD, setBackend } from '../../src/index.js';
 import { withExternalOutputs } from '../../src/tensor/tensor.js';
 import { wasm, initWasm, wasmRuntime, setThreads, ready } from '../../src/kernels/wasm/index.js';
+import { winogradCalls, winogradTile, WINOGRAD_MIN_CHANNELS } from '../../src/kernels/wasm/winograd.js';
+import { computeConv2DInfo } from '../../src/kernels/conv-info.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import type { Runtime } from '../../src/kernels/wasm/runtime.js';
 import { assertCloseToRef, checksum, describeCase, randomConvCase } from './helpers.js';
@@ -117,6 +119,48 @@ test('wasm kernels give the same numbers with inputs and outputs kept in wasm me
   assert.ok(initWasm());
   setThreads(1);
   checkAll(120);
+});
+
+/**
+ * The Winograd forward and dX (3x3 and 5x5, F(2x2) and F(4x4)) keep their outputs in wasm memory too:
+ * lenet's 32 -> 64 convolution runs there, and its output and dX are what the pools read next.
+ */
+function checkWinograd(): void {
+  const C = WINOGRAD_MIN_CHANNELS;
+  const cases: [number, number, number, number, 'same' | 'valid'][] = [
+    [3, 9, 7, C + 3, 'same'], [3, 6, 5, C, 'valid'], [5, 9, 7, C + 5, 'same'], [5, 6, 2, C, 'same'], [3, 6, 2, C, 'same'], [3, 14, 14, 2 * C, 'same'],
+  ];
+  const tiles = new Set<number>();
+  for (const [i, [k, h, wd, cOut, padding]] of cases.entries()) {
+    const x = Tensor.randn([2, h, wd, C], { seed: 40 + i });
+    const w = Tensor.randn([k, k, C, cOut], { seed: 50 + i });
+    const b = Tensor.randn([cOut], { seed: 60 + i });
+    const info = computeConv2DInfo('test', x.shape, w.shape, { padding });
+    const m = winogradTile(info, C, cOut);
+    assert.notEqual(m, null, `case ${i}: Winograd does not take ${k}x${k} ${h}x${wd}x${C} -> ${cOut}: the test checks nothing`);
+    tiles.add(m!);
+    const dy = Tensor.randn([2, info.outH, info.outW, cOut], { seed: 70 + i });
+    const what = `Winograd ${k}x${k} F(${m}) ${h}x${wd}x${C} -> ${cOut} ${padding}`;
+    const n0 = winogradCalls();
+    sameKeptAndCopied([x, w, b], (xx, ww, bb) => [wasm.conv2d(xx, ww, bb, info)], `conv2d ${what}`);
+    sameKeptAndCopied([x, w, b], (xx, ww, bb) => [wasm.conv2dRelu(xx, ww, bb, info)], `conv2dRelu ${what}`);
+    sameKeptAndCopied([dy, w], (g, ww) => [wasm.conv2dBackwardInput(g, ww, info)], `conv2dBackwardInput ${what}`);
+    assert.ok(winogradCalls() - n0 >= 6, `${what}: Winograd ran ${winogradCalls() - n0} of the 6 passes`);
+  }
+  assert.deepEqual([...tiles].sort(), [2, 4], 'both tile sizes are covered');
+}
+
+test('Winograd forward, fused ReLU and dX keep their outputs in wasm memory, bit for bit, 1 and 2 threads', async () => {
+  assert.ok(initWasm());
+  setThreads(1);
+  checkWinograd();
+  setThreads(2);
+  await ready();
+  try {
+    checkWinograd();
+  } finally {
+    setThreads(1);
+  }
 });
 
 test('the same with 2 threads', async () => {

@@ -133,15 +133,18 @@ function run(
   const scratch = rt.allocBytes(stride * rt.threads);
   const zero = rt.zeros(roundUp(C, 4));
   const outFloats = N * outH * outW * outC;
-  const out = rt.alloc(roundUp(outFloats, 4));
+  // Kept in wasm memory inside a training step or predict (the next layer reads it in place), else
+  // scratch copied out into a JavaScript array (Runtime.outputBlock / result).
+  const o = rt.outputBlock(roundUp(outFloats, 4));
+  const out = o.p;
   const p = rt.putParams('winograd', {
     src, H, W, C, N, tilesH, tilesW, offY, offX, outH, outW, outC, Np, U, out, bias, zero, scratch, scratchStride: stride, m, r,
   });
-  const y = new PendingOutput(outFloats);
-  rt.run('winogradConv', p, Math.ceil(tiles / 4), 4, y.alloc);
+  const y = o.keep ? null : new PendingOutput(outFloats);
+  rt.run('winogradConv', p, Math.ceil(tiles / 4), 4, y?.alloc);
   // A fused ReLU (conv2dRelu): the ReLU layer's kernel, in place on the block, as the direct path does.
   if (relu) rt.exports.relu(out, out, roundUp(outFloats, 4));
-  return new Tensor(rt.readInto(y.get(), out, outFloats), [N, outH, outW, outC]);
+  return rt.result(o, [N, outH, outW, outC], y ?? undefined);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 import { batchNorm, batchNormBackward, batchNormStats } from '../kernels/ops.js';
-import { Param, accumulate, checkInput, noCache, type Layer, type LayerPlan, type LayerSpec } from './layer.js';
+import { Param, addGrad, checkInput, noCache, type Layer, type LayerPlan, type LayerSpec } from './layer.js';
 
 export interface BatchNormOptions {
   /** Weight of the new batch in the running statistics (PyTorch convention; default 0.1). */
@@ -86,8 +86,8 @@ export class BatchNorm implements Layer {
     if (this.cache === undefined) noCache(this.type);
     const { x, mean, variance } = this.cache;
     const { dx, dgamma, dbeta } = batchNormBackward(dy, x, mean, variance, this.gamma!.value, this.eps);
-    accumulate(this.gamma!.grad, dgamma);
-    accumulate(this.beta!.grad, dbeta);
+    addGrad(this.gamma!, dgamma);
+    addGrad(this.beta!, dbeta);
     return dx;
   }
 

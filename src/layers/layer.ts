@@ -7,6 +7,14 @@ import type { Rng } from '../tensor/random.js';
  */
 export class Param {
   grad: Tensor;
+  /**
+   * @internal Set by `Sequential.trainStep` instead of zeroing `grad` for the built-in layers, which
+   * add into their gradients only through `addGrad`: the first `addGrad` of the step then copies its
+   * values in (no zero fill, and a copy instead of an add), and clears the flag. trainStep zeroes any
+   * gradient still flagged when the step ends or throws, so outside it `grad` is always what
+   * zeroGrad-then-backward gives.
+   */
+  gradPending = false;
   constructor(
     /** Local name within its layer: 'weight', 'bias', 'gamma', 'beta'. */
     readonly name: string,
@@ -87,6 +95,19 @@ export function checkInput(type: string, x: Tensor, inputShape: Shape | undefine
 }
 
 /** Adds src into dst elementwise (gradient accumulation). */
+/**
+ * Adds g into p.grad, or copies it in when trainStep has flagged the gradient as not yet zeroed
+ * (`Param.gradPending`): the same numbers as zeroing first (0 + g is g; -0 + 0 aside, which both
+ * compare equal), without the fill and the add.
+ */
+export function addGrad(p: Param, g: Tensor): void {
+  if (p.gradPending) {
+    if (g.size !== p.grad.size) throw new Error(`addGrad: a gradient of ${g.size} elements for '${p.name}', whose grad holds ${p.grad.size}`);
+    p.grad.data.set(g.data);
+    p.gradPending = false;
+  } else accumulate(p.grad, g);
+}
+
 export function accumulate(dst: Tensor, src: Tensor): void {
   const d = dst.data;
   const s = src.data;

@@ -1,6 +1,6 @@
 import type { Tensor, Shape } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
-import { Param, accumulate, checkInput, noCache, type Layer, type LayerSpec } from './layer.js';
+import { Param, addGrad, checkInput, noCache, type Layer, type LayerSpec } from './layer.js';
 import { relu, reluBackward } from '../kernels/ops.js';
 
 /**
@@ -98,8 +98,8 @@ export abstract class WeightedLayer implements Layer {
 
   /** Adds dw and db into the parameters' gradients, then gives their memory back (they are this call's own). */
   protected accumulateGrads(dw: Tensor, db: Tensor): void {
-    accumulate(this.weight!.grad, dw);
-    if (this.biasParam) accumulate(this.biasParam.grad, db);
+    addGrad(this.weight!, dw);
+    if (this.biasParam) addGrad(this.biasParam, db);
     dw.dispose();
     db.dispose();
   }

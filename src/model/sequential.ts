@@ -4,6 +4,9 @@ import { Param, checkInput, fmtShape, noCache, positiveInt, type Layer, type Lay
 import { layerFromSpec } from '../layers/registry.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
+import { DepthwiseConv2D } from '../layers/depthwise-conv2d.js';
+import { BatchNorm } from '../layers/batch-norm.js';
+import { Optimizer } from '../optim/optimizer.js';
 import { ReLU } from '../layers/activations.js';
 import { MaxPool2D } from '../layers/pooling.js';
 import { maxPool2dRelu, maxPool2dReluBackward } from '../kernels/ops.js';
@@ -303,17 +306,29 @@ export class Sequential implements Layer {
     const loss = opts?.loss ?? crossEntropyLoss;
     checkLoss(op, loss);
     const params = this.params();
-    optimizer.zeroGrad(params);
+    const pending = zeroGradsFor(this.layers, optimizer, params);
     // Every activation and gradient of the step, to be disposed after it. Inside
     // withExternalOutputs, a backend may keep them in its own memory (the wasm backend: each
     // layer's output stays in wasm memory for the next layer, with no copy in or out); only the
     // logits and the parameters' gradients are read from JavaScript.
     const made: Tensor[] = [];
     return withExternalOutputs(() => {
-      const out = this.run(x, true, this.fuse, made);
-      if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
-      const { loss: value, grad } = computeLoss(op, loss, out, targets);
-      this.backwardToParams(grad, made);
+      let out: Tensor, value: number;
+      try {
+        out = this.run(x, true, this.fuse, made);
+        if (loss.targets === 'labels' && out.rank !== 2) throw new Error(`${op}: the model must output logits [N, classes], got [N, ${this.outputShape.join(', ')}]`);
+        let grad: Tensor;
+        ({ loss: value, grad } = computeLoss(op, loss, out, targets));
+        this.backwardToParams(grad, made);
+      } finally {
+        // A gradient no layer wrote (or every gradient, when the step threw) is zeroed, as zeroGrad would have.
+        for (const p of pending) {
+          if (p.gradPending) {
+            p.grad.data.fill(0);
+            p.gradPending = false;
+          }
+        }
+      }
       optimizer.step(params);
       const correct = loss.targets === 'labels' ? countCorrect(out, targets as ArrayLike<number>) : undefined;
       // Everything made in this step is dead now: the activations (the layers' caches hold them, so
@@ -472,4 +487,28 @@ export function disposeAllBut(ts: readonly Tensor[], ...keep: Tensor[]): void {
     if (t.isDisposed || keep.some((k) => t.sharesStorage(k))) continue;
     t.dispose();
   }
+}
+
+/** The layer classes whose gradients are written only through `addGrad` (their subclasses may not be). */
+const ADD_GRAD_LAYERS: ReadonlySet<unknown> = new Set<unknown>([Conv2D, Dense, DepthwiseConv2D, BatchNorm]);
+
+/**
+ * What `optimizer.zeroGrad(params)` does at the start of trainStep, with the built-in optimizers'
+ * zeroGrad (a fill with zeros) replaced, for the parameters of built-in layers, by flagging the
+ * gradient (`Param.gradPending`) so that the layer's backward copies its gradient in instead of adding
+ * it to zeros. Returns the flagged parameters. Any other optimizer's zeroGrad (a user's may accumulate
+ * over several steps) and any other layer's parameters get the plain zeroGrad.
+ */
+function zeroGradsFor(layers: readonly Layer[], optimizer: StepOptimizer, params: Param[]): Param[] {
+  if (!(optimizer instanceof Optimizer) || optimizer.zeroGrad !== Optimizer.prototype.zeroGrad) {
+    optimizer.zeroGrad(params);
+    return [];
+  }
+  // (A Param listed twice would be refused by optimizer.step: optimizers take each Param once.)
+  const flagged = new Set<Param>();
+  for (const l of layers) if (ADD_GRAD_LAYERS.has(l.constructor)) for (const p of l.params()) flagged.add(p);
+  optimizer.zeroGrad(params.filter((p) => !flagged.has(p)));
+  const pending = params.filter((p) => flagged.has(p));
+  for (const p of pending) p.gradPending = true;
+  return pending;
 }

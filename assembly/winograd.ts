@@ -2,11 +2,11 @@
 // F(2x2, 5x5) (a = m + r - 1 = 6; both on points 0, ±1, ±2, ∞, so they share B^T: only G, A^T differ).
 // The algorithm and its matrices: src/kernels/reference/winograd.ts (equations (W1), (W2)).
 //
-// Work unit: a panel of 4 output tiles (tiles numbered (b, ty, tx) over [N, tilesH, tilesW]).
+// Work unit: a panel of 6 output tiles (TILES) (tiles numbered (b, ty, tx) over [N, tilesH, tilesW]).
 // For each panel, all in the thread's scratch:
 //   1. input transform V = B^T d B of each tile, 4 channels per v128, transposed into one GEMM A
-//      panel per position ξ of the a x a tile (assembly/gemm.ts layout: [C][4 tiles]);
-//   2. for each 8-column panel of output channels: the a² GEMMs M_ξ [4 tiles x 8] = V_ξ x U_ξ
+//      panel per position ξ of the a x a tile (assembly/gemm.ts layout: [C][6 tiles], tile6x8);
+//   2. for each 8-column panel of output channels: the a² GEMMs M_ξ [6 tiles x 8] = V_ξ x U_ξ
 //      (W2), U_ξ [C x Np] the transformed filter as 8-column panels (winogradFilter below), then
 //      the output transform Y = A^T M A (+ bias) of each tile, 4 channels per v128, into the output
 //      pixels that lie inside the image.
@@ -14,12 +14,15 @@
 // [0, H) x [0, W) read zero (so padding needs no copy). The forward has off = -pad; dX (a stride-1
 // r x r convolution of dy with the rotated, transposed filter) has off = pad - (r - 1).
 
-import { tile4x8 } from './gemm';
+import { tile6x8 } from './gemm';
+
+/** Output tiles per work unit: the rows of one tile6x8 GEMM (12 accumulators; docs/wasm.md). */
+const TILES = 6;
 import { prm, WG_SRC, WG_H, WG_W, WG_C, WG_N, WG_TILESH, WG_TILESW, WG_OFFY, WG_OFFX, WG_OUTH, WG_OUTW, WG_OUTC, WG_NP, WG_U, WG_OUT, WG_BIAS, WG_ZERO, WG_SCRATCH, WG_SCRATCHSTRIDE, WG_M, WG_R } from './abi';
 import { WF_W, WF_K, WF_N, WF_NP, WF_U, WF_M, WF_TAPSTRIDE, WF_KSTRIDE, WF_NSTRIDE, WF_ROTATE, WF_SCRATCH, WF_SCRATCHSTRIDE, WF_R } from './abi';
 
 // Scratch per thread, in bytes (the glue sizes it: winogradScratch in src/kernels/wasm/winograd.ts):
-//   addr 4 x a² u32 at 0 | t a² + 8 v128 at 1024 | vt a² x 4 v128 at 2176 | Av a² x C4 x 16 | Mo a² x 4 x 32
+//   addr 6 x a² u32 at 0 | t a² + 8 v128 at 1536 | vt a² x 6 v128 at 2688 | Av a² x C4 x 24 | Mo a² x 6 x 32
 
 // 1-D transforms on v128 lanes, each reading `a` values at s + i*ss and writing at d + i*ds.
 
@@ -196,17 +199,30 @@ function outputTile(
   }
 }
 
-/** dst[0..3] = the 4 x 4 transpose of the v128 at s, s + 16, s + 32, s + 48 (lane l of each -> dst[l]). */
-@inline function transpose4(s: usize, dst: usize): void {
+/**
+ * The A panel rows of one channel group: 6 v128 at s + 16 r (tile r, lanes = channels c..c+3) into
+ * 4 rows of 6 floats (row l: channel c + l of tiles 0..5) at dst, 24 contiguous floats. The 4 x 4
+ * transpose of tiles 0-3 gives T_l (channel l of tiles 0-3), tiles 4-5 interleaved give
+ * P01 = (t4c0, t5c0, t4c1, t5c1) and P23; the rows are T0 P01[0,1] | T1 P01[2,3] | T2 P23[0,1] | T3 P23[2,3],
+ * stored as 6 v128: T0, (P01[0,1], T1[0,1]), (T1[2,3], P01[2,3]), T2, (P23[0,1], T3[0,1]), (T3[2,3], P23[2,3]).
+ */
+@inline function transpose4x6(s: usize, dst: usize): void {
   const r0 = v128.load(s), r1 = v128.load(s, 16), r2 = v128.load(s, 32), r3 = v128.load(s, 48);
+  const r4 = v128.load(s, 64), r5 = v128.load(s, 80);
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
   const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
   const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  const T1 = v128.shuffle<f32>(t0, t1, 2, 3, 6, 7);
+  const T3 = v128.shuffle<f32>(t2, t3, 2, 3, 6, 7);
+  const p01 = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5);
+  const p23 = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
   v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-  v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-  v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+  v128.store(dst, v128.shuffle<f32>(p01, T1, 0, 1, 4, 5), 16);
+  v128.store(dst, v128.shuffle<f32>(T1, p01, 2, 3, 6, 7), 32);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 48);
+  v128.store(dst, v128.shuffle<f32>(p23, T3, 0, 1, 4, 5), 64);
+  v128.store(dst, v128.shuffle<f32>(T3, p23, 2, 3, 6, 7), 80);
 }
 
 /** The a² source pixel addresses of tile `tile` (or `zero` outside the image) into addr. */
@@ -230,10 +246,10 @@ function outputTile(
 }
 
 /**
- * Panels [u0, u1) of 4 output tiles each (see the top of this file). Per panel:
- *   1. for each group of 4 channels: the 4 tiles' input transforms (vt[ξ][tile], 4 channels per
+ * Panels [u0, u1) of 6 output tiles each (see the top of this file). Per panel:
+ *   1. for each group of 4 channels: the 6 tiles' input transforms (vt[ξ][tile], 4 channels per
  *      v128), transposed into the GEMM A panels Av_ξ[k][tile] (K = C rows of 4 floats);
- *   2. for each 8-column panel j of the output channels: the a² GEMMs M_ξ[4 tiles x 8] =
+ *   2. for each 8-column panel j of the output channels: the a² GEMMs M_ξ[6 tiles x 8] =
  *      Av_ξ x U_ξ[:, 8j..8j+8), then the output transforms of those 8 channels.
  */
 export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
@@ -246,12 +262,12 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
   const aa = a * a;
   const C4 = (C + 3) & ~3;
   const scratch = <usize>prm(p, WG_SCRATCH) + <usize>tid * <usize>prm(p, WG_SCRATCHSTRIDE);
-  const addr = scratch; // 4 tiles x a² u32: the tiles' source pixel addresses (or `zero`)
-  const t = scratch + 1024; // a² v128: between the two passes of a transform
-  const vt = scratch + 2176; // a² x 4 tiles v128: one channel group's transformed tiles
-  const Av = vt + (<usize>aa << 6); // a² x C4 x 4 floats: the GEMMs' A panels
-  const avs = <usize>C4 << 4; // bytes between Av_ξ and Av_ξ+1
-  const Mo = Av + <usize>aa * avs; // a² x 4 tiles x 8 floats: one column panel's M
+  const addr = scratch; // TILES x a² u32: the tiles' source pixel addresses (or `zero`)
+  const t = scratch + 1536; // a² v128 + 8 v128: between the two passes of a transform
+  const vt = scratch + 2688; // a² x TILES v128: one channel group's transformed tiles
+  const Av = vt + <usize>aa * 96; // a² x C4 x TILES floats: the GEMMs' A panels
+  const avs = <usize>C4 * 24; // bytes between Av_ξ and Av_ξ+1
+  const Mo = Av + <usize>aa * avs; // a² x TILES x 8 floats: one column panel's M
   const panels = Np >> 3;
   const plane = tilesH * tilesW;
   const tiles = N * plane;
@@ -261,28 +277,28 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
   const uPanel = <usize>C << 5; // bytes of one 8-column panel of U_ξ
   for (let u = u0; u < u1; u++) {
     // 1. input transforms into the A panels
-    const live = min(4, tiles - u * 4);
-    for (let r = 0; r < 4; r++) {
+    const live = min(TILES, tiles - u * TILES);
+    for (let r = 0; r < TILES; r++) {
       if (r < live) {
-        tileAddresses(addr + (<usize>r * <usize>aa << 2), u * 4 + r, plane, tilesW, m, a, offY, offX, src, H, W, srcPix, zero);
+        tileAddresses(addr + (<usize>r * <usize>aa << 2), u * TILES + r, plane, tilesW, m, a, offY, offX, src, H, W, srcPix, zero);
       } else {
         for (let e = 0; e < aa; e++) store<u32>(addr + (<usize>(r * aa + e) << 2), <u32>zero);
       }
     }
     for (let c = 0; c < C; c += 4) {
       const co = <usize>c << 2;
-      for (let r = 0; r < 4; r++) inputTile(a, addr + (<usize>r * <usize>aa << 2), co, t, vt + (<usize>r << 4), 64);
-      for (let xi = 0; xi < aa; xi++) transpose4(vt + (<usize>xi << 6), Av + <usize>xi * avs + (<usize>c << 4));
+      for (let r = 0; r < TILES; r++) inputTile(a, addr + (<usize>r * <usize>aa << 2), co, t, vt + (<usize>r << 4), 96);
+      for (let xi = 0; xi < aa; xi++) transpose4x6(vt + <usize>xi * 96, Av + <usize>xi * avs + <usize>c * 24);
     }
     // 2. per column panel: a² GEMMs, then the output transforms of its 8 channels
     for (let j = 0; j < panels; j++) {
       for (let xi = 0; xi < aa; xi++) {
-        const mx = Mo + (<usize>xi << 7);
-        tile4x8(Av + <usize>xi * avs, U + <usize>(xi * panels + j) * uPanel, 32, C, mx, mx + 32, mx + 64, mx + 96, 0, 0);
+        const mx = Mo + <usize>xi * 192;
+        tile6x8(Av + <usize>xi * avs, U + <usize>(xi * panels + j) * uPanel, 32, C, mx, mx + 32, mx + 64, mx + 96, mx + 128, mx + 160, 0, 0);
       }
       const o0 = j << 3;
       for (let r = 0; r < live; r++) {
-        const tile = u * 4 + r;
+        const tile = u * TILES + r;
         const b = tile / plane;
         const rem = tile - b * plane;
         const ty = rem / tilesW;
@@ -292,7 +308,7 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
         const outP = out + <usize>((b * outH + oy) * outW + ox) * pixBytes;
         for (let o = o0; o < min(outC, o0 + 8); o += 4) {
           const biasV = bias != 0 ? v128.load(bias + (<usize>o << 2)) : f32x4.splat(0);
-          outputTile(m, a, Mo + (<usize>r << 5) + (<usize>(o - o0) << 2), 128, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
+          outputTile(m, a, Mo + (<usize>r << 5) + (<usize>(o - o0) << 2), 192, t, biasV, outP + (<usize>o << 2), rowBytes, pixBytes, kMax, lMax, outC - o);
         }
       }
     }

@@ -90,7 +90,8 @@ export const WINOGRAD_MAX_FILTER_BYTES = 4 * 2 ** 20;
 
 /** Scratch bytes per thread (layout: assembly/winograd.ts). */
 function winogradScratch(a: number, C: number): number {
-  return roundUp(2176 + a * a * 64 + a * a * roundUp(C, 4) * 16 + a * a * 128, 64);
+  // addresses and t (2,688 B), then per tile panel of 6: vt a² x 6 v128, A a² x C4 x 6 floats, M a² x 6 x 8 floats
+  return roundUp(2688 + a * a * 96 + a * a * roundUp(C, 4) * 24 + a * a * 192, 64);
 }
 
 /**
@@ -141,7 +142,7 @@ function run(
     src, H, W, C, N, tilesH, tilesW, offY, offX, outH, outW, outC, Np, U, out, bias, zero, scratch, scratchStride: stride, m, r,
   });
   const y = o.keep ? null : new PendingOutput(outFloats);
-  rt.run('winogradConv', p, Math.ceil(tiles / 4), 4, y?.alloc);
+  rt.run('winogradConv', p, Math.ceil(tiles / 6), 4, y?.alloc);
   // A fused ReLU (conv2dRelu): the ReLU layer's kernel, in place on the block, as the direct path does.
   if (relu) rt.exports.relu(out, out, roundUp(outFloats, 4));
   return rt.result(o, [N, outH, outW, outC], y ?? undefined);

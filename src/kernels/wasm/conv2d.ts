@@ -17,6 +17,7 @@ import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
 import { conv2dBackwardFilterStream, useFilterStream } from './conv2d-filter-grad.js';
 import { conv2dBackwardFilterWinogradWasm, winogradDwTile } from './winograd-filter-grad.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
+import { StagedInput, StagedOutput, stageGroup, stages } from './staging.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -117,7 +118,9 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   if (yW !== null) return yW;
   if (wino !== null) rt.reset(); // a non-finite input: the direct kernel
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info, relu);
-  const xP = rt.input(x);
+  const staged = stages(rt, batch);
+  const xs = staged ? new StagedInput(rt, x, inH * inW * inC) : null;
+  const xP = xs?.p ?? rt.input(x);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
   const zero = rt.zeros(roundUp(inC, 4));
   const M = batch * outH * outW;
@@ -125,12 +128,32 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   const taps: number[] = [];
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps.push(ky * dilationH - padTop, kx * dilationW - padLeft);
   const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
-  gather(rt, {
-    src: xP, srcH: inH, srcW: inW, C: inC, N: batch, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
-    taps, B, Np, out: o.p, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
-  }, y?.alloc);
-  if (relu) rt.exports.relu(o.p, o.p, M * Np);
-  return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
+  const pixels = outH * outW;
+  const job = (b0: number, n: number, during?: () => void): void => {
+    gather(rt, {
+      src: xP + b0 * inH * inW * inC * 4, srcH: inH, srcW: inW, C: inC, N: n, GH: outH, GW: outW, mulY: strideH, mulX: strideW,
+      taps, B, Np, out: o.p + b0 * pixels * Np * 4, outH, outW, oY0: 0, oSY: 1, oX0: 0, oSX: 1, bias: biasP, zero,
+    }, during);
+    if (relu) rt.exports.relu(o.p + b0 * pixels * Np * 4, o.p + b0 * pixels * Np * 4, n * pixels * Np);
+  };
+  if (xs === null || y === undefined) {
+    job(0, batch, y?.alloc);
+    return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
+  }
+  // Staged (staging.ts): while group g runs, the next group's x is copied in and the previous group's y out.
+  const group = stageGroup(batch);
+  const ys = new StagedOutput(rt, o.p, pixels, Np, outC, y);
+  xs.upTo(Math.min(batch, group));
+  for (let b0 = 0; b0 < batch; b0 += group) {
+    const n = Math.min(group, batch - b0);
+    job(b0, n, () => {
+      y.alloc();
+      xs.upTo(Math.min(batch, b0 + n + group));
+      ys.flush(b0);
+    });
+  }
+  ys.flush(batch);
+  return new Tensor(y.get(), [batch, outH, outW, outC]);
 }
 
 /** Packs w (HWIO = [K, outC]) into 8-column panels; the bias padded to Np (0 = none). */
@@ -210,7 +233,9 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   const dxW = wino === null ? null : conv2dBackwardInputWinogradWasm(rt, dy, w, info, wino);
   if (dxW !== null) return dxW;
   if (wino !== null && reset) rt.reset(); // a non-finite input: the direct kernel
-  const dyP = rt.input(dy);
+  // Staged (staging.ts) on the gather path below: dy copied in and dx out a group of images at a time.
+  const dys = inC >= 4 && stages(rt, batch) ? new StagedInput(rt, dy, outH * outW * outC) : null;
+  const dyP = dys?.p ?? rt.input(dy);
   const wP = rt.input(w);
   if (inC < 4) {
     // Few input channels: dot products over oc (assembly convDxSmallC) instead of a mostly empty GEMM.
@@ -249,19 +274,30 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   }
   // With several phase classes (stride > 1), all of them run on a group of images before the next
   // group, so the group's dy (at most DX_GROUP_FLOATS, unless one image has more) is still in L2 when the next class reads it.
+  // Staged, the groups are the staging's (a few jobs per class; the copies overlap them), else
+  // all classes run on a group of images whose dy is at most DX_GROUP_FLOATS before the next group.
   const perImage = outH * outW * outC;
-  const group = classes.length > 1 ? Math.max(1, Math.floor(DX_GROUP_FLOATS / perImage)) : batch;
+  const staged = dys !== null && dx !== undefined ? { dys, dx, dxs: new StagedOutput(rt, out, inH * inW, Np, inC, dx) } : null;
+  const group = staged !== null ? stageGroup(batch) : classes.length > 1 ? Math.max(1, Math.floor(DX_GROUP_FLOATS / perImage)) : batch;
+  staged?.dys.upTo(Math.min(batch, group));
   for (let b0 = 0; b0 < batch; b0 += group) {
     const n = Math.min(group, batch - b0);
-    for (const k of classes) {
+    classes.forEach((k, i) => {
+      const during = staged === null || i > 0 ? dx?.alloc : () => {
+        staged.dx.alloc();
+        staged.dys.upTo(Math.min(batch, b0 + n + group));
+        staged.dxs.flush(b0);
+      };
       gather(rt, {
         src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
         GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
         taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
-      }, dx?.alloc);
-    }
+      }, during);
+    });
   }
-  return gemmResult(rt, o, batch * inH * inW, Np, inC, [batch, inH, inW, inC], dx);
+  if (staged === null) return gemmResult(rt, o, batch * inH * inW, Np, inC, [batch, inH, inW, inC], dx);
+  staged.dxs.flush(batch);
+  return new Tensor(staged.dx.get(), [batch, inH, inW, inC]);
 }
 
 /** dw and db of conv2d: dW = im2col(x)^T dy, reduced in blocks of output pixels; db = column sums of dy. */

@@ -1,0 +1,95 @@
+/**
+ * Staged copies (src/kernels/wasm/staging.ts): on 2 threads, outside a training step, the direct
+ * forward (plain and with the fused ReLU) and dX copy their input in and their result out a group of
+ * images at a time, overlapped with the jobs. Every result must be bit for bit the unstaged one (1
+ * thread, where nothing is staged: the kernels compute each element in the same order however the
+ * batch is split), on random configs with batches that do not divide into the groups, strides,
+ * dilation, asymmetric padding and channel counts that are not multiples of 8, NaN-poisoned memory,
+ * and the staged path must have run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, Tensor, computeConv2DInfo, reference, type Padding } from '../../src/index.js';
+import { wasm, initWasm, wasmRuntime, setThreads, ready } from '../../src/kernels/wasm/index.js';
+import { setConvAlgorithm } from '../../src/kernels/wasm/winograd.js';
+import { stagedCalls } from '../../src/kernels/wasm/staging.js';
+import { assertCloseToRef, checksum } from './helpers.js';
+
+function assertSameBits(a: Tensor, b: Tensor, what: string): void {
+  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
+  for (let i = 0; i < a.size; i++) {
+    if (Number.isNaN(a.data[i]) && Number.isNaN(b.data[i])) continue;
+    if (!Object.is(a.data[i], b.data[i])) assert.fail(`${what}: element ${i} is ${a.data[i]} staged, ${b.data[i]} unstaged`);
+  }
+}
+
+interface Case {
+  x: Tensor;
+  w: Tensor;
+  b: Tensor;
+  dy: Tensor;
+  what: string;
+  info: ReturnType<typeof computeConv2DInfo>;
+}
+
+function randomCase(seed: number): Case {
+  const rng = new Rng(900 + seed);
+  const batches = [2, 3, 5, 9, 17, 33];
+  for (;;) {
+    const n = batches[seed % batches.length];
+    const h = 2 + rng.int(12);
+    const wd = 2 + rng.int(12);
+    const inC = 4 + rng.int(13);
+    const outC = 1 + rng.int(20);
+    const k = 1 + rng.int(4);
+    const stride = [1 + rng.int(3), 1 + rng.int(3)] as [number, number];
+    const dilation = (rng.int(3) === 0 ? [2, 1 + rng.int(2)] : [1, 1]) as [number, number];
+    const padding: Padding = rng.int(2) === 0 ? 'same' : [rng.int(3), rng.int(3), rng.int(3), rng.int(3)];
+    try {
+      const info = computeConv2DInfo('test', [n, h, wd, inC], [k, k, inC, outC], { stride, dilation, padding });
+      const x = Tensor.randn([n, h, wd, inC], { seed: seed * 5 + 1 });
+      const w = Tensor.randn([k, k, inC, outC], { seed: seed * 5 + 2 });
+      const b = Tensor.randn([outC], { seed: seed * 5 + 3 });
+      const dy = Tensor.randn([n, info.outH, info.outW, outC], { seed: seed * 5 + 4 });
+      const what = `seed ${seed}: x [${x.shape}] w [${w.shape}] stride ${stride} dilation ${dilation} padding ${JSON.stringify(padding)}`;
+      return { x, w, b, dy, info, what };
+    } catch {
+      // a kernel larger than the padded input: draw again
+    }
+  }
+}
+
+function run(c: Case): Tensor[] {
+  return [wasm.conv2d(c.x, c.w, c.b, c.info), wasm.conv2dRelu(c.x, c.w, c.b, c.info), wasm.conv2dBackwardInput(c.dy, c.w, c.info)];
+}
+
+test('staged forward, fused ReLU forward and dX on 2 threads = unstaged on 1 thread, bit for bit (60 random configs)', async () => {
+  assert.ok(initWasm());
+  setConvAlgorithm('direct'); // the direct gather kernels (3x3 / 5x5 stride 1 would go to Winograd)
+  const rt = wasmRuntime()!;
+  rt.poison = NaN;
+  try {
+    const cases = Array.from({ length: 60 }, (_, s) => randomCase(s));
+    setThreads(1);
+    const single = cases.map(run);
+    setThreads(2);
+    await ready();
+    const staged0 = stagedCalls();
+    for (const [i, c] of cases.entries()) {
+      const sums = [checksum(c.x.data), checksum(c.dy.data)];
+      const two = run(c);
+      ['forward', 'conv2dRelu', 'dX'].forEach((name, j) => assertSameBits(two[j], single[i][j], `${name} ${c.what}`));
+      assert.deepEqual([checksum(c.x.data), checksum(c.dy.data)], sums, `${c.what}: an input was changed`);
+      if (i % 10 === 0) {
+        assertCloseToRef(two[0], reference.conv2d(c.x, c.w, c.b, c.info), 'y', c.what);
+        assertCloseToRef(two[2], reference.conv2dBackwardInput(c.dy, c.w, c.info), 'dx', c.what);
+      }
+    }
+    assert.ok(stagedCalls() - staged0 >= 3 * cases.length, `only ${stagedCalls() - staged0} of the ${3 * cases.length} calls ran staged`);
+    assert.ok(wasmRuntime()!.pool!.chunkCounts()[1] > 0, 'the worker ran chunks');
+  } finally {
+    rt.poison = null;
+    setConvAlgorithm('auto');
+    setThreads(1);
+  }
+});

@@ -341,6 +341,7 @@ async function main(): Promise<void> {
         `${peers.ort.version}, wasm backend, SIMD on, env.wasm.numThreads = ${o.asked}: ` +
           `${o.newThreads === null ? 'threads it started unknown' : `the session started ${o.newThreads} OS thread${o.newThreads === 1 ? '' : 's'} (its pthread pool)`}, ` +
           `CPU time / wall time of its timed calls ${Number.isFinite(o.cpuPerWall) ? o.cpuPerWall.toFixed(2) : '—'} (≈ threads busy); ` +
+          'an untimed 100 ms pause after each of its calls (its process keeps a third of a core busy for about 50 ms after a batch, which slowed the next implementation\'s call by a quarter to a third); ' +
           `model: Stride's lenet (seed 1) exported by src/onnx/export.ts, output checked against Stride's before timing (largest difference ${o.maxDiff === undefined ? '—' : o.maxDiff.toExponential(1)}; at most 1e-4)`,
       ]);
     }

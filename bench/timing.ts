@@ -73,6 +73,13 @@ export interface RunnableSubject {
    * (onnxruntime-web), one image overstates the time per image and so plans too few repetitions.
    */
   calibrationBatch?: number;
+  /**
+   * Milliseconds to wait, untimed, after each of this implementation's timed calls before the next
+   * implementation's: for a library whose threads keep a core busy after its call returns
+   * (onnxruntime-web: about 16 ms of CPU in the 50 ms after a W4 batch), which would otherwise be
+   * counted in the time of whichever implementation runs next.
+   */
+  settleMs?: number;
 }
 
 /** An implementation that cannot express the row at all (nothing is run). */
@@ -206,6 +213,8 @@ export async function measureRow(subjects: readonly Subject[], opts: TimingOptio
         if (st.s.cannot === undefined) await st.s.activate?.();
         opts.beat?.(`${opts.label ?? ''} ${st.s.impl} repetition ${r + 1} at n=${st.plan.n}`.trim(), Math.max(60_000, 20 * st.expectMs));
         st.m.samples.push(await timeOnce(st.runner));
+        const settle = st.s.cannot === undefined ? st.s.settleMs : undefined;
+        if (settle !== undefined) await new Promise((resolve) => setTimeout(resolve, settle));
       } catch (e) {
         st.runner.dispose?.();
         st.runner = null;

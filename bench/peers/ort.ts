@@ -91,6 +91,10 @@ export async function ortW4Subject(
   const s: RunnableSubject = {
     impl: ORT,
     calibrationBatch: 32, // a session.run has a fixed cost of milliseconds: one image would plan too few repetitions
+    // After a batch its process keeps burning CPU for a while (measured: 0.32-0.40 of a core over the
+    // next 50 ms, none after that; allow_spinning '0' did not change it), which slowed the next
+    // implementation's call by a quarter to a third: let it settle, untimed.
+    settleMs: 100,
     make: (n) => {
       const f = feed(n);
       return {

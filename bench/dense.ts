@@ -4,9 +4,9 @@
  * wasm memory, dW recycled after use), median wall time, the process's CPU time and the time inside
  * the wasm calls ("kernel"), per call.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/dense.ts [--threads 2] [--batches 64,256] [--reps 15] [--shape 3136,256] [--src ../src]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/dense.ts [--threads 2] [--batches 64,256] [--reps 15] [--shape 3136,256] [--src ../src] [--detail] [--kc 256] [--panels 8]
  *
- * `--src` imports the library from another tree (A/B against a checkout of the starting commit:
+ * `--kc`, `--panels` set denseGemm's blocking (denseTuning, this tree). `--src` imports the library from another tree (A/B against a checkout of the starting commit:
  * `--src /work/wt/base/src`); the default is this tree's src.
  */
 import { parseArgs } from 'node:util';
@@ -21,6 +21,9 @@ const { values } = parseArgs({
     shape: { type: 'string', default: '3136,256' },
     src: { type: 'string', default: new URL('../src', import.meta.url).pathname },
     detail: { type: 'boolean', default: false },
+    // denseGemm's blocking (this tree only): reduction rows per block, 8-column panels per unit
+    kc: { type: 'string' },
+    panels: { type: 'string' },
   },
 });
 const src = resolve(values.src);
@@ -28,6 +31,11 @@ const lib = (await import(pathToFileURL(`${src}/index.js`).href.replace(/\.js$/,
 const wasmIndex = (await import(pathToFileURL(`${src}/kernels/wasm/index.ts`).href)) as typeof import('../src/kernels/wasm/index.js');
 const tensorMod = (await import(pathToFileURL(`${src}/tensor/tensor.ts`).href)) as typeof import('../src/tensor/tensor.js');
 const { Tensor } = lib;
+if (values.kc !== undefined || values.panels !== undefined) {
+  const { denseTuning } = await import('../src/kernels/wasm/dense.js');
+  if (values.kc !== undefined) denseTuning.kc = Number(values.kc);
+  if (values.panels !== undefined) denseTuning.panels = Number(values.panels);
+}
 const { wasm, ready, setThreads, wasmRuntime } = wasmIndex;
 
 const reps = Number(values.reps);

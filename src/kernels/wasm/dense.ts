@@ -9,10 +9,12 @@ import { compact, conv2dBackwardFilterWasm, conv2dBackwardInputWasm, conv2dWasm,
 import { PendingOutput, type Runtime } from './runtime.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
-/** Reduction rows per block of denseGemm: a unit's slice of packed B (KC x 8·G floats, 64 KiB) stays in L2 while its tiles sweep it. */
-const KC = 256;
-/** 8-column panels per denseGemm unit. */
-const PANELS_PER_UNIT = 8;
+/**
+ * denseGemm's blocking (exported for bench/dense.ts): `kc` reduction rows per block and `panels`
+ * 8-column panels per unit, so a unit's slice of packed B (kc x 8·panels floats, 64 KiB) stays in L2
+ * while its tiles sweep it.
+ */
+export const denseTuning = { kc: 256, panels: 8 };
 /** Floats of packed dy one reduction block of denseDw may use (256 KiB). */
 const DW_BLOCK_FLOATS = 65536;
 
@@ -43,9 +45,9 @@ function gemm(
   const Np = roundUp(N, 8);
   const tiles = Math.ceil(M / 6);
   const A = rt.alloc(tiles * 6 * K);
-  const kc = Math.ceil(K / Math.ceil(K / KC));
+  const kc = Math.ceil(K / Math.ceil(K / denseTuning.kc));
   const panels = Np / 8;
-  const G = Math.min(PANELS_PER_UNIT, panels);
+  const G = Math.min(denseTuning.panels, panels);
   const colGroups = Math.ceil(panels / G);
   const rowTiles = Math.ceil(tiles / Math.min(tiles, Math.ceil((2 * rt.threads) / colGroups)));
   const stride = roundUp(Np * 4 + G * kc * 32, 64);
@@ -147,7 +149,7 @@ export function denseBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor)
   rt.reset();
   const dyP = rt.input(dy);
   const xP = rt.input(x);
-  // dW first, copying w in meanwhile; then dX (B = wᵀ), copying dW out meanwhile.
+  // dW first, copying w in meanwhile; then dX (B = wᵀ), copying dW out while its GEMM runs.
   const wP = rt.alloc(inF * outF);
   const dwOut = new PendingOutput(inF * outF);
   const dwP = denseDw(rt, dyP, xP, n, inF, outF, () => {
@@ -158,9 +160,9 @@ export function denseBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor)
   const dxNp = roundUp(inF, 8);
   const o = gemmOutput(rt, n, dxNp, inF);
   const dxOut = rt.keepsOutputs ? undefined : new PendingOutput(n * inF);
-  gemm(rt, dyP, n, outF, wP, true, inF, 0, o.p, () => {
+  gemm(rt, dyP, n, outF, wP, true, inF, 0, o.p, () => dxOut?.alloc(), () => {
     dw = compact(rt, dwP, inF, roundUp(outF, 8), outF, dwOut);
-  }, dxOut?.alloc);
+  });
   const dx = gemmResult(rt, o, n, dxNp, inF, [n, inF], dxOut);
   return { dx, dw: new Tensor(dw!, [inF, outF]), db: denseDb(rt, dyP, n, outF) };
 }

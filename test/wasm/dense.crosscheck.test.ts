@@ -128,9 +128,17 @@ function denseShapeCase(seed: number): { n: number; inF: number; outF: number } 
   return { n, inF, outF };
 }
 
+/** The threaded kernels each runDenseKernels call ran. */
+const ran = new Set<string>();
+
 function runDenseKernels(x: Tensor, w: Tensor, b: Tensor | null, dy: Tensor): Tensor[] {
   const rt = wasmRuntime()!;
   rt.poison = NaN;
+  const run = rt.run.bind(rt);
+  rt.run = (...a: Parameters<typeof rt.run>): void => {
+    ran.add(a[0]);
+    run(...a);
+  };
   try {
     const y = wasm.dense(x, w, b);
     const yr = wasm.denseRelu(x, w, b);
@@ -141,6 +149,7 @@ function runDenseKernels(x: Tensor, w: Tensor, b: Tensor | null, dy: Tensor): Te
     return [y, yr, g.dx, g.dw, g.db, gr.dx!, gr.dw, gr.db, gw.dw, gw.db];
   } finally {
     rt.poison = null;
+    delete (rt as { run?: unknown }).run;
   }
 }
 
@@ -162,11 +171,15 @@ test('dense kernels = reference on 150 shapes (M 1-300, K and N tails, 1), NaN-p
     const ctx = `seed=${s + 7000} x=[${n},${inF}] w=[${inF},${outF}] bias=${b !== null}`;
     const sums = [x, w, dy].map((t) => checksum(t.data));
     assert.equal(setThreads(1), 1);
+    ran.clear();
     const one = runDenseKernels(x, w, b, dy);
+    assert.deepEqual([...ran].sort(), ['denseDw', 'denseGemm', 'densePackA'], `${ctx}: ran ${[...ran].join(', ')}`);
     assert.equal(setThreads(2), 2);
     await ready();
     const before = wasmRuntime()!.pool!.chunkCounts()[1];
     const two = runDenseKernels(x, w, b, dy);
+    assert.deepEqual([...ran].sort(), ['denseDw', 'denseGemm', 'densePackA'], `${ctx}: ran ${[...ran].join(', ')}`);
+    ran.clear();
     workerChunks += wasmRuntime()!.pool!.chunkCounts()[1] - before;
     assert.deepEqual([x, w, dy].map((t) => checksum(t.data)), sums, `${ctx}: a kernel changed its inputs`);
     const yRef = reference.dense(x, w, b);

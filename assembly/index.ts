@@ -12,3 +12,4 @@ export { bnStats, bnApply, bnBackwardSums, bnBackwardDx } from './batch-norm';
 export { convFilterGradStream, filterGradFinish } from './conv2d-filter-grad';
 export { winogradConv, winogradFilter, allFinite } from './winograd';
 export { winogradDw, winogradDwFinish } from './winograd-filter-grad';
+export { densePackA, denseGemm, denseDw } from './dense';

@@ -80,6 +80,16 @@ export const PARAM_BLOCKS = {
       'BT', 'G', 'AT', 'slots', 'nSlots', 'slotStride', 'uChunk', 'scratch', 'scratchStride', 'zero', 'dw',
     ],
   },
+  /** densePackA and denseGemm: the dense layer's forward and dX GEMMs (assembly/dense.ts). */
+  dense: {
+    prefix: 'DN',
+    fields: ['A', 'M', 'K', 'w', 'transB', 'N', 'Np', 'out', 'bias', 'kc', 'G', 'colGroups', 'rowTiles', 'src', 'scratch', 'scratchStride'],
+  },
+  /** denseDw: the dense layer's dW = xᵀ · dy (assembly/dense.ts). */
+  denseDw: {
+    prefix: 'DW',
+    fields: ['x', 'M', 'I', 'B', 'Np', 'out', 'mb', 'scratch', 'scratchStride'],
+  },
 } as const;
 
 export type ParamBlockKind = keyof typeof PARAM_BLOCKS;
@@ -104,6 +114,9 @@ export const THREADED_KERNELS = [
   { name: 'winogradFilter', block: 'winogradFilter' },
   { name: 'winogradDw', block: 'winogradDw' },
   { name: 'winogradDwFinish', block: 'winogradDw' },
+  { name: 'densePackA', block: 'dense' },
+  { name: 'denseGemm', block: 'dense' },
+  { name: 'denseDw', block: 'denseDw' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

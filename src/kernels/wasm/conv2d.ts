@@ -30,7 +30,7 @@ const DW_BLOCK = 256;
 const DW_SLOTS = 8;
 
 /** Copies an [rows, Np] padded result into a dense [rows, n] array (`dst`'s, if given). */
-function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, dst?: PendingOutput): Float32Array {
+export function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, dst?: PendingOutput): Float32Array {
   if (Np === n) return dst === undefined ? rt.read(p, rows * n) : rt.readInto(dst.get(), p, rows * n);
   const src = rt.f32;
   const out = dst?.get() ?? allocFloat32(rows * n);
@@ -43,7 +43,7 @@ function compact(rt: Runtime, p: number, rows: number, Np: number, n: number, ds
  * Where a GEMM with [rows, Np] output rows writes, for a result of [rows, n]: when outputs stay in
  * wasm memory and Np = n, straight into the kept block; otherwise into scratch.
  */
-function gemmOutput(rt: Runtime, rows: number, Np: number, n: number): OutputBlock {
+export function gemmOutput(rt: Runtime, rows: number, Np: number, n: number): OutputBlock {
   if (rt.keepsOutputs && Np === n) return rt.outputBlock(rows * n);
   return { p: rt.alloc(rows * Np), keep: false };
 }
@@ -52,7 +52,7 @@ function gemmOutput(rt: Runtime, rows: number, Np: number, n: number): OutputBlo
  * The tensor of a GEMM's result from `gemmOutput`: the kept block itself; or, when outputs stay in
  * wasm memory, the padded rows compacted into a kept block; or copied out (into `dst`'s array).
  */
-function gemmResult(rt: Runtime, o: OutputBlock, rows: number, Np: number, n: number, shape: number[], dst?: PendingOutput): Tensor {
+export function gemmResult(rt: Runtime, o: OutputBlock, rows: number, Np: number, n: number, shape: number[], dst?: PendingOutput): Tensor {
   if (o.keep) return rt.output(o.p, shape);
   if (rt.keepsOutputs) {
     const k = rt.keep(rows * n);

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 
 /** Lines allowed per folder. */
 export const BUDGET = {
-  assembly: 2350,
+  assembly: 2450,
   src: 1000,
   'src/cli': 1650,
   'src/cli/commands': 800,

@@ -43,7 +43,12 @@ export function convFilterGradSmallC(p: usize, u0: i32, u1: i32, tid: i32): void
     const r0 = u * R;
     const r1 = min(NR, r0 + R);
     if (r0 >= r1) break;
-    packDy8(dy, r0 * Wo, r1 * Wo, Cout, Np, scratch, panel);
+    // dy in place when its pixels are whole 8-channel panels apart, else repacked.
+    const inPlace = (Cout & 7) == 0;
+    const dBase = inPlace ? dy + ((<usize>(r0 * Wo) * <usize>Cout) << 2) : scratch;
+    const dStep: usize = inPlace ? <usize>Cout << 2 : 32;
+    const dPanel = inPlace ? 32 : panel;
+    if (!inPlace) packDy8(dy, r0 * Wo, r1 * Wo, Cout, Np, scratch, panel);
     biasBlock(dy, r0 * Wo, r1 * Wo, Cout, db, false);
     for (let ky = 0; ky < kH; ky++) {
       const off = ky * dH - pT;
@@ -55,7 +60,7 @@ export function convFilterGradSmallC(p: usize, u0: i32, u1: i32, tid: i32): void
         const xk = x + <usize>(ky * dH) * rowBytes + (<usize>a0 << 2);
         const acc = slot + <usize>(ky * L + a0) * npBytes;
         for (let c = 0; c < Np; c += 8) {
-          sweep(xk, rowBytes, colBytes, Hp, sH, scratch + <usize>(c >> 3) * panel, r0, r1, Ho, Wo, oyLo, oyHi, acc + (<usize>c << 2), npBytes, j - a0, min(TW, L - a0));
+          sweep(xk, rowBytes, colBytes, Hp, sH, dBase + <usize>(c >> 3) * dPanel, dStep, r0, r1, Ho, Wo, oyLo, oyHi, acc + (<usize>c << 2), npBytes, j - a0, min(TW, L - a0));
         }
       }
     }
@@ -68,7 +73,7 @@ export function convFilterGradSmallC(p: usize, u0: i32, u1: i32, tid: i32): void
  * (rows `npBytes` apart). x is the tile's first value at pixel (0, 0, 0); dy the block's 8-channel panel.
  */
 function sweep(
-  x: usize, rowBytes: usize, colBytes: usize, Hp: i32, sH: i32, dy: usize, r0: i32, r1: i32, Ho: i32, Wo: i32,
+  x: usize, rowBytes: usize, colBytes: usize, Hp: i32, sH: i32, dy: usize, dStep: usize, r0: i32, r1: i32, Ho: i32, Wo: i32,
   oyLo: i32, oyHi: i32, acc: usize, npBytes: usize, jLo: i32, jHi: i32,
 ): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
@@ -80,7 +85,7 @@ function sweep(
   if (jLo <= 2 && jHi > 2) { a20 = v128.load(q); a21 = v128.load(q, 16); } q += npBytes;
   if (jLo <= 3 && jHi > 3) { a30 = v128.load(q); a31 = v128.load(q, 16); } q += npBytes;
   if (ASC_FEATURE_RELAXED_SIMD && jLo <= 4 && jHi > 4) { a40 = v128.load(q); a41 = v128.load(q, 16); }
-  const dRow = <usize>Wo << 5;
+  const dRow = <usize>Wo * dStep;
   let b = r0 / Ho;
   let oy = r0 - b * Ho;
   let dp = dy;
@@ -105,7 +110,7 @@ function sweep(
           a40 = fma(s, d0, a40); a41 = fma(s, d1, a41);
         }
         xp += colBytes;
-        d += 32;
+        d += dStep;
       } while (d < dEnd);
     }
     dp += dRow;
@@ -137,6 +142,29 @@ function packDy8(dy: usize, m0: i32, m1: i32, Cout: i32, Np: i32, dst: usize, pa
         for (let i = 0; i < 8; i++) store<f32>(d + (<usize>i << 2), i < n ? load<f32>(s + (<usize>i << 2)) : 0);
         s += step; d += 32;
       }
+    }
+  }
+}
+
+/**
+ * The copy the kernel reads for a dilation in width (`kW` taps `dW` pixels apart): for each of `rows`
+ * rows of the zero-padded x ([rows][Wp][C] floats at src), dst[row][ox][kx*C + ic] = src[row][ox*sW + kx*dW][ic],
+ * so a kernel row's values are again contiguous for each output column ox < Wo.
+ */
+export function spreadColumns(src: usize, rows: i32, Wp: i32, C: i32, Wo: i32, sW: i32, kW: i32, dW: i32, dst: usize): void {
+  const colStep = <usize>(sW * C) << 2;
+  const tapStep = <usize>(dW * C) << 2;
+  let d = dst;
+  for (let r = 0; r < rows; r++) {
+    let s = src + ((<usize>r * <usize>Wp * <usize>C) << 2);
+    for (let ox = 0; ox < Wo; ox++) {
+      let t = s;
+      for (let kx = 0; kx < kW; kx++) {
+        for (let c = 0; c < C; c++) store<f32>(d + (<usize>c << 2), load<f32>(t + (<usize>c << 2)));
+        d += <usize>C << 2;
+        t += tapStep;
+      }
+      s += colStep;
     }
   }
 }

@@ -49,17 +49,7 @@ export function conv2dBackwardFilterSmallC(rt: Runtime, dy: Tensor, xp: number, 
     // side, E[b, y, ox, kx*Cin + ic] = xpad[b, y, ox*sW + kx*dW, ic] (then contiguous as for dW = 1).
     const rows = batch * Hp;
     x = rt.zeros(rows * outW * L + 8);
-    const f = rt.f32;
-    const s0 = xp >> 2;
-    let d = x >> 2;
-    for (let r = 0; r < rows; r++) {
-      for (let ox = 0; ox < outW; ox++) {
-        for (let kx = 0; kx < kW; kx++) {
-          const s = s0 + (r * Wp + ox * strideW + kx * dilationW) * inC;
-          for (let c = 0; c < inC; c++) f[d++] = f[s + c];
-        }
-      }
-    }
+    rt.exports.spreadColumns(xp, rows, Wp, inC, outW, strideW, kW, dilationW, x);
     rowBytes = outW * L * 4;
     colBytes = L * 4;
   }

@@ -13,7 +13,8 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /**
  * Tuning. `blockBytes`: a work unit's rows of dy are about this many bytes (its 8-channel panels stay in
- * L1 while every tile reads them). `slots`: the fixed split of the reduction (each slot is a dW buffer).
+ * L1 while every tile reads them). `slots`: the fixed split of the reduction (each slot is a dW buffer;
+ * at most 8, so that Runtime.run's chunks, at least units / (threads * 8), are never more than one slot).
  * `blockPixels`: the fewest output pixels in a unit (tests lower it for many units and slots on small images).
  * `minPixels`: fewer output pixels run on convFilterGrad (Infinity: never this kernel, for A/B benches).
  */

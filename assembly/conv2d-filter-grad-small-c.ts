@@ -8,11 +8,13 @@
 // contiguous in x (read from a zero-padded copy, or for a dilation in width from the glue's copy
 // with each output column's L values side by side), and a tile is
 //   acc[j][v] (+)= x[pixel, a0 + j] * dy[pixel, oc0 + 4v .. +3],   j < TW, v < 2
-// i.e. TW consecutive rows of dW ([K][Np] floats, K = kH*L) by 8 output channels. Per output pixel:
-// one v128 load of x (values a0 .. a0+3) broadcast lane by lane by shuffles, plus a load32_splat for
-// the fifth, and two v128 loads of dy. TW = 5 with FMA (10 accumulators, 10 independent chains: the
-// 4-cycle FMA latency at 2 a cycle needs 8 in flight); TW = 4 with mul + add, which needs a temporary
-// (V8 issues a body's loads before its arithmetic: accumulators + loaded values must stay <= 15).
+// i.e. TW = 5 consecutive rows of dW ([K][Np] floats, K = kH*L) by 8 output channels: 10 accumulators,
+// 10 independent chains (the 4-cycle FMA latency at 2 a cycle needs 8 in flight). Per output pixel:
+// one v128 load of x (values a0 .. a0+3) broadcast lane by lane by shuffles, a load32_splat for the
+// fifth, and two v128 loads of dy (V8 issues a body's loads before its arithmetic, so accumulators and
+// loaded values must stay <= 15 registers: one x load and shuffles, not five splats). The mul + add
+// build uses the same tile: measured, it beat a 4-row one (8 accumulators, room for mul's temporary)
+// by 1.5x on lenet's 5x5, where 4 rows cover a 5-value kernel row only as two overlapping tiles.
 // A kernel row whose L is not a multiple of TW takes a last tile overlapping the one before (its
 // recomputed rows are not stored); L < TW reads past the row (the glue leaves slack) and stores j < L.
 // Output rows whose input row iy = oy*sH + ky*dH - pT lies in the padding are skipped for that ky.
@@ -35,7 +37,7 @@ export function convFilterGradSmallC(p: usize, u0: i32, u1: i32, tid: i32): void
   const R = prm(p, FC_ROWS), NR = prm(p, FC_NROWS);
   const slot = <usize>prm(p, FC_SLOTS) + <usize>(u0 / prm(p, FC_UCHUNK)) * <usize>prm(p, FC_SLOTSTRIDE);
   const scratch = <usize>prm(p, FC_SCRATCH) + <usize>tid * <usize>prm(p, FC_SCRATCHSTRIDE);
-  const TW = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
+  const TW = 5;
   const npBytes = <usize>Np << 2;
   const panel = <usize>(R * Wo) << 5; // one 8-channel panel of a block's dy
   const db = slot + <usize>(kH * L) * npBytes;
@@ -84,7 +86,7 @@ function sweep(
   if (jLo <= 1 && jHi > 1) { a10 = v128.load(q); a11 = v128.load(q, 16); } q += npBytes;
   if (jLo <= 2 && jHi > 2) { a20 = v128.load(q); a21 = v128.load(q, 16); } q += npBytes;
   if (jLo <= 3 && jHi > 3) { a30 = v128.load(q); a31 = v128.load(q, 16); } q += npBytes;
-  if (ASC_FEATURE_RELAXED_SIMD && jLo <= 4 && jHi > 4) { a40 = v128.load(q); a41 = v128.load(q, 16); }
+  if (jLo <= 4 && jHi > 4) { a40 = v128.load(q); a41 = v128.load(q, 16); }
   const dRow = <usize>Wo * dStep;
   let b = r0 / Ho;
   let oy = r0 - b * Ho;
@@ -105,10 +107,8 @@ function sweep(
         a20 = fma(s, d0, a20); a21 = fma(s, d1, a21);
         s = v128.shuffle<i32>(xv, xv, 3, 3, 3, 3);
         a30 = fma(s, d0, a30); a31 = fma(s, d1, a31);
-        if (ASC_FEATURE_RELAXED_SIMD) {
-          s = v128.load32_splat(xp, 16);
-          a40 = fma(s, d0, a40); a41 = fma(s, d1, a41);
-        }
+        s = v128.load32_splat(xp, 16);
+        a40 = fma(s, d0, a40); a41 = fma(s, d1, a41);
         xp += colBytes;
         d += dStep;
       } while (d < dEnd);
@@ -121,7 +121,7 @@ function sweep(
   if (jLo <= 1 && jHi > 1) { v128.store(q, a10); v128.store(q, a11, 16); } q += npBytes;
   if (jLo <= 2 && jHi > 2) { v128.store(q, a20); v128.store(q, a21, 16); } q += npBytes;
   if (jLo <= 3 && jHi > 3) { v128.store(q, a30); v128.store(q, a31, 16); } q += npBytes;
-  if (ASC_FEATURE_RELAXED_SIMD && jLo <= 4 && jHi > 4) { v128.store(q, a40); v128.store(q, a41, 16); }
+  if (jLo <= 4 && jHi > 4) { v128.store(q, a40); v128.store(q, a41, 16); }
 }
 
 /** Copies dy's pixels [m0, m1) into panels of 8 channels (`panel` bytes apart, [pixel][8] floats; zeros past Cout). */

@@ -2,7 +2,7 @@
  * The dW kernel for Cin < 4 (assembly/conv2d-filter-grad-small-c.ts) against the reference
  * conv2dBackwardFilter, on seeded random configs with 1-3 input channels (strides 1-3, dilations
  * 1-2, every padding form including asymmetric ones, odd sizes, N = 1, output channel counts that are
- * not multiples of 8 or of the 4/5-row tiles, kernel rows shorter and longer than a tile), with
+ * not multiples of 8, kernel rows shorter and longer than the 5-row tile), with
  * NaN-poisoned memory, on one thread, two threads and the relaxed-SIMD (FMA) build. Each config is
  * checked to have run on this kernel, and the result to be the same bits for 1 and 2 threads; lenet's
  * first layer (training included) runs on it.

@@ -1,10 +1,9 @@
 /**
  * dW and db of conv2d for Cin < 4 (lenet's first layer; issue 11) on assembly/conv2d-filter-grad-small-c.ts:
- * register tiles of 5 consecutive dW rows of one kernel row (kx*Cin + ic) by 8 output
- * channels, x broadcast from a zero-padded copy, dy read in place (Cout % 8 == 0) or repacked per block
- * into 8-channel panels. Threads
- * split the output rows into a fixed number of slots (a partial dW each), summed in slot order: the
- * result is the same bits for any thread count.
+ * register tiles of 5 consecutive dW rows of one kernel row (kx*Cin + ic) by 8 output channels, x
+ * broadcast from a zero-padded copy, dy read in place (Cout % 8 == 0) or repacked per block into
+ * 8-channel panels. Threads split the output rows into a fixed number of slots (a partial dW each),
+ * summed in slot order: the result is the same bits for any thread count.
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Conv2DInfo } from '../conv-info.js';

@@ -40,10 +40,10 @@ import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, 
 }
 
 /** The output coordinates o in [0, n) whose tap o*s + off lies in [0, size): [lo, hi) (hi <= lo when none). */
-@inline function validLo(off: i32, s: i32): i32 {
+@inline export function validLo(off: i32, s: i32): i32 {
   return off >= 0 ? 0 : ceilDiv(-off, s);
 }
-@inline function validHi(off: i32, s: i32, size: i32, n: i32): i32 {
+@inline export function validHi(off: i32, s: i32, size: i32, n: i32): i32 {
   const last = size - 1 - off;
   return last < 0 ? 0 : min(n, last / s + 1);
 }
@@ -261,7 +261,7 @@ function packDy(dy: usize, m0: i32, m1: i32, Cout: i32, n: i32, dst: usize, pane
 }
 
 /** db (+)= the column sums of dy's pixel rows [m0, m1) (Cout floats each), in 4-channel groups. */
-function biasBlock(dy: usize, m0: i32, m1: i32, Cout: i32, db: usize, first: bool): void {
+export function biasBlock(dy: usize, m0: i32, m1: i32, Cout: i32, db: usize, first: bool): void {
   const stride = <usize>Cout << 2;
   let oc = 0;
   for (; oc + 4 <= Cout; oc += 4) {

@@ -10,6 +10,7 @@ export { relu, reluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackw
 export { globalAvgPool, globalAvgPoolBackward } from './global-avg-pool2d';
 export { bnStats, bnApply, bnBackwardSums, bnBackwardDx } from './batch-norm';
 export { convFilterGradStream, filterGradFinish } from './conv2d-filter-grad';
+export { convFilterGradSmallC, spreadColumns } from './conv2d-filter-grad-small-c';
 export { winogradConv, winogradFilter, allFinite } from './winograd';
 export { winogradDw, winogradDwFinish } from './winograd-filter-grad';
 export { densePackA, denseGemm, denseDw } from './dense';

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 
 /** Lines allowed per folder. */
 export const BUDGET = {
-  assembly: 2450,
+  assembly: 2650,
   src: 1000,
   'src/cli': 1650,
   'src/cli/commands': 800,

@@ -39,6 +39,14 @@ export const PARAM_BLOCKS = {
       'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'scratch', 'scratchStride',
     ],
   },
+  /** convFilterGradSmallC: dW for Cin < 4, tiles of taps x 8 output channels (assembly/conv2d-filter-grad-small-c.ts). */
+  filterSmallC: {
+    prefix: 'FC',
+    fields: [
+      'x', 'Hp', 'rowBytes', 'colBytes', 'H', 'pT', 'sH', 'dH', 'kH', 'L', 'Ho', 'Wo',
+      'dy', 'Cout', 'Np', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'scratch', 'scratchStride',
+    ],
+  },
   /** convSmallC: the forward for Cin < 4 from a zero-padded copy of x. */
   smallC: {
     prefix: 'S',
@@ -117,6 +125,7 @@ export const THREADED_KERNELS = [
   { name: 'densePackA', block: 'dense' },
   { name: 'denseGemm', block: 'dense' },
   { name: 'denseDw', block: 'denseDw' },
+  { name: 'convFilterGradSmallC', block: 'filterSmallC' },
 ] as const satisfies readonly { name: string; block: ParamBlockKind }[];
 
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number]['name'];

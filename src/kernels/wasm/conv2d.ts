@@ -15,6 +15,7 @@ import {
 import { conv2dRelu as conv2dReluReference, conv2dReluBackward as conv2dReluBackwardReference } from '../reference/fused.js';
 import { PendingOutput, type OutputBlock, type Runtime } from './runtime.js';
 import { conv2dBackwardFilterStream, useFilterStream } from './conv2d-filter-grad.js';
+import { conv2dBackwardFilterSmallC, useFilterSmallC } from './conv2d-filter-grad-small-c.js';
 import { conv2dBackwardFilterWinogradWasm, winogradDwTile } from './winograd-filter-grad.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
 import { StagedInput, StagedOutput, stageGroup, stages } from './staging.js';
@@ -316,7 +317,10 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
     if (reset) rt.reset(); // a non-finite value: the direct kernel
   }
   if (useFilterStream(rt, info)) return conv2dBackwardFilterStream(rt, dy, x, info);
-  const { xp, Hp, Wp } = putPadded(rt, x, info, 0);
+  // Cin < 4: tiles of taps x output channels (its tiles read up to 8 floats past a row's end).
+  const small = useFilterSmallC(info);
+  const { xp, Hp, Wp } = putPadded(rt, x, info, small ? 8 : 0);
+  if (small) return conv2dBackwardFilterSmallC(rt, dy, xp, Hp, Wp, info);
   const dyP = rt.input(dy);
   const threads = rt.threads;
   const dwFloats = roundUp(K4 * Np, 16);

@@ -21,6 +21,7 @@ export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   biasGrad(dy: number, M: number, Cout: number, db: number, tmp: number): void;
   addInto(dst: number, src: number, n: number): void;
   filterGradFinish(slots: number, n: number, stride: number, K: number, Cout: number, dw: number, db: number): void;
+  spreadColumns(src: number, rows: number, Wp: number, C: number, Wo: number, sW: number, kW: number, dW: number, dst: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(dy: number, x: number, dx: number, n: number): void;
   leakyRelu(x: number, y: number, n: number, alpha: number): void;

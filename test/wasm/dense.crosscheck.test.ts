@@ -200,3 +200,44 @@ test('dense kernels = reference on 150 shapes (M 1-300, K and N tails, 1), NaN-p
   assert.ok(workerChunks > 0, 'worker 1 ran no chunk');
   setThreads(1);
 });
+
+test('an empty dimension (a batch of 0, no inputs, no units): every dense entry point gives the reference result', () => {
+  assert.ok(initWasm());
+  for (const [n, inF, outF] of [[0, 5, 3], [4, 0, 3], [4, 5, 0], [0, 0, 0]]) {
+    const what = `n ${n}, ${inF} -> ${outF}`;
+    const x = Tensor.randn([n, inF], { seed: 1 });
+    const w = Tensor.randn([inF, outF], { seed: 2 });
+    const b = Tensor.randn([outF], { seed: 3 });
+    const dy = Tensor.randn([n, outF], { seed: 4 });
+    const y = reference.denseRelu(x, w, b);
+    const same = (got: Tensor | null, want: Tensor | null, name: string): void => {
+      assert.ok(got !== null && want !== null, `${what}: ${name} missing`);
+      assert.deepEqual(got!.shape, want!.shape, `${what}: ${name} shape`);
+      assert.deepEqual(Array.from(got!.data), Array.from(want!.data), `${what}: ${name} values`);
+    };
+    same(wasm.dense(x, w, b), reference.dense(x, w, b), 'dense');
+    same(wasm.denseRelu(x, w, b), y, 'denseRelu');
+    const g = wasm.denseBackward(dy, x, w);
+    const r = reference.denseBackward(dy, x, w);
+    same(g.dx, r.dx, 'dx');
+    same(g.dw, r.dw, 'dw');
+    same(g.db, r.db, 'db');
+    for (const wantDx of [true, false]) {
+      const gr = wasm.denseReluBackward(dy, y, x, w, wantDx);
+      const rr = reference.denseReluBackward(dy, y, x, w, wantDx);
+      if (wantDx) same(gr.dx, rr.dx, 'relu dx');
+      else assert.equal(gr.dx, null);
+      same(gr.dw, rr.dw, 'relu dw');
+      same(gr.db, rr.db, 'relu db');
+    }
+  }
+});
+
+test('a scratch size that is not a count is refused as an internal error, not reported as out of memory', () => {
+  assert.ok(initWasm());
+  const rt = wasmRuntime()!;
+  rt.reset();
+  for (const n of [NaN, -4, 2.3, Infinity]) assert.throws(() => rt.alloc(n), /internal error: a block of .* bytes was asked for/, String(n));
+  assert.ok(rt.alloc(0) >= 0, 'an empty block is fine');
+  rt.reset();
+});

@@ -4,9 +4,12 @@
  * changed since the last call: nothing says a Param did not), in parallel inside the GEMM's units.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { Conv2DInfo } from '../conv-info.js';
-import { compact, conv2dBackwardFilterWasm, conv2dBackwardInputWasm, conv2dWasm, gemmOutput, gemmResult, maskedDy } from './conv2d.js';
+import { compact, gemmOutput, gemmResult, maskedDy } from './conv2d.js';
 import { PendingOutput, type Runtime } from './runtime.js';
+import * as referenceDense from '../reference/dense.js';
+import * as referenceFused from '../reference/fused.js';
+
+const reference = { ...referenceDense, denseRelu: referenceFused.denseRelu, denseReluBackward: referenceFused.denseReluBackward };
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /**
@@ -18,18 +21,8 @@ export const denseTuning = { kc: 256, panels: 8 };
 /** Floats of packed dy one reduction block of denseDw may use (256 KiB). */
 const DW_BLOCK_FLOATS = 65536;
 
-/** An empty dimension: the 1x1-convolution kernels (as before issue 11's dense kernels), which handle it. */
+/** An empty dimension (a batch of 0, say): the reference kernels, which give the empty or zero results. */
 const empty = (n: number, inF: number, outF: number): boolean => n === 0 || inF === 0 || outF === 0;
-
-function denseInfo(n: number, inF: number, outF: number): Conv2DInfo {
-  return {
-    batch: n, inH: 1, inW: 1, inC: inF, outH: 1, outW: 1, outC: outF, kH: 1, kW: 1,
-    strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padBottom: 0, padLeft: 0, padRight: 0,
-  };
-}
-
-/** t under another shape, sharing its values (in place, whether in an array or kept in wasm memory). */
-const as4 = (t: Tensor, s: number[]): Tensor => t.reshape(s);
 
 /**
  * C[M, N] (rows of roundUp(N, 8) floats at `out`) = a[M, K] · B (+ bias), B = w ([K, N]) or, with
@@ -63,9 +56,7 @@ function gemm(
 export function denseWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, relu = false): Tensor {
   const [n, inF] = x.shape;
   const outF = w.shape[1];
-  if (empty(n, inF, outF)) {
-    return as4(conv2dWasm(rt, as4(x, [n, 1, 1, inF]), as4(w, [1, 1, inF, outF]), bias, denseInfo(n, inF, outF), relu), [n, outF]);
-  }
+  if (empty(n, inF, outF)) return relu ? reference.denseRelu(x, w, bias) : reference.dense(x, w, bias);
   rt.reset();
   const Np = roundUp(outF, 8);
   const xP = rt.input(x);
@@ -115,15 +106,12 @@ function denseDb(rt: Runtime, dyP: number, n: number, outF: number): Tensor {
 
 /** Gradients of relu(x · w + bias) from dy and the output y, as reference denseReluBackward. */
 export function denseReluBackwardWasm(rt: Runtime, dy: Tensor, y: Tensor, x: Tensor, w: Tensor, wantDx: boolean): { dx: Tensor | null; dw: Tensor; db: Tensor } {
+  const [n, inF] = x.shape;
+  const outF = w.shape[1];
+  if (empty(n, inF, outF)) return reference.denseReluBackward(dy, y, x, w, wantDx);
   const dz = maskedDy(rt, dy, y);
   try {
     if (wantDx) return denseBackwardWasm(rt, dz, x, w);
-    const [n, inF] = x.shape;
-    const outF = w.shape[1];
-    if (empty(n, inF, outF)) {
-      const { dw, db } = conv2dBackwardFilterWasm(rt, as4(dz, [n, 1, 1, outF]), as4(x, [n, 1, 1, inF]), denseInfo(n, inF, outF));
-      return { dx: null, dw: as4(dw, [inF, outF]), db };
-    }
     rt.reset();
     const dzP = rt.input(dz);
     const dwOut = new PendingOutput(inF * outF);
@@ -139,13 +127,7 @@ export function denseReluBackwardWasm(rt: Runtime, dy: Tensor, y: Tensor, x: Ten
 export function denseBackwardWasm(rt: Runtime, dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; dw: Tensor; db: Tensor } {
   const [n, inF] = x.shape;
   const outF = w.shape[1];
-  if (empty(n, inF, outF)) {
-    const info = denseInfo(n, inF, outF);
-    const dy4 = as4(dy, [n, 1, 1, outF]);
-    const dx = conv2dBackwardInputWasm(rt, dy4, as4(w, [1, 1, inF, outF]), info);
-    const { dw, db } = conv2dBackwardFilterWasm(rt, dy4, as4(x, [n, 1, 1, inF]), info);
-    return { dx: as4(dx, [n, inF]), dw: as4(dw, [inF, outF]), db };
-  }
+  if (empty(n, inF, outF)) return reference.denseBackward(dy, x, w);
   rt.reset();
   const dyP = rt.input(dy);
   const xP = rt.input(x);

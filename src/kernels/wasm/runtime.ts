@@ -220,6 +220,8 @@ export class Runtime {
 
   /** A heap block of at least `bytes`, 64-byte aligned, with 64 bytes to spare after it. */
   private block(bytes: number): number {
+    // A size that is not a count (NaN from an empty dimension, say) is a glue bug, not a lack of memory.
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`wasm backend: internal error: a block of ${bytes} bytes was asked for`);
     const p = this.heap.alloc(Math.ceil(bytes / 64) * 64 + 64, this.grow);
     if (this.poison !== null) this.f32.fill(this.poison, p >> 2, (p + this.heap.live.get(p)!) >> 2);
     return p;

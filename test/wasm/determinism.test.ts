@@ -54,3 +54,38 @@ test('same seed, 2 threads: bit-identical weights run after run, and equal to 1 
     setThreads(before);
   }
 });
+
+test('dW with more reduction slots than 8 (each slot one chunk): 2 threads = 1 thread, bit for bit', async () => {
+  const { filterStreamTuning } = await import('../../src/kernels/wasm/conv2d-filter-grad.js');
+  const { filterSmallCTuning } = await import('../../src/kernels/wasm/conv2d-filter-grad-small-c.js');
+  const { computeConv2DInfo } = await import('../../src/kernels/conv-info.js');
+  const { wasm } = await import('../../src/kernels/wasm/index.js');
+  const saved = { stream: filterStreamTuning.slots, small: filterSmallCTuning.slots };
+  const before = getThreads();
+  try {
+    filterStreamTuning.slots = 16;
+    filterSmallCTuning.slots = 16;
+    // the stream kernel (Cin = 16) and the Cin < 4 kernel (Cin = 3), with many units each
+    // (stride 2: Winograd dW would take a stride-1 3x3 with 16 channels)
+    const cases = [[8, 40, 40, 16, 24, 2], [8, 24, 24, 3, 16, 1]].map(([n, h, w, c, o, s]) => {
+      const x = Tensor.randn([n, h, w, c], { seed: c });
+      const info = computeConv2DInfo('test', x.shape, [3, 3, c, o], { padding: 'same', stride: s });
+      const dy = Tensor.randn([n, info.outH, info.outW, o], { seed: o });
+      return { x, dy, info };
+    });
+    const run = (): Float32Array[] => cases.flatMap(({ x, dy, info }) => {
+      const g = wasm.conv2dBackwardFilter(dy, x, info);
+      return [g.dw.data.slice(), g.db.data.slice()];
+    });
+    setThreads(1);
+    await ready();
+    const one = run();
+    setThreads(2);
+    await ready();
+    assertSameBits(run(), one, '16 slots, 2 threads vs 1 thread');
+  } finally {
+    filterStreamTuning.slots = saved.stream;
+    filterSmallCTuning.slots = saved.small;
+    setThreads(before);
+  }
+});

@@ -13,8 +13,9 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /**
  * Tuning. `blockBytes`: a work unit's rows of dy are about this many bytes (its 8-channel panels stay in
- * L1 while every tile reads them). `slots`: the fixed split of the reduction (each slot is a dW buffer;
- * at most 8, so that Runtime.run's chunks, at least units / (threads * 8), are never more than one slot).
+ * L1 while every tile reads them). `slots`: the fixed split of the reduction (each slot is a dW buffer,
+ * run as one chunk of its own: `Runtime.run`'s `exact`, so any number of slots gives the same bits on
+ * any thread count).
  * `blockPixels`: the fewest output pixels in a unit (tests lower it for many units and slots on small images).
  * `minPixels`: fewer output pixels run on convFilterGrad (Infinity: never this kernel, for A/B benches).
  */
@@ -69,7 +70,7 @@ export function conv2dBackwardFilterSmallC(rt: Runtime, dy: Tensor, xp: number, 
     dy: dyP, Cout: outC, Np, rows, nRows, slots, slotStride: slotFloats * 4, uChunk, scratch, scratchStride,
   });
   const dwOut = new PendingOutput(K * outC);
-  rt.run('convFilterGradSmallC', p, units, uChunk, dwOut.alloc);
+  rt.run('convFilterGradSmallC', p, units, uChunk, dwOut.alloc, true); // a chunk per slot
   for (let t = 1; t < nSlots; t++) rt.exports.addInto(slots, slots + t * slotFloats * 4, slotFloats);
   // Slot 0 now holds dW as [K][Np] and then db: the first outC of each row.
   const dw = dwOut.get();

@@ -55,7 +55,7 @@ export function conv2dBackwardFilterStream(rt: Runtime, dy: Tensor, x: Tensor, i
     dy: dyP, Cout: outC, rows, nRows, slots, slotStride, uChunk, scratch, scratchStride,
   });
   const dwOut = new PendingOutput(K * outC);
-  rt.run('convFilterGradStream', p, units, uChunk, dwOut.alloc);
+  rt.run('convFilterGradStream', p, units, uChunk, dwOut.alloc, true); // a chunk per slot
   const dwP = rt.alloc(K * outC);
   const dbP = rt.alloc(outC);
   rt.exports.filterGradFinish(slots, nSlots, slotStride, K, outC, dwP, dbP);

@@ -348,7 +348,7 @@ export function conv2dBackwardFilterWasm(rt: Runtime, dy: Tensor, x: Tensor, inf
     dy: dyP, Cout: outC, Np, kc: DW_BLOCK, dw: dwP, dwStride: slots === 1 ? 0 : dwFloats * 4, scratch, scratchStride, kGroups: groups, uChunk,
   });
   const dwOut = new PendingOutput(K * outC);
-  rt.run('convFilterGrad', p, units, uChunk, dwOut.alloc);
+  rt.run('convFilterGrad', p, units, uChunk, dwOut.alloc, true); // a chunk per slot
   for (let t = 1; t < slots; t++) rt.exports.addInto(dwP, dwP + t * dwFloats * 4, dwFloats);
   const dw = compact(rt, dwP, K, Np, outC, dwOut);
   const C4 = roundUp(outC, 4);

@@ -361,12 +361,15 @@ export class Runtime {
 
   /**
    * Runs a job function over work units [0, units), split into chunks (so a long call can move to
-   * V8's optimised code between chunks, and threads can share it).
+   * V8's optimised code between chunks, and threads can share it). With `exact`, every chunk is
+   * `minChunk` units on any thread count: for the kernels whose chunk is a reduction slot (a partial
+   * dW of its own, summed in slot order), whose bits would otherwise depend on the thread count as
+   * soon as a slot is shorter than units / (threads · 8).
    */
-  run(kernel: ThreadedKernel, p: number, units: number, minChunk: number, during?: () => void): void {
+  run(kernel: ThreadedKernel, p: number, units: number, minChunk: number, during?: () => void, exact = false): void {
     const fnId = JOB[kernel];
     const threads = this.threads;
-    const chunk = Math.max(minChunk, Math.ceil(units / (threads * 8)));
+    const chunk = exact ? minChunk : Math.max(minChunk, Math.ceil(units / (threads * 8)));
     if (this.pool !== null && threads > 1 && units > chunk) {
       this.pool.run(this.jobFns, fnId, p, units, chunk, threads, during);
       return;

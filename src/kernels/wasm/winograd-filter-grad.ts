@@ -98,7 +98,7 @@ export function conv2dBackwardFilterWinogradWasm(rt: Runtime, dy: Tensor, x: Ten
     slots, nSlots, slotStride, uChunk, scratch, scratchStride, zero: rt.zeros(Math.max(inC, outC)), dw: dwP,
   });
   const dwOut = new PendingOutput(r * r * inC * outC);
-  rt.run('winogradDw', p, units, uChunk, dwOut.alloc);
+  rt.run('winogradDw', p, units, uChunk, dwOut.alloc, true); // a chunk per slot
   rt.run('winogradDwFinish', p, inC, 4);
   // db: the slots' sums, in slot order (float32, as the kernel's)
   const db = new Float32Array(outC);

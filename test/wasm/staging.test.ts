@@ -1,6 +1,6 @@
 /**
  * Staged copies (src/kernels/wasm/staging.ts): on 2 threads, outside a training step, the direct
- * forward (plain and with the fused ReLU) and dX copy their input in and their result out a group of
+ * and small-C (Cin < 4) forward (plain and with the fused ReLU) and the direct dX copy their input in and their result out a group of
  * images at a time, overlapped with the jobs. Every result must be bit for bit the unstaged one (1
  * thread, where nothing is staged: the kernels compute each element in the same order however the
  * batch is split), on random configs with batches that do not divide into the groups, strides,
@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { Rng, Tensor, computeConv2DInfo, reference, type Padding } from '../../src/index.js';
 import { wasm, initWasm, wasmRuntime, setThreads, ready } from '../../src/kernels/wasm/index.js';
 import { setConvAlgorithm } from '../../src/kernels/wasm/winograd.js';
-import { stagedCalls } from '../../src/kernels/wasm/staging.js';
+import { stagedCalls, stagingTuning } from '../../src/kernels/wasm/staging.js';
 import { assertCloseToRef, checksum } from './helpers.js';
 
 function assertSameBits(a: Tensor, b: Tensor, what: string): void {
@@ -39,7 +39,7 @@ function randomCase(seed: number): Case {
     const n = batches[seed % batches.length];
     const h = 2 + rng.int(12);
     const wd = 2 + rng.int(12);
-    const inC = 4 + rng.int(13);
+    const inC = seed % 3 === 2 ? 1 + rng.int(3) : 4 + rng.int(13); // Cin < 4: the small-C forward
     const outC = 1 + rng.int(20);
     const k = 1 + rng.int(4);
     const stride = [1 + rng.int(3), 1 + rng.int(3)] as [number, number];
@@ -63,11 +63,13 @@ function run(c: Case): Tensor[] {
   return [wasm.conv2d(c.x, c.w, c.b, c.info), wasm.conv2dRelu(c.x, c.w, c.b, c.info), wasm.conv2dBackwardInput(c.dy, c.w, c.info)];
 }
 
-test('staged forward, fused ReLU forward and dX on 2 threads = unstaged on 1 thread, bit for bit (60 random configs)', async () => {
+test('staged forward (direct and small-C), fused ReLU forward and dX on 2 threads = unstaged on 1 thread, bit for bit (60 random configs)', async () => {
   assert.ok(initWasm());
   setConvAlgorithm('direct'); // the direct gather kernels (3x3 / 5x5 stride 1 would go to Winograd)
   const rt = wasmRuntime()!;
   rt.poison = NaN;
+  const minFlops = stagingTuning.minFlops;
+  stagingTuning.minFlops = 0; // these small calls would not be staged otherwise
   try {
     const cases = Array.from({ length: 60 }, (_, s) => randomCase(s));
     setThreads(1);
@@ -85,10 +87,43 @@ test('staged forward, fused ReLU forward and dX on 2 threads = unstaged on 1 thr
         assertCloseToRef(two[2], reference.conv2dBackwardInput(c.dy, c.w, c.info), 'dx', c.what);
       }
     }
-    assert.ok(stagedCalls() - staged0 >= 3 * cases.length, `only ${stagedCalls() - staged0} of the ${3 * cases.length} calls ran staged`);
+    // every forward and fused forward ran staged; dX too, except the small-C dX (its own kernel, not staged)
+    const expected = cases.reduce((k, c) => k + (c.x.shape[3] < 4 ? 2 : 3), 0);
+    assert.equal(stagedCalls() - staged0, expected, 'calls that ran staged');
     assert.ok(wasmRuntime()!.pool!.chunkCounts()[1] > 0, 'the worker ran chunks');
   } finally {
+    stagingTuning.minFlops = minFlops;
     rt.poison = null;
+    setConvAlgorithm('auto');
+    setThreads(1);
+  }
+});
+
+test('a small call (under stagingTuning.minFlops) is not staged; a large one is', async () => {
+  assert.ok(initWasm());
+  setThreads(2);
+  await ready();
+  setConvAlgorithm('direct');
+  try {
+    const small = Tensor.randn([4, 8, 8, 8], { seed: 1 });
+    const big = Tensor.randn([8, 40, 40, 16], { seed: 2 });
+    const w = Tensor.randn([3, 3, 8, 8], { seed: 3 });
+    const w16 = Tensor.randn([3, 3, 16, 32], { seed: 4 });
+    const infoS = computeConv2DInfo('t', small.shape, w.shape, { padding: 'same' });
+    const infoB = computeConv2DInfo('t', big.shape, w16.shape, { padding: 'same' });
+    assert.ok(2 * 8 * 40 * 40 * 32 * 9 * 16 < stagingTuning.minFlops, 'this call is under the default threshold: it is staged below only because the threshold is lowered');
+    const n0 = stagedCalls();
+    wasm.conv2d(small, w, null, infoS);
+    assert.equal(stagedCalls(), n0, 'a small call was staged');
+    const saved = stagingTuning.minFlops;
+    stagingTuning.minFlops = 1e6;
+    try {
+      wasm.conv2d(big, w16, null, infoB);
+      assert.equal(stagedCalls(), n0 + 1, 'a call over the threshold was not staged');
+    } finally {
+      stagingTuning.minFlops = saved;
+    }
+  } finally {
     setConvAlgorithm('auto');
     setThreads(1);
   }

@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { allocFloat32 } from '../../tensor/storage.js';
-import { compactConv2DInfo, fitsInt32, type Conv2DInfo } from '../conv-info.js';
+import { compactConv2DInfo, conv2dFlops, fitsInt32, type Conv2DInfo } from '../conv-info.js';
 import {
   conv2d as conv2dReference,
   conv2dBackward as conv2dBackwardReference,
@@ -119,7 +119,7 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
   if (yW !== null) return yW;
   if (wino !== null) rt.reset(); // a non-finite input: the direct kernel
   if (inC < 4) return conv2dSmallC(rt, x, w, bias, info, relu);
-  const staged = stages(rt, batch);
+  const staged = stages(rt, batch, conv2dFlops(info));
   const xs = staged ? new StagedInput(rt, x, inH * inW * inC) : null;
   const xP = xs?.p ?? rt.input(x);
   const { B, biasP } = packWeights(rt, w, bias, K, outC, Np);
@@ -208,13 +208,33 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
   const o = gemmOutput(rt, M, Np, outC);
   const stride = roundUp(Np * 4 + K * 4 * GATHER_ROWS, 64);
   const scratch = rt.allocBytes(stride * rt.threads);
-  const p = rt.putParams('smallC', {
-    x: xp, Hp, Wp, C: inC, N: batch, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out: o.p, bias: biasP, scratch, scratchStride: stride,
-  });
   const y = rt.keepsOutputs ? undefined : new PendingOutput(M * outC);
-  rt.run('convSmallC', p, batch * outH * Math.ceil(outW / GATHER_ROWS), 8, y?.alloc);
-  if (relu) rt.exports.relu(o.p, o.p, M * Np);
-  return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
+  const pixels = outH * outW;
+  // Images [b0, b0 + n): the kernel's tiles are rows of one image, so a group is the same call on
+  // offset pointers (the same bits).
+  const job = (b0: number, n: number, during?: () => void): void => {
+    const out = o.p + b0 * pixels * Np * 4;
+    const p = rt.putParams('smallC', {
+      x: xp + b0 * Hp * Wp * inC * 4, Hp, Wp, C: inC, N: n, Ho: outH, Wo: outW, sH: strideH, sW: strideW, dH: dilationH, dW: dilationW, kH, kW, B, Np, out, bias: biasP, scratch, scratchStride: stride,
+    });
+    rt.run('convSmallC', p, n * outH * Math.ceil(outW / GATHER_ROWS), 8, during);
+    if (relu) rt.exports.relu(out, out, n * pixels * Np);
+  };
+  if (y === undefined || !stages(rt, batch, conv2dFlops(info))) {
+    job(0, batch, y?.alloc);
+    return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
+  }
+  // Staged (staging.ts): the previous group's y copied out while the next group runs.
+  const group = stageGroup(batch);
+  const ys = new StagedOutput(rt, o.p, pixels, Np, outC, y);
+  for (let b0 = 0; b0 < batch; b0 += group) {
+    job(b0, Math.min(group, batch - b0), () => {
+      y.alloc();
+      ys.flush(b0);
+    });
+  }
+  ys.flush(batch);
+  return new Tensor(y.get(), [batch, outH, outW, outC]);
 }
 
 const x4Size = (i: Conv2DInfo): number => i.batch * i.inH * i.inW * i.inC;
@@ -235,7 +255,7 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
   if (dxW !== null) return dxW;
   if (wino !== null && reset) rt.reset(); // a non-finite input: the direct kernel
   // Staged (staging.ts) on the gather path below: dy copied in and dx out a group of images at a time.
-  const dys = inC >= 4 && stages(rt, batch) ? new StagedInput(rt, dy, outH * outW * outC) : null;
+  const dys = inC >= 4 && stages(rt, batch, conv2dFlops(info)) ? new StagedInput(rt, dy, outH * outW * outC) : null;
   const dyP = dys?.p ?? rt.input(dy);
   const wP = rt.input(w);
   if (inC < 4) {

@@ -104,6 +104,26 @@ export function tile6x8(
   v128.store(p5, c50); v128.store(p5, c51, 16);
 }
 
+/** Four channels of interleave6 (dst[c * 6 + r] = s_r[c], c < 4: 24 floats), inlined where it is used (also winograd.ts). */
+@inline export function interleave6x4(dst: usize, s0: usize, s1: usize, s2: usize, s3: usize, s4: usize, s5: usize): void {
+  const r0 = v128.load(s0), r1 = v128.load(s1), r2 = v128.load(s2), r3 = v128.load(s3);
+  const r4 = v128.load(s4), r5 = v128.load(s5);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  const u0 = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5);
+  const u1 = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store64_lane(dst, u0, 0, 16);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 24);
+  v128.store64_lane(dst, u0, 1, 40);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 48);
+  v128.store64_lane(dst, u1, 0, 64);
+  v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 72);
+  v128.store64_lane(dst, u1, 1, 88);
+}
+
 /**
  * Interleaves `C` channels from six row pointers into a 6-row A panel: dst[c * 6 + r] = src_r[c].
  * Four channels at a time: rows 0-3 by a 4x4 register transpose (16 bytes at each channel's 24),
@@ -112,22 +132,7 @@ export function tile6x8(
 export function interleave6(dst: usize, s0: usize, s1: usize, s2: usize, s3: usize, s4: usize, s5: usize, C: i32): void {
   let c = 0;
   for (; c + 4 <= C; c += 4) {
-    const r0 = v128.load(s0), r1 = v128.load(s1), r2 = v128.load(s2), r3 = v128.load(s3);
-    const r4 = v128.load(s4), r5 = v128.load(s5);
-    const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-    const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-    const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-    const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-    const u0 = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5);
-    const u1 = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
-    v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-    v128.store64_lane(dst, u0, 0, 16);
-    v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 24);
-    v128.store64_lane(dst, u0, 1, 40);
-    v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 48);
-    v128.store64_lane(dst, u1, 0, 64);
-    v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 72);
-    v128.store64_lane(dst, u1, 1, 88);
+    interleave6x4(dst, s0, s1, s2, s3, s4, s5);
     dst += 96; s0 += 16; s1 += 16; s2 += 16; s3 += 16; s4 += 16; s5 += 16;
   }
   for (; c < C; c++) {

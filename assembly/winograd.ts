@@ -14,7 +14,7 @@
 // [0, H) x [0, W) read zero (so padding needs no copy). The forward has off = -pad; dX (a stride-1
 // r x r convolution of dy with the rotated, transposed filter) has off = pad - (r - 1).
 
-import { tile6x8 } from './gemm';
+import { interleave6x4, tile6x8 } from './gemm';
 
 /** Output tiles per work unit: the rows of one tile6x8 GEMM (12 accumulators; docs/wasm.md). */
 const TILES = 6;
@@ -199,32 +199,6 @@ function outputTile(
   }
 }
 
-/**
- * The A panel rows of one channel group: 6 v128 at s + 16 r (tile r, lanes = channels c..c+3) into
- * 4 rows of 6 floats (row l: channel c + l of tiles 0..5) at dst, 24 contiguous floats. The 4 x 4
- * transpose of tiles 0-3 gives T_l (channel l of tiles 0-3), tiles 4-5 interleaved give
- * P01 = (t4c0, t5c0, t4c1, t5c1) and P23; the rows are T0 P01[0,1] | T1 P01[2,3] | T2 P23[0,1] | T3 P23[2,3],
- * stored as 6 v128: T0, (P01[0,1], T1[0,1]), (T1[2,3], P01[2,3]), T2, (P23[0,1], T3[0,1]), (T3[2,3], P23[2,3]).
- */
-@inline function transpose4x6(s: usize, dst: usize): void {
-  const r0 = v128.load(s), r1 = v128.load(s, 16), r2 = v128.load(s, 32), r3 = v128.load(s, 48);
-  const r4 = v128.load(s, 64), r5 = v128.load(s, 80);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  const T1 = v128.shuffle<f32>(t0, t1, 2, 3, 6, 7);
-  const T3 = v128.shuffle<f32>(t2, t3, 2, 3, 6, 7);
-  const p01 = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5);
-  const p23 = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst, v128.shuffle<f32>(p01, T1, 0, 1, 4, 5), 16);
-  v128.store(dst, v128.shuffle<f32>(T1, p01, 2, 3, 6, 7), 32);
-  v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 48);
-  v128.store(dst, v128.shuffle<f32>(p23, T3, 0, 1, 4, 5), 64);
-  v128.store(dst, v128.shuffle<f32>(T3, p23, 2, 3, 6, 7), 80);
-}
-
 /** The a² source pixel addresses of tile `tile` (or `zero` outside the image) into addr. */
 @inline function tileAddresses(
   addr: usize, tile: i32, plane: i32, tilesW: i32, m: i32, a: i32, offY: i32, offX: i32,
@@ -288,7 +262,11 @@ export function winogradConv(p: usize, u0: i32, u1: i32, tid: i32): void {
     for (let c = 0; c < C; c += 4) {
       const co = <usize>c << 2;
       for (let r = 0; r < TILES; r++) inputTile(a, addr + (<usize>r * <usize>aa << 2), co, t, vt + (<usize>r << 4), 96);
-      for (let xi = 0; xi < aa; xi++) transpose4x6(vt + <usize>xi * 96, Av + <usize>xi * avs + <usize>c * 24);
+      // A panel rows: channel k of the 6 tiles at Av_ξ + 24 k (gemm.ts interleave6x4, one 4-channel group)
+      for (let xi = 0; xi < aa; xi++) {
+        const v = vt + <usize>xi * 96;
+        interleave6x4(Av + <usize>xi * avs + <usize>c * 24, v, v + 16, v + 32, v + 48, v + 64, v + 80);
+      }
     }
     // 2. per column panel: a² GEMMs, then the output transforms of its 8 channels
     for (let j = 0; j < panels; j++) {

@@ -10,55 +10,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Rng, SGD, Tensor, computeConv2DInfo, reference, type ConvWindowOptions, type Padding } from '../../src/index.js';
+import { SGD, Tensor, computeConv2DInfo, reference } from '../../src/index.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { filterSmallCCalls, filterSmallCTuning } from '../../src/kernels/wasm/conv2d-filter-grad-small-c.js';
 import { createPreset } from '../../src/model/presets.js';
-import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
+import { assertCloseToRef, checksum, describeCase, jobsRun, randomDwCase, recordJobs, type ConvCase } from './helpers.js';
 
 const CONFIGS = 160;
 
 /** A random config with 1-3 input channels. */
 function randomSmallCCase(seed: number, maxHW = 13): ConvCase {
-  const rng = new Rng(seed);
-  for (;;) {
-    const n = 1 + rng.int(3);
-    const h = 1 + rng.int(maxHW);
-    const w = rng.int(6) === 0 ? 1 : 1 + rng.int(maxHW);
-    const inC = 1 + rng.int(3);
-    const outC = 1 + rng.int(20);
-    const kH = 1 + rng.int(6);
-    const kW = rng.int(3) === 0 ? kH : 1 + rng.int(6);
-    const stride: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-    const dilation: [number, number] = rng.int(2) === 0 ? [1, 1] : [1 + rng.int(2), 1 + rng.int(2)];
-    const p = (): number => rng.int(4);
-    const pads: (() => Padding)[] = [() => 'valid', () => 'same', () => p(), () => [p(), p()], () => [p(), p(), p(), p()]];
-    const opts: ConvWindowOptions = { stride, dilation, padding: pads[rng.int(pads.length)]() };
-    try {
-      const info = computeConv2DInfo('test', [n, h, w, inC], [kH, kW, inC, outC], opts);
-      return { seed, xShape: [n, h, w, inC], wShape: [kH, kW, inC, outC], opts, info };
-    } catch {
-      // impossible geometry: draw again
-    }
-  }
+  return randomDwCase(seed, maxHW, { inC: (rng) => 1 + rng.int(3), outC: (rng) => 1 + rng.int(20), maxK: 6, maxDilation: 2 });
 }
 
-const describe = (c: ConvCase): string =>
-  `seed=${c.seed} x=[${c.xShape}] w=[${c.wShape}] stride=${JSON.stringify(c.opts.stride)} dilation=${JSON.stringify(c.opts.dilation)} padding=${JSON.stringify(c.opts.padding)}`;
-
-/** Kernel names run since the last call (the runtime's run() wrapped). */
-const ran: string[] = [];
-function spyOnRuns(): void {
-  const rt = wasmRuntime()!;
-  if ((rt as unknown as { spiedSmallC?: boolean }).spiedSmallC) return;
-  const orig = rt.run.bind(rt);
-  rt.run = (...a: Parameters<typeof rt.run>): void => {
-    ran.push(a[0]);
-    orig(...a);
-  };
-  (rt as unknown as { spiedSmallC?: boolean }).spiedSmallC = true;
-}
 
 /** Checks one config (x with a NaN at `nanAt`, if given); returns the wasm dW for bit comparisons. */
 function checkCase(c: ConvCase, nanAt = -1): Float32Array {
@@ -67,8 +32,8 @@ function checkCase(c: ConvCase, nanAt = -1): Float32Array {
   const dy = Tensor.randn([c.info.batch, c.info.outH, c.info.outW, c.info.outC], { seed: c.seed * 7 + 4 });
   const sums = [x, dy].map((t) => checksum(t.data));
   const rt = wasmRuntime()!;
-  spyOnRuns();
-  ran.length = 0;
+  recordJobs();
+  jobsRun.length = 0;
   const calls = filterSmallCCalls();
   rt.poison = NaN;
   let g: { dw: Tensor; db: Tensor };
@@ -77,8 +42,8 @@ function checkCase(c: ConvCase, nanAt = -1): Float32Array {
   } finally {
     rt.poison = null;
   }
-  const ctx = describe(c);
-  assert.deepEqual(ran, ['convFilterGradSmallC'], `${ctx}: ran ${ran.join(', ')}`);
+  const ctx = describeCase(c);
+  assert.deepEqual(jobsRun, ['convFilterGradSmallC'], `${ctx}: ran ${jobsRun.join(', ')}`);
   assert.equal(filterSmallCCalls(), calls + 1, `${ctx}: the counter`);
   assert.deepEqual([x, dy].map((t) => checksum(t.data)), sums, `${ctx}: the kernel changed its inputs`);
   const r = reference.conv2dBackwardFilter(dy, x, c.info);
@@ -149,7 +114,7 @@ test('small-Cin dW = reference with 2 threads, the workers take part, and 1 and 
     cases.forEach((c, i) => {
       const two = checkCase(c);
       const j = two.findIndex((v, k) => !Object.is(v, one[i][k]));
-      assert.equal(j, -1, `${describe(c)}: dw with 2 threads differs from 1 thread at ${j}`);
+      assert.equal(j, -1, `${describeCase(c)}: dw with 2 threads differs from 1 thread at ${j}`);
     });
   });
   // Small jobs may run on the caller alone (it can claim every chunk before the worker wakes), so the

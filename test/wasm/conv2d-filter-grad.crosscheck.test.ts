@@ -9,11 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { Rng, Tensor, computeConv2DInfo, reference, type ConvWindowOptions, type Padding } from '../../src/index.js';
+import { Tensor, computeConv2DInfo, reference, type ConvWindowOptions } from '../../src/index.js';
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { filterStreamTuning } from '../../src/kernels/wasm/conv2d-filter-grad.js';
-import { assertCloseToRef, checksum, type ConvCase } from './helpers.js';
+import { assertCloseToRef, checksum, describeCase, jobsRun, randomDwCase, recordJobs, type ConvCase } from './helpers.js';
 import { setConvAlgorithm } from '../../src/kernels/wasm/winograd.js';
 
 // This file tests the direct kernels: stride-1 3x3 / 5x5 shapes would otherwise run on Winograd dW
@@ -24,45 +24,11 @@ const CONFIGS = 160;
 
 /** A random config whose input channels suit the streaming kernel (C % 4 == 0, C >= 8). */
 function randomStreamCase(seed: number, maxHW = 11): ConvCase {
-  const rng = new Rng(seed);
-  for (;;) {
-    const n = 1 + rng.int(3);
-    const h = 1 + rng.int(maxHW);
-    const w = rng.int(6) === 0 ? 1 : 1 + rng.int(maxHW);
-    const inC = 4 * (2 + rng.int(5)); // 8 .. 24
-    const outC = 4 + rng.int(17); // 4 .. 20
-    const kH = 1 + rng.int(5);
-    const kW = rng.int(3) === 0 ? kH : 1 + rng.int(5);
-    const stride: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
-    const dilation: [number, number] = rng.int(2) === 0 ? [1, 1] : [1 + rng.int(3), 1 + rng.int(3)];
-    const p = (): number => rng.int(4);
-    const pads: (() => Padding)[] = [() => 'valid', () => 'same', () => p(), () => [p(), p()], () => [p(), p(), p(), p()]];
-    const opts: ConvWindowOptions = { stride, dilation, padding: pads[rng.int(pads.length)]() };
-    try {
-      const info = computeConv2DInfo('test', [n, h, w, inC], [kH, kW, inC, outC], opts);
-      return { seed, xShape: [n, h, w, inC], wShape: [kH, kW, inC, outC], opts, info };
-    } catch {
-      // impossible geometry: draw again
-    }
-  }
+  return randomDwCase(seed, maxHW, { inC: (rng) => 4 * (2 + rng.int(5)), outC: (rng) => 4 + rng.int(17), maxK: 5, maxDilation: 3 });
 }
 
-const describe = (c: ConvCase): string =>
-  `seed=${c.seed} x=[${c.xShape}] w=[${c.wShape}] stride=${JSON.stringify(c.opts.stride)} dilation=${JSON.stringify(c.opts.dilation)} padding=${JSON.stringify(c.opts.padding)}`;
-
-/** Kernel names run since the last call (the runtime's run() wrapped), and how often each ran in all. */
-const ran: string[] = [];
+/** How often each kernel ran in all. */
 const runs = new Map<string, number>();
-function spyOnRuns(): void {
-  const rt = wasmRuntime()!;
-  if ((rt as unknown as { spied?: boolean }).spied) return;
-  const orig = rt.run.bind(rt);
-  rt.run = (...a: Parameters<typeof rt.run>): void => {
-    ran.push(a[0]);
-    orig(...a);
-  };
-  (rt as unknown as { spied?: boolean }).spied = true;
-}
 
 /** Checks one config; returns the wasm dW for bit comparisons. */
 function checkCase(c: ConvCase): Float32Array {
@@ -70,8 +36,8 @@ function checkCase(c: ConvCase): Float32Array {
   const dy = Tensor.randn([c.info.batch, c.info.outH, c.info.outW, c.info.outC], { seed: c.seed * 7 + 4 });
   const sums = [x, dy].map((t) => checksum(t.data));
   const rt = wasmRuntime()!;
-  spyOnRuns();
-  ran.length = 0;
+  recordJobs();
+  jobsRun.length = 0;
   rt.poison = NaN;
   let g: { dw: Tensor; db: Tensor };
   try {
@@ -79,11 +45,11 @@ function checkCase(c: ConvCase): Float32Array {
   } finally {
     rt.poison = null;
   }
-  const ctx = describe(c);
+  const ctx = describeCase(c);
   const tile = rt.variant.startsWith('relaxed') ? 5 : 4;
   const inC = c.info.inC;
   const expected = inC % 4 === 0 && inC >= 8 && c.info.outC >= tile ? 'convFilterGradStream' : 'convFilterGrad';
-  assert.deepEqual(ran, [expected], `${ctx}: ran ${ran.join(', ')}`);
+  assert.deepEqual(jobsRun, [expected], `${ctx}: ran ${jobsRun.join(', ')}`);
   runs.set(expected, (runs.get(expected) ?? 0) + 1);
   assert.deepEqual([x, dy].map((t) => checksum(t.data)), sums, `${ctx}: the kernel changed its inputs`);
   const r = reference.conv2dBackwardFilter(dy, x, c.info);
@@ -141,7 +107,7 @@ test('streaming dW = reference with 2 threads, the workers take part, and 1 and 
     cases.forEach((c, i) => {
       const two = checkCase(c);
       const j = two.findIndex((v, k) => !Object.is(v, one[i][k]));
-      assert.equal(j, -1, `${describe(c)}: dw with 2 threads differs from 1 thread at ${j}`);
+      assert.equal(j, -1, `${describeCase(c)}: dw with 2 threads differs from 1 thread at ${j}`);
     });
   });
   // These jobs last microseconds: on a loaded machine the caller can claim every chunk before the

@@ -4,6 +4,7 @@
  * bad element.
  */
 import { Rng, Tensor, computeConv2DInfo, type Conv2DInfo, type ConvWindowOptions, type Padding } from '../../src/index.js';
+import { wasmRuntime } from '../../src/kernels/wasm/index.js';
 
 export interface ConvCase {
   seed: number;
@@ -47,6 +48,53 @@ export function randomConvCase(seed: number, maxHW = 11): ConvCase {
       // impossible geometry (kernel larger than the padded input): draw again
     }
   }
+}
+
+/**
+ * A random config for a dW kernel's cross-check (the channel counts the kernel takes drawn by `inC`
+ * and `outC`, kernels up to `maxK`, dilations up to `maxDilation`, every stride and padding form,
+ * 1-pixel-wide images), retrying inside the seed's own stream when the geometry is impossible.
+ */
+export function randomDwCase(
+  seed: number, maxHW: number,
+  k: { inC: (rng: Rng) => number; outC: (rng: Rng) => number; maxK: number; maxDilation: number },
+): ConvCase {
+  const rng = new Rng(seed);
+  for (;;) {
+    const n = 1 + rng.int(3);
+    const h = 1 + rng.int(maxHW);
+    const w = rng.int(6) === 0 ? 1 : 1 + rng.int(maxHW);
+    const inC = k.inC(rng);
+    const outC = k.outC(rng);
+    const kH = 1 + rng.int(k.maxK);
+    const kW = rng.int(3) === 0 ? kH : 1 + rng.int(k.maxK);
+    const stride: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+    const dilation: [number, number] = rng.int(2) === 0 ? [1, 1] : [1 + rng.int(k.maxDilation), 1 + rng.int(k.maxDilation)];
+    const p = (): number => rng.int(4);
+    const pads: (() => Padding)[] = [() => 'valid', () => 'same', () => p(), () => [p(), p()], () => [p(), p(), p(), p()]];
+    const opts: ConvWindowOptions = { stride, dilation, padding: pads[rng.int(pads.length)]() };
+    try {
+      const info = computeConv2DInfo('test', [n, h, w, inC], [kH, kW, inC, outC], opts);
+      return { seed, xShape: [n, h, w, inC], wShape: [kH, kW, inC, outC], opts, info };
+    } catch {
+      // impossible geometry: draw again
+    }
+  }
+}
+
+/** The kernel names the runtime's run() has been called with since `recordJobs()` was first called (cleared by the caller). */
+export const jobsRun: string[] = [];
+/** Starts recording (wraps the runtime's run once per runtime). */
+export function recordJobs(): void {
+  const rt = wasmRuntime()!;
+  const flag = rt as unknown as { jobsRecorded?: boolean };
+  if (flag.jobsRecorded) return;
+  const orig = rt.run.bind(rt);
+  rt.run = (...a: Parameters<typeof rt.run>): void => {
+    jobsRun.push(a[0]);
+    orig(...a);
+  };
+  flag.jobsRecorded = true;
 }
 
 export function describeCase(c: ConvCase): string {

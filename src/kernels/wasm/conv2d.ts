@@ -18,7 +18,7 @@ import { conv2dBackwardFilterStream, useFilterStream } from './conv2d-filter-gra
 import { conv2dBackwardFilterSmallC, useFilterSmallC } from './conv2d-filter-grad-small-c.js';
 import { conv2dBackwardFilterWinogradWasm, winogradDwTile } from './winograd-filter-grad.js';
 import { conv2dBackwardInputWinogradWasm, conv2dWinogradWasm, winogradTile } from './winograd.js';
-import { StagedInput, StagedOutput, stageGroup, stages } from './staging.js';
+import { StagedInput, StagedOutput, runStaged, stages } from './staging.js';
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 /** Floats of packed B one reduction block of the gather GEMM may use (256 KiB, half of a Zen 2 core's L2). */
@@ -142,19 +142,9 @@ export function conv2dWasm(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | nul
     return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
   }
   // Staged (staging.ts): while group g runs, the next group's x is copied in and the previous group's y out.
-  const group = stageGroup(batch);
   const ys = new StagedOutput(rt, o.p, pixels, Np, outC, y);
-  xs.upTo(Math.min(batch, group));
-  for (let b0 = 0; b0 < batch; b0 += group) {
-    const n = Math.min(group, batch - b0);
-    job(b0, n, () => {
-      y.alloc();
-      xs.upTo(Math.min(batch, b0 + n + group));
-      ys.flush(b0);
-    });
-  }
-  ys.flush(batch);
-  return new Tensor(y.get(), [batch, outH, outW, outC]);
+  runStaged(batch, [xs], ys, job);
+  return new Tensor(ys.data, [batch, outH, outW, outC]);
 }
 
 /** Packs w (HWIO = [K, outC]) into 8-column panels; the bias padded to Np (0 = none). */
@@ -225,16 +215,9 @@ function conv2dSmallC(rt: Runtime, x: Tensor, w: Tensor, bias: Tensor | null, in
     return gemmResult(rt, o, M, Np, outC, [batch, outH, outW, outC], y);
   }
   // Staged (staging.ts): the previous group's y copied out while the next group runs.
-  const group = stageGroup(batch);
   const ys = new StagedOutput(rt, o.p, pixels, Np, outC, y);
-  for (let b0 = 0; b0 < batch; b0 += group) {
-    job(b0, Math.min(group, batch - b0), () => {
-      y.alloc();
-      ys.flush(b0);
-    });
-  }
-  ys.flush(batch);
-  return new Tensor(y.get(), [batch, outH, outW, outC]);
+  runStaged(batch, [], ys, job);
+  return new Tensor(ys.data, [batch, outH, outW, outC]);
 }
 
 const x4Size = (i: Conv2DInfo): number => i.batch * i.inH * i.inW * i.inC;
@@ -293,32 +276,28 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
       classes.push({ taps, B, GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), py, px });
     }
   }
-  // With several phase classes (stride > 1), all of them run on a group of images before the next
-  // group, so the group's dy (at most DX_GROUP_FLOATS, unless one image has more) is still in L2 when the next class reads it.
-  // Staged, the groups are the staging's (a few jobs per class; the copies overlap them), else
-  // all classes run on a group of images whose dy is at most DX_GROUP_FLOATS before the next group.
+  // Images [b0, b0 + n), every phase class; `during` goes to the first class's job.
   const perImage = outH * outW * outC;
-  const staged = dys !== null && dx !== undefined ? { dys, dx, dxs: new StagedOutput(rt, out, inH * inW, Np, inC, dx) } : null;
-  const group = staged !== null ? stageGroup(batch) : classes.length > 1 ? Math.max(1, Math.floor(DX_GROUP_FLOATS / perImage)) : batch;
-  staged?.dys.upTo(Math.min(batch, group));
-  for (let b0 = 0; b0 < batch; b0 += group) {
-    const n = Math.min(group, batch - b0);
+  const job = (b0: number, n: number, during?: () => void): void => {
     classes.forEach((k, i) => {
-      const during = staged === null || i > 0 ? dx?.alloc : () => {
-        staged.dx.alloc();
-        staged.dys.upTo(Math.min(batch, b0 + n + group));
-        staged.dxs.flush(b0);
-      };
       gather(rt, {
         src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
         GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
         taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
-      }, during);
+      }, i === 0 ? during : dx?.alloc);
     });
+  };
+  if (dys !== null && dx !== undefined) {
+    // Staged (staging.ts): a few jobs per class, the copies of dy in and dx out overlapping them.
+    const dxs = new StagedOutput(rt, out, inH * inW, Np, inC, dx);
+    runStaged(batch, [dys], dxs, job);
+    return new Tensor(dxs.data, [batch, inH, inW, inC]);
   }
-  if (staged === null) return gemmResult(rt, o, batch * inH * inW, Np, inC, [batch, inH, inW, inC], dx);
-  staged.dxs.flush(batch);
-  return new Tensor(staged.dx.get(), [batch, inH, inW, inC]);
+  // With several phase classes (stride > 1), all of them run on a group of images before the next
+  // group, so the group's dy (at most DX_GROUP_FLOATS, unless one image has more) is still in L2 when the next class reads it.
+  const group = classes.length > 1 ? Math.max(1, Math.floor(DX_GROUP_FLOATS / perImage)) : batch;
+  for (let b0 = 0; b0 < batch; b0 += group) job(b0, Math.min(group, batch - b0), dx?.alloc);
+  return gemmResult(rt, o, batch * inH * inW, Np, inC, [batch, inH, inW, inC], dx);
 }
 
 /** dw and db of conv2d: dW = im2col(x)^T dy, reduced in blocks of output pixels; db = column sums of dy. */

@@ -82,6 +82,16 @@ export class StagedOutput {
     private readonly Np: number, private readonly n: number, private readonly dst: PendingOutput,
   ) {}
 
+  /** Allocates (and touches) the output array, if not yet done. */
+  alloc(): void {
+    this.dst.alloc();
+  }
+
+  /** The output array, all of it copied out once `flush(batch)` has run. */
+  get data(): Float32Array {
+    return this.dst.get();
+  }
+
   /** Copies the rows of images [flushed, b) out (they must be final). */
   flush(b: number): void {
     if (b <= this.flushed) return;
@@ -97,4 +107,23 @@ export class StagedOutput {
     }
     this.flushed = b;
   }
+}
+
+/**
+ * Runs `job(b0, n, during)` over the staging's groups of images [b0, b0 + n): the inputs' first group
+ * is copied in before the first job; in each job's `during`, the output array is allocated, the next
+ * group's inputs copied in and the previous groups' results copied out; the last group's after it.
+ */
+export function runStaged(batch: number, inputs: readonly StagedInput[], out: StagedOutput, job: (b0: number, n: number, during: () => void) => void): void {
+  const group = stageGroup(batch);
+  for (const i of inputs) i.upTo(Math.min(batch, group));
+  for (let b0 = 0; b0 < batch; b0 += group) {
+    const n = Math.min(group, batch - b0);
+    job(b0, n, () => {
+      out.alloc();
+      for (const i of inputs) i.upTo(Math.min(batch, b0 + n + group));
+      out.flush(b0);
+    });
+  }
+  out.flush(batch);
 }

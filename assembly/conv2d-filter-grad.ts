@@ -31,7 +31,7 @@
 
 import { fma } from './simd';
 import { prm, FS_X, FS_H, FS_W, FS_C, FS_HO, FS_WO, FS_SH, FS_SW, FS_DH, FS_DW, FS_PT, FS_PL, FS_KH, FS_KW } from './abi';
-import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, FS_SCRATCH, FS_SCRATCHSTRIDE } from './abi';
+import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_BOUNDS, FS_SCRATCH, FS_SCRATCHSTRIDE, FS_NSLOTS, FS_DWOUT, FS_DBOUT } from './abi';
 
 
 /** ceil(a / b) for b > 0 and any a. */
@@ -48,16 +48,15 @@ import { FS_DY, FS_COUT, FS_ROWS, FS_NROWS, FS_SLOTS, FS_SLOTSTRIDE, FS_UCHUNK, 
   return last < 0 ? 0 : min(n, last / s + 1);
 }
 
-export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void {
+export function convFilterGradStream(p: usize, s0: i32, s1: i32, tid: i32): void {
   const x = <usize>prm(p, FS_X), H = prm(p, FS_H), W = prm(p, FS_W), C = prm(p, FS_C);
   const Ho = prm(p, FS_HO), Wo = prm(p, FS_WO), sH = prm(p, FS_SH), sW = prm(p, FS_SW);
   const dH = prm(p, FS_DH), dW = prm(p, FS_DW), pT = prm(p, FS_PT), pL = prm(p, FS_PL);
   const kH = prm(p, FS_KH), kW = prm(p, FS_KW);
   const dy = <usize>prm(p, FS_DY), Cout = prm(p, FS_COUT), R = prm(p, FS_ROWS), NR = prm(p, FS_NROWS);
-  const uChunk = prm(p, FS_UCHUNK);
+  const bounds = <usize>prm(p, FS_BOUNDS);
   // Output channels per register tile: 5 with FMA (10 accumulators), 4 with mul + add (which needs a temporary register).
   const NCO = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
-  const slot = <usize>prm(p, FS_SLOTS) + <usize>(u0 / uChunk) * <usize>prm(p, FS_SLOTSTRIDE);
   const rowBytes = <usize>(kH * kW * C) << 2; // one oc row of dW^T: K floats
   const xStep = <usize>(sW * C) << 2;
   // The block's dy, repacked per group of NCO output channels ([pixel][NCO] floats, `panel` bytes
@@ -71,6 +70,9 @@ export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void
   // the same reason (x's pixels are C * sW * 4 bytes apart); each tile of output channels reuses it.
   const xPanel = scratch + <usize>((Cout + NCO - 1) / NCO) * panel;
   const xRow = <usize>Wo << 5;
+  for (let s = s0; s < s1; s++) {
+  const slot = <usize>prm(p, FS_SLOTS) + <usize>s * <usize>prm(p, FS_SLOTSTRIDE);
+  const u0 = load<i32>(bounds + (<usize>s << 2)), u1 = load<i32>(bounds + (<usize>(s + 1) << 2));
   for (let u = u0; u < u1; u++) {
     const r0 = u * R;
     const r1 = min(NR, r0 + R);
@@ -102,6 +104,7 @@ export function convFilterGradStream(p: usize, u0: i32, u1: i32, tid: i32): void
       }
     }
     biasBlock(dy, r0 * Wo, r1 * Wo, Cout, slot + <usize>Cout * rowBytes, first);
+  }
   }
 }
 
@@ -287,29 +290,48 @@ export function biasBlock(dy: usize, m0: i32, m1: i32, Cout: i32, db: usize, fir
 }
 
 /**
- * Sums `n` slots (`stride` bytes apart, in slot order) of dW^T ([Cout][K] floats) followed by db
- * (Cout floats), and writes dW as [K][Cout] to `dw` and db to `db`.
+ * The job that ends convFilterGradStream: unit oc < Cout sums row oc of dW^T over the FS_NSLOTS
+ * slots, in slot order, and writes it as column oc of dW ([K][Cout] floats at FS_DWOUT); unit Cout
+ * sums db (Cout floats at FS_DBOUT). Each element's sum runs in the same order on any thread count.
  */
-export function filterGradFinish(slots: usize, n: i32, stride: usize, K: i32, Cout: i32, dw: usize, db: usize): void {
-  const mat = Cout * K;
-  const floats = mat + Cout;
-  const f4 = floats & ~3;
-  for (let s = 1; s < n; s++) {
-    const src = slots + <usize>s * stride;
-    let i = 0;
-    for (; i < f4; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(slots + o, f32x4.add(v128.load(slots + o), v128.load(src + o)));
-    }
-    for (; i < floats; i++) {
-      const o = <usize>i << 2;
-      store<f32>(slots + o, load<f32>(slots + o) + load<f32>(src + o));
-    }
-  }
-  for (let oc = 0; oc < Cout; oc++) {
+export function convFilterGradStreamFinish(p: usize, u0: i32, u1: i32, tid: i32): void {
+  const K = prm(p, FS_KH) * prm(p, FS_KW) * prm(p, FS_C), Cout = prm(p, FS_COUT);
+  const slots = <usize>prm(p, FS_SLOTS), n = prm(p, FS_NSLOTS), stride = <usize>prm(p, FS_SLOTSTRIDE);
+  const dw = <usize>prm(p, FS_DWOUT), db = <usize>prm(p, FS_DBOUT);
+  const colStep = <usize>Cout << 2;
+  for (let oc = u0; oc < u1; oc++) {
     const row = slots + ((<usize>oc * <usize>K) << 2);
-    for (let k = 0; k < K; k++) store<f32>(dw + ((<usize>k * <usize>Cout + <usize>oc) << 2), load<f32>(row + (<usize>k << 2)));
+    if (oc == Cout) {
+      sumSlots(row, n, stride, Cout, db);
+      continue;
+    }
+    // K is a multiple of 4 (C % 4 == 0): 4 taps-channels at a time, stored down column oc.
+    let d = dw + (<usize>oc << 2);
+    for (let k = 0; k < K; k += 4) {
+      const o = <usize>k << 2;
+      let v = v128.load(row + o);
+      for (let s = 1; s < n; s++) v = f32x4.add(v, v128.load(row + <usize>s * stride + o));
+      store<f32>(d, f32x4.extract_lane(v, 0)); d += colStep;
+      store<f32>(d, f32x4.extract_lane(v, 1)); d += colStep;
+      store<f32>(d, f32x4.extract_lane(v, 2)); d += colStep;
+      store<f32>(d, f32x4.extract_lane(v, 3)); d += colStep;
+    }
   }
-  memory.copy(db, slots + (<usize>mat << 2), <usize>Cout << 2);
 }
 
+/** dst[i] = the sum over slots 0..n-1 (in order) of src[i], for i < count (src is slot 0's). */
+function sumSlots(src: usize, n: i32, stride: usize, count: i32, dst: usize): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    let v = v128.load(src + o);
+    for (let s = 1; s < n; s++) v = f32x4.add(v, v128.load(src + <usize>s * stride + o));
+    v128.store(dst + o, v);
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    let v = load<f32>(src + o);
+    for (let s = 1; s < n; s++) v += load<f32>(src + <usize>s * stride + o);
+    store<f32>(dst + o, v);
+  }
+}

@@ -16,7 +16,7 @@
 import { tile4x8, tile6x8, interleave6 } from './gemm';
 import { fma } from './simd';
 // Parameter-block indices (G_*, F_*, S_*, D_*) and prm(): generated from src/kernels/wasm/abi.ts.
-import { prm, G_SRC, G_SRCH, G_SRCW, G_C, G_N, G_GH, G_GW, G_MULY, G_MULX, G_T, G_TAPS, G_B, G_NP, G_OUT, G_OUTH, G_OUTW, G_OY0, G_OSY, G_OX0, G_OSX, G_BIAS, G_SCRATCH, G_SCRATCHSTRIDE, G_ZERO, G_TPB } from './abi';
+import { prm, G_SRC, G_SRCH, G_SRCW, G_C, G_N, G_GH, G_GW, G_MULY, G_MULX, G_T, G_TAPS, G_B, G_NP, G_OUT, G_OUTH, G_OUTW, G_OY0, G_OSY, G_OX0, G_OSX, G_BIAS, G_SCRATCH, G_SCRATCHSTRIDE, G_ZERO, G_TPB, GM_N, GM_LIST } from './abi';
 import { F_X, F_HP, F_WP, F_C, F_N, F_HO, F_WO, F_SH, F_SW, F_T, F_TAPS, F_DY, F_COUT, F_NP, F_KC, F_DW, F_DWSTRIDE, F_SCRATCH, F_SCRATCHSTRIDE, F_KGROUPS, F_UCHUNK } from './abi';
 import { S_X, S_HP, S_WP, S_C, S_N, S_HO, S_WO, S_SH, S_SW, S_DH, S_DW, S_KH, S_KW, S_B, S_NP, S_OUT, S_BIAS, S_SCRATCH, S_SCRATCHSTRIDE } from './abi';
 import { D_DY, D_HO, D_WO, D_COUT, D_H, D_W, D_C, D_KH, D_KW, D_SH, D_SW, D_DH, D_DW, D_PT, D_PL, D_WGT, D_DX, D_SCRATCH, D_SCRATCHSTRIDE } from './abi';
@@ -36,6 +36,22 @@ export function convGather(p: usize, tile0: i32, tile1: i32, tid: i32): void {
   for (let t0 = 0; t0 < T || t0 == 0; t0 += tpb) {
     gatherBlock(p, tile0, tile1, tid, t0, min(T, t0 + tpb), t0 * C);
     if (T == 0) break;
+  }
+}
+
+/**
+ * Several gather GEMMs as one job (the phase classes of a strided dX): GM_LIST holds GM_N + 1 pairs
+ * (parameter block, first unit), the last (0, total units); the job's units are the classes' tiles one
+ * after the other, and a chunk may span classes.
+ */
+export function convGatherMulti(p: usize, u0: i32, u1: i32, tid: i32): void {
+  const n = prm(p, GM_N);
+  const list = <usize>prm(p, GM_LIST);
+  for (let k = 0; k < n; k++) {
+    const q = list + (<usize>k << 3);
+    const start = load<i32>(q, 4), end = load<i32>(q, 12);
+    const lo = max(u0, start), hi = min(u1, end);
+    if (lo < hi) convGather(<usize>load<i32>(q), lo - start, hi - start, tid);
   }
 }
 

@@ -24,7 +24,7 @@ export const BUDGET = {
   'src/data': 1100,
   'src/kernels': 850,
   'src/kernels/reference': 1250,
-  'src/kernels/wasm': 3100,
+  'src/kernels/wasm': 3150,
   'src/layers': 1150,
   'src/losses': 250,
   'src/model': 2200,

@@ -60,10 +60,10 @@ test('dW with more reduction slots than 8 (each slot one chunk): 2 threads = 1 t
   const { filterSmallCTuning } = await import('../../src/kernels/wasm/conv2d-filter-grad-small-c.js');
   const { computeConv2DInfo } = await import('../../src/kernels/conv-info.js');
   const { wasm } = await import('../../src/kernels/wasm/index.js');
-  const saved = { stream: filterStreamTuning.slots, small: filterSmallCTuning.slots };
+  const saved = { stream: filterStreamTuning.big, small: filterSmallCTuning.slots };
   const before = getThreads();
   try {
-    filterStreamTuning.slots = 16;
+    filterStreamTuning.big = 16;
     filterSmallCTuning.slots = 16;
     // the stream kernel (Cin = 16) and the Cin < 4 kernel (Cin = 3), with many units each
     // (stride 2: Winograd dW would take a stride-1 3x3 with 16 channels)
@@ -84,7 +84,7 @@ test('dW with more reduction slots than 8 (each slot one chunk): 2 threads = 1 t
     await ready();
     assertSameBits(run(), one, '16 slots, 2 threads vs 1 thread');
   } finally {
-    filterStreamTuning.slots = saved.stream;
+    filterStreamTuning.big = saved.stream;
     filterSmallCTuning.slots = saved.small;
     setThreads(before);
   }

@@ -5,7 +5,8 @@
  * thread, where nothing is staged: the kernels compute each element in the same order however the
  * batch is split), on random configs with batches that do not divide into the groups, strides,
  * dilation, asymmetric padding and channel counts that are not multiples of 8, NaN-poisoned memory,
- * and the staged path must have run.
+ * and the staged path must have run. The streaming dW copies x and dy in while its job runs, the
+ * workers waiting for each slot's images (a gated job): same bits as on 1 thread too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { Rng, Tensor, computeConv2DInfo, reference, type Padding } from '../../s
 import { wasm, initWasm, wasmRuntime, setThreads, ready } from '../../src/kernels/wasm/index.js';
 import { setConvAlgorithm } from '../../src/kernels/wasm/winograd.js';
 import { stagedCalls, stagingTuning } from '../../src/kernels/wasm/staging.js';
-import { assertCloseToRef, checksum } from './helpers.js';
+import { assertCloseToRef, checksum, randomDwCase, recordJobs, jobsRun } from './helpers.js';
+import { filterStreamTuning } from '../../src/kernels/wasm/conv2d-filter-grad.js';
 
 function assertSameBits(a: Tensor, b: Tensor, what: string): void {
   assert.deepEqual(a.shape, b.shape, `${what}: shape`);
@@ -124,6 +126,59 @@ test('a small call (under stagingTuning.minFlops) is not staged; a large one is'
       stagingTuning.minFlops = saved;
     }
   } finally {
+    setConvAlgorithm('auto');
+    setThreads(1);
+  }
+});
+
+test('staged dW (x and dy copied in during a gated job) on 2 threads = unstaged on 1 thread, bit for bit (40 random configs)', async () => {
+  assert.ok(initWasm());
+  setConvAlgorithm('direct'); // the streaming kernel, not Winograd dW
+  recordJobs();
+  const rt = wasmRuntime()!;
+  rt.poison = NaN;
+  const saved = { minFlops: stagingTuning.minFlops, minPixels: filterStreamTuning.minPixels, groups: filterStreamTuning.groups, blockBytes: filterStreamTuning.blockBytes };
+  stagingTuning.minFlops = 0;
+  filterStreamTuning.minPixels = 0;
+  filterStreamTuning.blockBytes = 1024; // short blocks: many units, so that the slots' split is uneven
+  try {
+    const batches = [2, 3, 5, 9, 17, 33];
+    const cases = Array.from({ length: 40 }, (_, i) => {
+      const g = randomDwCase(4000 + i, 20, { inC: (r) => 8 + 4 * r.int(4), outC: (r) => 5 + r.int(20), maxK: 4, maxDilation: 2 });
+      const xShape = [batches[i % batches.length], ...g.xShape.slice(1)];
+      const info = computeConv2DInfo('test', xShape, g.wShape, g.opts);
+      const x = Tensor.randn(xShape, { seed: 3 * i + 1 });
+      const dy = Tensor.randn([info.batch, info.outH, info.outW, info.outC], { seed: 3 * i + 2 });
+      return { x, dy, info, what: `seed ${4000 + i}: x [${xShape}] w [${g.wShape}] ${JSON.stringify(g.opts)}` };
+    });
+    setThreads(1);
+    const single = cases.map((c) => wasm.conv2dBackwardFilter(c.dy, c.x, c.info));
+    setThreads(2);
+    await ready();
+    const staged0 = stagedCalls();
+    let streamed = 0;
+    for (const [i, c] of cases.entries()) {
+      filterStreamTuning.groups = [16, 3, 1][i % 3]; // more groups than images, a few, one
+      const sums = [checksum(c.x.data), checksum(c.dy.data)];
+      jobsRun.length = 0;
+      const two = wasm.conv2dBackwardFilter(c.dy, c.x, c.info);
+      if (jobsRun.includes('convFilterGradStream')) streamed++;
+      assertSameBits(two.dw, single[i].dw, `dw ${c.what}`);
+      assertSameBits(two.db, single[i].db, `db ${c.what}`);
+      assert.deepEqual([checksum(c.x.data), checksum(c.dy.data)], sums, `${c.what}: an input was changed`);
+      if (i % 8 === 0) {
+        const ref = reference.conv2dBackwardFilter(c.dy, c.x, c.info);
+        assertCloseToRef(two.dw, ref.dw, 'dw', c.what);
+        assertCloseToRef(two.db, ref.db, 'db', c.what);
+      }
+    }
+    assert.ok(streamed >= 30, `the streaming kernel ran on ${streamed} of 40 configs`);
+    assert.equal(stagedCalls() - staged0, streamed, 'every streamed dW ran staged');
+    assert.ok(rt.pool!.chunkCounts()[1] > 0, 'the worker ran chunks');
+  } finally {
+    Object.assign(stagingTuning, { minFlops: saved.minFlops });
+    Object.assign(filterStreamTuning, { minPixels: saved.minPixels, groups: saved.groups, blockBytes: saved.blockBytes });
+    rt.poison = null;
     setConvAlgorithm('auto');
     setThreads(1);
   }

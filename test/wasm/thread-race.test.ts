@@ -26,6 +26,7 @@ function job(gen: number, total: number, limit: number): { c: Int32Array; c64: B
   c[CTRL.CHUNK] = 1;
   c[CTRL.UNITS] = total;
   c[CTRL.LIMIT] = limit;
+  c[CTRL.READY] = total; // not a gated job: every unit ready
   c64[CTRL.CLAIM64] = BigInt(gen) << B16;
   return { c, c64 };
 }

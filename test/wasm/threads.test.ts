@@ -105,6 +105,48 @@ test("an error in the caller's `during` callback is raised only after the whole 
   setThreads(1);
 });
 
+test('a gated job: a worker starts a chunk only once the caller has marked its units ready; an error in `during` still opens them all', { timeout: 60000 }, async () => {
+  await ready();
+  setThreads(2);
+  await ready();
+  const rt = wasmRuntime()!;
+  const x = Tensor.randn([64, 12, 12, 8], { seed: 21 });
+  const info = computePool2DInfo('t', x.shape, { kernelSize: 2 });
+  const n = 64 * 6 * 6 * 8;
+  const perImage = 12 * 12 * 8;
+  const spin = (ms: number): void => {
+    const t = performance.now();
+    while (performance.now() - t < ms);
+  };
+  const counts0 = rt.pool!.chunkCounts();
+  for (const failAt of [-1, 20]) {
+    rt.reset();
+    const xP = rt.alloc(x.size);
+    rt.f32.fill(NaN, xP >> 2, (xP >> 2) + x.size); // not copied in yet: a chunk that ran early reads NaN
+    const yP = rt.alloc(n);
+    rt.f32.fill(NaN, yP >> 2, (yP >> 2) + n);
+    const p = rt.putParams('pool', { x: xP, N: 64, H: 12, W: 12, C: 8, Ho: 6, Wo: 6, kH: 2, kW: 2, sH: 2, sW: 2, pT: 0, pL: 0, y: yP, dy: 0, dx: 0, mode: 0 });
+    // Image b copied in (slowly: the worker waits on each), then units [0, b + 1) ready.
+    const during = (): void => {
+      for (let b = 0; b < 64; b++) {
+        if (b === failAt) throw new Error('copy failed');
+        spin(0.3);
+        rt.f32.set(x.data.subarray(b * perImage, (b + 1) * perImage), (xP >> 2) + b * perImage);
+        rt.ready(b + 1);
+      }
+    };
+    if (failAt < 0) {
+      rt.run('maxPool', p, 64, 1, during, true, true);
+      assertCloseToRef(new Tensor(rt.read(yP, n), [64, 6, 6, 8]), reference.maxPool2d(x, info), 'y', 'gated job');
+    } else {
+      // the job still ends (the units past the failure read NaN, which is what they hold), then the error is raised
+      assert.throws(() => rt.run('maxPool', p, 64, 1, during, true, true), /copy failed/);
+    }
+  }
+  assert.ok(rt.pool!.chunkCounts()[1] > counts0[1], 'the worker ran chunks of the gated jobs');
+  setThreads(1);
+});
+
 test('a chunk claimed and never finished makes the caller give up with an error, then run single-threaded', { timeout: 60000 }, async () => {
   // Runs last: it leaves this process's pool single-threaded on purpose.
   await ready();

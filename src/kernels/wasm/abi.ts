@@ -23,6 +23,8 @@ export const PARAM_BLOCKS = {
       'out', 'outH', 'outW', 'oY0', 'oSY', 'oX0', 'oSX', 'bias', 'scratch', 'scratchStride', 'zero', 'tpb',
     ],
   },
+  /** convGatherMulti: several gather GEMMs as one job (`list`: n + 1 pairs of parameter block and first unit, the last (0, total)). */
+  gatherMulti: { prefix: 'GM', fields: ['n', 'list'] },
   /** convFilterGrad: dW as a reduction over output pixels. */
   filter: {
     prefix: 'F',
@@ -31,12 +33,12 @@ export const PARAM_BLOCKS = {
       'dy', 'Cout', 'Np', 'kc', 'dw', 'dwStride', 'scratch', 'scratchStride', 'kGroups', 'uChunk',
     ],
   },
-  /** convFilterGradStream: dW streamed over blocks of output rows (assembly/conv2d-filter-grad.ts). */
+  /** convFilterGradStream: dW streamed over blocks of output rows, and its finish (assembly/conv2d-filter-grad.ts). */
   filterStream: {
     prefix: 'FS',
     fields: [
       'x', 'H', 'W', 'C', 'Ho', 'Wo', 'sH', 'sW', 'dH', 'dW', 'pT', 'pL', 'kH', 'kW',
-      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'uChunk', 'scratch', 'scratchStride',
+      'dy', 'Cout', 'rows', 'nRows', 'slots', 'slotStride', 'bounds', 'scratch', 'scratchStride', 'nSlots', 'dwOut', 'dbOut',
     ],
   },
   /** convFilterGradSmallC: dW for Cin < 4, tiles of taps x 8 output channels (assembly/conv2d-filter-grad-small-c.ts). */
@@ -110,6 +112,7 @@ export type ParamValues<K extends ParamBlockKind> = { readonly [F in (typeof PAR
  */
 export const THREADED_KERNELS = [
   { name: 'convGather', block: 'gather' },
+  { name: 'convGatherMulti', block: 'gatherMulti' },
   { name: 'convFilterGrad', block: 'filter' },
   { name: 'convSmallC', block: 'smallC' },
   { name: 'convDxSmallC', block: 'dxSmallC' },
@@ -118,6 +121,7 @@ export const THREADED_KERNELS = [
   { name: 'depthwiseForward', block: 'depthwise' },
   { name: 'depthwiseBackward', block: 'depthwise' },
   { name: 'convFilterGradStream', block: 'filterStream' },
+  { name: 'convFilterGradStreamFinish', block: 'filterStream' },
   { name: 'winogradConv', block: 'winograd' },
   { name: 'winogradFilter', block: 'winogradFilter' },
   { name: 'winogradDw', block: 'winogradDw' },

@@ -78,15 +78,19 @@ function gatherScratch(Np: number, K: number): number {
  * Writes a convGather parameter block (order as in assembly/conv2d.ts G_*) and runs it.
  * Rows are the pixels (b, gy, gx) of a [N, GH, GW] grid; output pixel (oY0 + gy*oSY, oX0 + gx*oSX) of an [outH, outW] image.
  */
-function gather(
-  rt: Runtime,
-  a: {
-    src: number; srcH: number; srcW: number; C: number; N: number; GH: number; GW: number; mulY: number; mulX: number;
-    taps: number[]; B: number; Np: number; out: number; outH: number; outW: number; oY0: number; oSY: number; oX0: number; oSX: number;
-    bias: number; zero: number;
-  },
-  during?: () => void,
-): void {
+interface GatherArgs {
+  src: number; srcH: number; srcW: number; C: number; N: number; GH: number; GW: number; mulY: number; mulX: number;
+  taps: number[]; B: number; Np: number; out: number; outH: number; outW: number; oY0: number; oSY: number; oX0: number; oSX: number;
+  bias: number; zero: number;
+}
+
+function gather(rt: Runtime, a: GatherArgs, during?: () => void): void {
+  const j = gatherJob(rt, a);
+  rt.run('convGather', j.p, j.units, 6, during);
+}
+
+/** The parameters of `gather` (its parameter block and units) without running it. */
+function gatherJob(rt: Runtime, a: GatherArgs): { p: number; units: number } {
   const T = a.taps.length / 2;
   // Taps per reduction block: the block's slice of B (taps * C rows x Np floats) at most L2_BLOCK_FLOATS.
   const maxTaps = Math.max(1, Math.floor(L2_BLOCK_FLOATS / (a.Np * a.C)));
@@ -98,7 +102,21 @@ function gather(
     src: a.src, srcH: a.srcH, srcW: a.srcW, C: a.C, N: a.N, GH: a.GH, GW: a.GW, mulY: a.mulY, mulX: a.mulX, T, taps: tapsP, B: a.B, Np: a.Np,
     out: a.out, outH: a.outH, outW: a.outW, oY0: a.oY0, oSY: a.oSY, oX0: a.oX0, oSX: a.oSX, bias: a.bias, scratch, scratchStride: stride, zero: a.zero, tpb: tapsPerBlock,
   });
-  rt.run('convGather', p, Math.ceil((a.N * a.GH * a.GW) / GATHER_ROWS), 6, during);
+  return { p, units: Math.ceil((a.N * a.GH * a.GW) / GATHER_ROWS) };
+}
+
+/** Several `gather`s as one job (convGatherMulti): one wake-up and one tail instead of one per GEMM. */
+function gatherAll(rt: Runtime, jobs: GatherArgs[], during?: () => void): void {
+  const list: number[] = [];
+  let units = 0;
+  for (const a of jobs) {
+    const j = gatherJob(rt, a);
+    list.push(j.p, units);
+    units += j.units;
+  }
+  list.push(0, units);
+  const p = rt.putParams('gatherMulti', { n: jobs.length, list: rt.putI32(list) });
+  rt.run('convGatherMulti', p, units, 6, during);
 }
 
 /**
@@ -276,16 +294,14 @@ export function conv2dBackwardInputWasm(rt: Runtime, dy: Tensor, w: Tensor, info
       classes.push({ taps, B, GH: Math.ceil((inH - py) / strideH), GW: Math.ceil((inW - px) / strideW), py, px });
     }
   }
-  // Images [b0, b0 + n), every phase class; `during` goes to the first class's job.
+  // Images [b0, b0 + n), every phase class, as one job.
   const perImage = outH * outW * outC;
   const job = (b0: number, n: number, during?: () => void): void => {
-    classes.forEach((k, i) => {
-      gather(rt, {
-        src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
-        GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
-        taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
-      }, i === 0 ? during : dx?.alloc);
-    });
+    gatherAll(rt, classes.map((k) => ({
+      src: dyP + b0 * perImage * 4, srcH: outH, srcW: outW, C: outC, N: n,
+      GH: k.GH, GW: k.GW, mulY: 1, mulX: 1,
+      taps: k.taps, B: k.B, Np, out: out + b0 * inH * inW * Np * 4, outH: inH, outW: inW, oY0: k.py, oSY: strideH, oX0: k.px, oSX: strideW, bias: 0, zero,
+    })), during ?? dx?.alloc);
   };
   if (dys !== null && dx !== undefined) {
     // Staged (staging.ts): a few jobs per class, the copies of dy in and dx out overlapping them.

@@ -20,7 +20,6 @@ import { JOB, JOB_FUNCTIONS, paramBlock, type ParamBlockKind, type ParamValues, 
 export type KernelExports = { readonly [K in ThreadedKernel]: JobFunction } & {
   biasGrad(dy: number, M: number, Cout: number, db: number, tmp: number): void;
   addInto(dst: number, src: number, n: number): void;
-  filterGradFinish(slots: number, n: number, stride: number, K: number, Cout: number, dw: number, db: number): void;
   spreadColumns(src: number, rows: number, Wp: number, C: number, Wo: number, sW: number, kW: number, dW: number, dst: number): void;
   relu(x: number, y: number, n: number): void;
   reluBackward(dy: number, x: number, dx: number, n: number): void;
@@ -365,18 +364,26 @@ export class Runtime {
    * `minChunk` units on any thread count: for the kernels whose chunk is a reduction slot (a partial
    * dW of its own, summed in slot order), whose bits would otherwise depend on the thread count as
    * soon as a slot is shorter than units / (threads · 8).
+   *
+   * With `gated`, `during` copies the job's inputs in while the workers compute, calling `ready(n)`
+   * each time units [0, n) have theirs: a worker starts a chunk only once its units are ready.
    */
-  run(kernel: ThreadedKernel, p: number, units: number, minChunk: number, during?: () => void, exact = false): void {
+  run(kernel: ThreadedKernel, p: number, units: number, minChunk: number, during?: () => void, exact = false, gated = false): void {
     const fnId = JOB[kernel];
     const threads = this.threads;
     const chunk = exact ? minChunk : Math.max(minChunk, Math.ceil(units / (threads * 8)));
     if (this.pool !== null && threads > 1 && units > chunk) {
-      this.pool.run(this.jobFns, fnId, p, units, chunk, threads, during);
+      this.pool.run(this.jobFns, fnId, p, units, chunk, threads, during, gated);
       return;
     }
     during?.();
     const fn = this.jobFns[fnId];
     for (let u = 0; u < units; u += chunk) fn(p, u, Math.min(units, u + chunk), 0);
+  }
+
+  /** In a gated job's `during` (see `run`): units [0, n) have their inputs in place. */
+  ready(n: number): void {
+    this.pool?.ready(n);
   }
 
   /**

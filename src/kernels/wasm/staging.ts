@@ -29,7 +29,12 @@ export const stagingTuning = { minFlops: 200e6 };
  * (not kept), more than one thread to overlap with, more than one image to split, and enough work.
  */
 export function stages(rt: Runtime, batch: number, flops: number): boolean {
-  return !rt.keepsOutputs && rt.threads > 1 && batch >= 2 && flops >= stagingTuning.minFlops;
+  return !rt.keepsOutputs && rt.threads > 1 && batch >= 2 && stagingWanted(flops);
+}
+
+/** Whether a call doing `flops` of work is large enough to stage (`stagingTuning.minFlops`). */
+export function stagingWanted(flops: number): boolean {
+  return flops >= stagingTuning.minFlops;
 }
 
 let staged = 0;
@@ -38,9 +43,14 @@ export function stagedCalls(): number {
   return staged;
 }
 
+/** Counts a staged call (stageGroup does; a kernel that stages its own way calls it itself). */
+export function noteStaged(): void {
+  staged++;
+}
+
 /** Images per group of a staged call (counted as one staged call). */
 export function stageGroup(batch: number): number {
-  staged++;
+  noteStaged();
   return Math.ceil(batch / Math.min(batch, STAGE_GROUPS));
 }
 

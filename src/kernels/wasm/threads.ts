@@ -19,6 +19,8 @@ export const CTRL_BYTES = 1024;
 export type JobFunction = (p: number, u0: number, u1: number, tid: number) => void;
 /** Most threads (the caller included). */
 export const MAX_THREADS = 32;
+/** READY of a job whose units are all ready. */
+const READY_ALL = 0x7fffffff;
 /** Most chunks in one job (the chunk index has 16 bits of the claim word). */
 export const MAX_CHUNKS = 0xffff;
 
@@ -46,6 +48,11 @@ export const CTRL = {
   LIMIT: 8,
   /** 1 + tid of a thread whose chunk threw (the chunk still counts as done). */
   ERROR: 9,
+  /**
+   * Units whose inputs are in place: a worker runs a chunk [u0, u1) only once READY >= u1 (a gated
+   * job's caller raises it as it copies the inputs in; any other job opens with it at its maximum).
+   */
+  READY: 10,
   /** BigInt64 index of the claim word (Int32 indices 12 and 13). */
   CLAIM64: 6,
   /** COUNT + tid: chunks each thread has run (statistics, tests). */
@@ -84,8 +91,12 @@ function work(c: Int32Array, c64: BigInt64Array, fns: JobFunction[], tid: number
       continue;
     }
     const u0 = idx * chunk;
+    const u1 = Math.min(units, u0 + chunk);
+    // A gated job: wait until the caller has copied this chunk's inputs in. The caller itself never
+    // waits here: it takes chunks only after its copies are done (and READY is then at its maximum).
+    for (let r = Atomics.load(c, K.READY); r < u1; r = Atomics.load(c, K.READY)) Atomics.wait(c, K.READY, r, 20);
     try {
-      fn(p, u0, Math.min(units, u0 + chunk), tid);
+      fn(p, u0, u1, tid);
     } catch {
       Atomics.store(c, K.ERROR, 1 + tid); // reported by the caller; never leave a chunk unfinished
     }
@@ -388,8 +399,13 @@ export class ThreadPool {
    * chunks itself (e.g. to allocate the output array while the workers compute). If it throws, the
    * job is still waited for, and its error is raised afterwards: a caller that left early would let
    * chunks of this job count as done in the next one.
+   *
+   * `gated`: a worker takes a chunk [u0, u1) only once `ready(n)` has been called with n >= u1, which
+   * `during` does as it copies the job's inputs in (so the workers start on the first units while
+   * the caller copies the rest). After `during`, all units count as ready, whether it called
+   * `ready` or threw.
    */
-  run(fns: JobFunction[], fnId: number, p: number, units: number, chunk: number, threads: number, during?: () => void): void {
+  run(fns: JobFunction[], fnId: number, p: number, units: number, chunk: number, threads: number, during?: () => void, gated = false): void {
     const c = this.ctl;
     const c64 = this.ctl64;
     const total = Math.ceil(units / chunk);
@@ -407,6 +423,7 @@ export class ThreadPool {
     Atomics.store(c, CTRL.UNITS, units);
     Atomics.store(c, CTRL.LIMIT, limit);
     Atomics.store(c, CTRL.DONE, 0);
+    Atomics.store(c, CTRL.READY, gated && during !== undefined ? 0 : READY_ALL);
     Atomics.store(c64, CTRL.CLAIM64, g);
     Atomics.store(c, CTRL.GEN, this.gen & 0x7fffffff);
     if (limit > 1) Atomics.notify(c, CTRL.GEN);
@@ -416,6 +433,8 @@ export class ThreadPool {
         during();
       } catch (e) {
         duringError = { e };
+      } finally {
+        if (gated) this.ready(READY_ALL);
       }
     }
     work(c, c64, fns, 0, CTRL, BigInt(16), BigInt(0xffff));
@@ -439,6 +458,12 @@ export class ThreadPool {
     const failed = Atomics.exchange(c, CTRL.ERROR, 0);
     if (failed !== 0) throw new Error(`wasm kernels: a chunk of '${JOB_FUNCTIONS[fnId]}' failed on thread ${failed - 1}`);
     if (duringError !== null) throw duringError.e;
+  }
+
+  /** In a gated job's `during`: units [0, n) have their inputs in place (workers waiting for them go on). */
+  ready(n: number): void {
+    Atomics.store(this.ctl, CTRL.READY, Math.min(n, READY_ALL));
+    Atomics.notify(this.ctl, CTRL.READY);
   }
 
   /** Stops every worker (only when the pool is dropped: its memory and control block are never reused). */

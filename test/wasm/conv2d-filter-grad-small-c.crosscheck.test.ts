@@ -15,7 +15,7 @@ import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernel
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { filterSmallCCalls, filterSmallCTuning } from '../../src/kernels/wasm/conv2d-filter-grad-small-c.js';
 import { createPreset } from '../../src/model/presets.js';
-import { assertCloseToRef, checksum, describeCase, jobsRun, randomDwCase, recordJobs, type ConvCase } from './helpers.js';
+import { assertCloseToRef, checksum, describeCase, jobsRun, randomDwCase, recordJobs, withTuning, type ConvCase } from './helpers.js';
 
 const CONFIGS = 160;
 
@@ -53,15 +53,8 @@ function checkCase(c: ConvCase, nanAt = -1): Float32Array {
 }
 
 /** Runs f with units of at least `blockPixels` output pixels and ~`blockBytes` of dy (small: many units and slots). */
-function withTuning<T>(blockBytes: number, blockPixels: number, f: () => T): T {
-  const saved = { ...filterSmallCTuning };
-  filterSmallCTuning.blockBytes = blockBytes;
-  filterSmallCTuning.blockPixels = blockPixels;
-  try {
-    return f();
-  } finally {
-    Object.assign(filterSmallCTuning, saved);
-  }
+function withSmallCTuning<T>(blockBytes: number, blockPixels: number, f: () => T): T {
+  return withTuning(filterSmallCTuning, { blockBytes, blockPixels }, f);
 }
 
 test('the random configs cover 1-3 channels, strides, dilations, padding forms, odd channel counts and N = 1', () => {
@@ -86,7 +79,7 @@ test(`small-Cin dW = reference on ${CONFIGS} random configs, one thread (mul + a
   assert.ok(initWasm(), 'SIMD is available in Node 20');
   assert.equal(setThreads(1), 1);
   assert.equal(wasmRuntime()!.variant.startsWith('simd'), true);
-  withTuning(1024, 8, () => {
+  withSmallCTuning(1024, 8, () => {
     for (let s = 1; s <= CONFIGS; s++) checkCase(randomSmallCCase(s));
   });
   // The default tuning (one unit for most of these) too.
@@ -106,11 +99,11 @@ test('small-Cin dW = reference with 2 threads, the workers take part, and 1 and 
   assert.ok(rt.pool !== null, 'Node has shared memory');
   const cases = Array.from({ length: 40 }, (_, i) => randomSmallCCase(2001 + i, 24));
   setThreads(1);
-  const one = withTuning(256, 4, () => cases.map((c) => checkCase(c)));
+  const one = withSmallCTuning(256, 4, () => cases.map((c) => checkCase(c)));
   assert.equal(setThreads(2), 2);
   assert.ok(await rt.pool!.whenAlive(), 'the second thread started');
   const before = rt.pool!.chunkCounts()[1];
-  withTuning(256, 4, () => {
+  withSmallCTuning(256, 4, () => {
     cases.forEach((c, i) => {
       const two = checkCase(c);
       const j = two.findIndex((v, k) => !Object.is(v, one[i][k]));
@@ -144,7 +137,7 @@ test(`small-Cin dW relaxed-SIMD (FMA) build = reference on ${CONFIGS} random con
   assert.ok(f.relaxedSimd, 'relaxed SIMD after enabling the V8 flag');
   assert.ok(initWasm(f));
   assert.equal(wasmRuntime()!.variant.startsWith('relaxed'), true);
-  withTuning(1024, 8, () => {
+  withSmallCTuning(1024, 8, () => {
     for (let s = 1; s <= CONFIGS; s++) checkCase(randomSmallCCase(s + 10000));
   });
 });

@@ -13,7 +13,7 @@ import { Tensor, computeConv2DInfo, reference, type ConvWindowOptions } from '..
 import { wasm, ready, setThreads, initWasm, wasmRuntime } from '../../src/kernels/wasm/index.js';
 import { detectFeatures } from '../../src/kernels/wasm/loader.js';
 import { filterStreamTuning } from '../../src/kernels/wasm/conv2d-filter-grad.js';
-import { assertCloseToRef, checksum, describeCase, jobsRun, randomDwCase, recordJobs, type ConvCase } from './helpers.js';
+import { assertCloseToRef, checksum, describeCase, jobsRun, randomDwCase, recordJobs, withTuning, type ConvCase } from './helpers.js';
 import { setConvAlgorithm } from '../../src/kernels/wasm/winograd.js';
 
 // This file tests the direct kernels: stride-1 3x3 / 5x5 shapes would otherwise run on Winograd dW
@@ -60,15 +60,8 @@ function checkCase(c: ConvCase): Float32Array {
 }
 
 /** Runs f with the streaming kernel taking every size, and `blockBytes` small enough for many units and slots. */
-function withTuning<T>(blockBytes: number, f: () => T): T {
-  const saved = { ...filterStreamTuning };
-  filterStreamTuning.minPixels = 0;
-  filterStreamTuning.blockBytes = blockBytes;
-  try {
-    return f();
-  } finally {
-    Object.assign(filterStreamTuning, saved);
-  }
+function withStreamTuning<T>(blockBytes: number, f: () => T): T {
+  return withTuning(filterStreamTuning, { minPixels: 0, blockBytes }, f);
 }
 
 test('the random configs cover strides, dilations, padding forms, odd channel counts and N = 1', () => {
@@ -89,7 +82,7 @@ test(`streaming dW = reference on ${CONFIGS} random configs, one thread (mul + a
   assert.ok(initWasm(), 'SIMD is available in Node 20');
   assert.equal(setThreads(1), 1);
   assert.equal(wasmRuntime()!.variant.startsWith('simd'), true);
-  withTuning(1024, () => {
+  withStreamTuning(1024, () => {
     for (let s = 1; s <= CONFIGS; s++) checkCase(randomStreamCase(s));
   });
 });
@@ -100,11 +93,11 @@ test('streaming dW = reference with 2 threads, the workers take part, and 1 and 
   assert.ok(rt.pool !== null, 'Node has shared memory');
   const cases = Array.from({ length: 40 }, (_, i) => randomStreamCase(2001 + i, 24));
   setThreads(1);
-  const one = withTuning(256, () => cases.map(checkCase));
+  const one = withStreamTuning(256, () => cases.map(checkCase));
   assert.equal(setThreads(2), 2);
   assert.ok(await rt.pool!.whenAlive(), 'the second thread started');
   const before = rt.pool!.chunkCounts()[1];
-  withTuning(256, () => {
+  withStreamTuning(256, () => {
     cases.forEach((c, i) => {
       const two = checkCase(c);
       const j = two.findIndex((v, k) => !Object.is(v, one[i][k]));
@@ -118,7 +111,7 @@ test('streaming dW = reference with 2 threads, the workers take part, and 1 and 
   const long: ConvCase = { ...big, xShape: [8, 48, 48, 32], wShape: [3, 3, 32, 32], opts: { padding: 'same' } };
   long.info = computeConv2DInfo('test', long.xShape, long.wShape, long.opts);
   for (let k = 0; k < 20 && rt.pool!.chunkCounts()[1] === before; k++) {
-    withTuning(4096, () => checkCase(long));
+    withStreamTuning(4096, () => checkCase(long));
     await new Promise((r) => setTimeout(r, 5));
   }
   assert.ok(rt.pool!.chunkCounts()[1] > before, `worker 1 ran no chunk: ${JSON.stringify(rt.pool!.chunkCounts())}`);
@@ -131,7 +124,7 @@ test(`streaming dW relaxed-SIMD (FMA) build = reference on ${CONFIGS} random con
   assert.ok(f.relaxedSimd, 'relaxed SIMD after enabling the V8 flag');
   assert.ok(initWasm(f));
   assert.equal(wasmRuntime()!.variant.startsWith('relaxed'), true);
-  withTuning(1024, () => {
+  withStreamTuning(1024, () => {
     for (let s = 1; s <= CONFIGS; s++) checkCase(randomStreamCase(s + 10000));
   });
 });

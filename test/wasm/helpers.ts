@@ -128,3 +128,14 @@ export function checksum(a: Float32Array): number {
   for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i], 0x01000193);
   return h >>> 0;
 }
+
+/** Runs f (synchronous: an async f would see the fields restored at its first await) with `patch` applied to a tuning object, restoring every field afterwards, also when f throws. */
+export function withTuning<T extends object, R>(target: T, patch: Partial<T>, f: () => R): R {
+  const saved = { ...target };
+  Object.assign(target, patch);
+  try {
+    return f();
+  } finally {
+    Object.assign(target, saved);
+  }
+}

@@ -8,7 +8,7 @@
  * is the same bits for any thread count.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { Conv2DInfo } from '../conv-info.js';
+import { conv2dFlops, type Conv2DInfo } from '../conv-info.js';
 import { PendingOutput, type Runtime } from './runtime.js';
 import { StagedInput, noteStaged, stagingWanted } from './staging.js';
 
@@ -72,7 +72,7 @@ export function conv2dBackwardFilterStream(rt: Runtime, dy: Tensor, x: Tensor, i
   const rows = Math.max(1, Math.round(filterStreamTuning.blockBytes / (outW * outC * 4)), Math.ceil(64 / outW));
   const units = Math.ceil(nRows / rows);
   const st = filterStreamTuning;
-  const staged = rt.threads > 1 && batch >= 2 && !(rt.holds(x) && rt.holds(dy)) && stagingWanted(2 * K * outC * batch * outH * outW);
+  const staged = rt.threads > 1 && batch >= 2 && !(rt.holds(x) && rt.holds(dy)) && stagingWanted(conv2dFlops(info));
   const xS = new StagedInput(rt, x, inH * inW * inC);
   const dyS = new StagedInput(rt, dy, outH * outW * outC);
   if (staged) noteStaged();
